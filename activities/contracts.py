@@ -1,0 +1,245 @@
+"""Every activity's name, input and output: the contract between workflows and the workers that run them.
+
+Workflows call activities by these names (so tests can register doubles under the same names), and each
+activity takes one pydantic model and returns one, so fields can be added without breaking histories.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from domain.digest import Digest
+from domain.identity import RegionTarget
+from domain.plan import CanaryStep
+
+
+class ActivityName(StrEnum):
+    # Light activities: HTTP and database calls, on the main task queue.
+    INSPECT_CANDIDATE = "inspect_candidate"
+    PUBLISH_IMAGE = "publish_image"
+    GET_REGION_BASELINE = "get_region_baseline"
+    RECORD_REGION_STATE = "record_region_state"
+    MARK_DIGEST_BAD = "mark_digest_bad"
+    COMMIT_MANIFESTS = "commit_manifests"
+    SYNC_AND_FOLLOW = "sync_and_follow"
+    ABORT_ROLLOUT = "abort_rollout"
+    PROMOTE_ROLLOUT = "promote_rollout"
+    NOTIFY = "notify"
+    # Heavy activities: one Pulumi process each, on the Pulumi task queue with bounded concurrency.
+    PROVISION_REGION = "provision_region"
+    PREVIEW_REGION = "preview_region"
+
+
+class ErrorType(StrEnum):
+    """ApplicationError types that retrying cannot fix; workflows list them as non-retryable."""
+
+    CONFIG_INVALID = "ConfigInvalid"
+    TAG_POLICY_VIOLATION = "TagPolicyViolation"
+    IMAGE_NOT_FOUND = "ImageNotFound"
+    REGISTRY_AUTH = "RegistryAuthFailed"
+    DIGEST_MISMATCH = "DigestMismatch"
+    GUARDRAIL_VIOLATION = "GuardrailViolation"
+    PULUMI_PROGRAM_ERROR = "PulumiProgramError"
+    ARGOCD_AUTH = "ArgoCDAuthFailed"
+    ARGOCD_NOT_FOUND = "ArgoCDNotFound"
+    DIGEST_BAD = "DigestMarkedBad"
+
+
+class SourceEvent(BaseModel):
+    """Where a version came from: which webhook delivery (or CLI call) announced it."""
+
+    source: str
+    delivery_id: str
+    received_at: datetime | None = None
+    actor: str | None = None
+
+
+# -- publish ---------------------------------------------------------------------------------------
+
+
+class InspectCandidateInput(BaseModel):
+    service: str
+    image: str = Field(description="repository, e.g. registry.local:5000/shop/api")
+    tag: str
+    digest_hint: Digest | None = None
+
+
+class CandidateInfo(BaseModel):
+    """What the per-service pipeline needs to decide whether a pushed version deserves a deployment."""
+
+    tag: str
+    digest: Digest
+    pushed_at: datetime | None = None
+    marked_bad: bool = False
+    bad_reason: str | None = None
+    tag_allowed: bool = True
+    tag_policy: str | None = None
+
+
+class PublishInput(BaseModel):
+    service: str
+    image: str
+    tag: str
+    digest: Digest = Field(description="digest the pipeline resolved; publish re-resolves and must agree")
+    tag_policy: str = ".*"
+    promote_to: str | None = None
+    source: SourceEvent
+    workflow_id: str
+
+
+class PublishResult(BaseModel):
+    digest: Digest
+    tag: str
+    image: str = Field(description="repository deployments pull from (the central one after promotion)")
+    promoted: bool = False
+
+
+# -- version store ---------------------------------------------------------------------------------
+
+
+class RegionBaseline(BaseModel):
+    """What ran in a region before this deployment touched it: the rollback target."""
+
+    target: RegionTarget
+    digest: Digest | None = None
+    tag: str | None = None
+
+
+class RegionState(StrEnum):
+    DEPLOYING = "deploying"
+    LIVE = "live"
+    FAILED = "failed"
+    ROLLED_BACK = "rolled_back"
+    REMOVED = "removed"
+
+
+class RecordRegionStateInput(BaseModel):
+    target: RegionTarget
+    digest: Digest
+    tag: str
+    state: RegionState
+    workflow_id: str
+    detail: str | None = None
+
+
+class MarkDigestBadInput(BaseModel):
+    service: str
+    digest: Digest
+    reason: str
+    actor: str
+    workflow_id: str
+
+
+# -- provision (Pulumi) and GitOps -----------------------------------------------------------------
+
+
+class ProvisionPurpose(StrEnum):
+    DEPLOY = "deploy"
+    ROLLBACK = "rollback"
+    REMOVE = "remove"
+    SCALE_TO_ZERO = "scale_to_zero"
+
+
+class ProvisionInput(BaseModel):
+    target: RegionTarget
+    image: str
+    digest: Digest | None = Field(default=None, description="None only for purpose=remove")
+    tag: str | None = None
+    program: str = "stacks.web_service:program"
+    pulumi_config: dict[str, Any] = Field(default_factory=dict)
+    canary_steps: list[CanaryStep] = Field(default_factory=list)
+    purpose: ProvisionPurpose = ProvisionPurpose.DEPLOY
+    workflow_id: str
+
+
+class ProvisionResult(BaseModel):
+    target: RegionTarget
+    # Rendered manifests by path relative to the GitOps repository root; empty when the region is removed.
+    manifests: dict[str, str]
+    content_hash: str
+    database_url: str | None = None
+    changed_resources: int = 0
+
+
+class ResourceChange(BaseModel):
+    urn: str
+    type: str
+    name: str
+    op: str = Field(description="create | update | delete | replace")
+    changed_keys: list[str] = Field(default_factory=list)
+
+
+class PreviewResult(BaseModel):
+    target: RegionTarget
+    changes: list[ResourceChange]
+    markdown: str
+    table: str
+
+
+class CommitInput(BaseModel):
+    target: RegionTarget
+    manifests: dict[str, str] = Field(description="full desired content of the region's directory")
+    tag: str | None = None
+    digest: Digest | None = None
+    purpose: ProvisionPurpose = ProvisionPurpose.DEPLOY
+    workflow_id: str
+
+
+class CommitResult(BaseModel):
+    sha: str
+    created: bool = Field(description="False when a retry found its own earlier commit, or nothing changed")
+
+
+# -- hand-off (Argo CD) ----------------------------------------------------------------------------
+
+
+class HandoffOutcome(StrEnum):
+    HEALTHY = "healthy"
+    CANARY_FAILED = "canary_failed"
+
+
+class HandoffInput(BaseModel):
+    target: RegionTarget
+    app_name: str
+    revision: str = Field(description="the GitOps commit Argo CD must sync to")
+    digest: Digest | None = None
+    progress_deadline_seconds: float = 1800.0
+
+
+class HandoffResult(BaseModel):
+    outcome: HandoffOutcome
+    reason: str | None = None
+    revision: str
+    step_index: int | None = None
+    weight: int | None = None
+
+
+class RolloutActionInput(BaseModel):
+    target: RegionTarget
+    app_name: str
+    reason: str | None = None
+
+
+# -- notifications ---------------------------------------------------------------------------------
+
+
+class NotificationKind(StrEnum):
+    APPROVAL_NEEDED = "approval_needed"
+    ENVIRONMENT_SUCCEEDED = "environment_succeeded"
+    ROLLED_BACK = "rolled_back"
+    FAILED = "failed"
+
+
+class Notification(BaseModel):
+    kind: NotificationKind
+    service: str
+    tag: str
+    digest: Digest
+    environment: str | None = None
+    regions: list[str] = Field(default_factory=list, description="region keys service/env/region")
+    reason: str | None = None
+    workflow_id: str

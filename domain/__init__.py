@@ -1,0 +1,1 @@
+"""Rollwright's vocabulary: the few names every layer shares (targets, digests, durations, plans)."""
