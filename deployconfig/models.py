@@ -148,7 +148,10 @@ class ArgoCDConfig(_Strict):
     token: SecretRef | None = None
     app: str = Field(default="{service}-{env}-{region}", description="Application name template")
     verify_tls: bool = True
+    ca_file: str | None = Field(default=None, description="PEM bundle to trust for the Argo CD server")
     timeout: Duration = timedelta(seconds=10)
+    # How often a hand-off polls the Application and its Rollout; the demo sets it low to run fast.
+    poll_interval: Duration = timedelta(seconds=2)
 
 
 class GitOpsConfig(_Strict):

@@ -1,0 +1,53 @@
+"""Everything the Argo CD client raises, as one tree so callers catch what they mean.
+
+    ArgoCDError                       any failure talking to Argo CD
+     ├── ArgoCDAuthError              401: the token is missing, wrong or expired
+     │    └── ArgoCDPermissionError   403: the token may not do this (Argo CD also answers 403 for an
+     │                                application the caller cannot see, so it can mean "no such app")
+     ├── ArgoCDNotFoundError          404: no such application or resource
+     ├── ArgoCDRequestError           another 4xx: Argo CD refused the request as given
+     │    └── OperationInProgressError  400 "another operation is already in progress", still true after waiting
+     ├── ArgoCDUnavailableError       5xx or connection failure, still failing after the bounded retries
+     └── ArgoCDResponseError          a 2xx answer that does not have the documented shape
+
+Only ArgoCDUnavailableError (and OperationInProgressError) are worth retrying later; the rest need a person.
+"""
+
+from __future__ import annotations
+
+
+class ArgoCDError(Exception):
+    """A failed call to Argo CD; `status` is the HTTP status when there was an answer."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+class ArgoCDAuthError(ArgoCDError):
+    pass
+
+
+class ArgoCDPermissionError(ArgoCDAuthError):
+    pass
+
+
+class ArgoCDNotFoundError(ArgoCDError):
+    pass
+
+
+class ArgoCDRequestError(ArgoCDError):
+    pass
+
+
+class OperationInProgressError(ArgoCDRequestError):
+    pass
+
+
+class ArgoCDUnavailableError(ArgoCDError):
+    pass
+
+
+class ArgoCDResponseError(ArgoCDError):
+    pass
