@@ -6,13 +6,14 @@ live here once.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from activities.contracts import SourceEvent
 from domain.digest import Digest
+from domain.durations import Duration
 from domain.plan import ServicePlan
 
 DEPLOYMENT_WORKFLOW = "DeploymentWorkflow"
@@ -96,6 +97,23 @@ class DeploymentPhase(StrEnum):
     DONE = "done"
 
 
+class DeploymentLimits(BaseModel):
+    """How long each step may take and how often it is retried: explicit, so slow clusters and tests can tune them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    light_timeout: Duration = timedelta(minutes=2)
+    publish_timeout: Duration = timedelta(minutes=10)
+    provision_timeout: Duration = timedelta(minutes=30)
+    provision_heartbeat: Duration = timedelta(minutes=1)
+    # sync_and_follow may run as long as the canary's progress deadline, plus this margin.
+    handoff_margin: Duration = timedelta(minutes=5)
+    handoff_heartbeat: Duration = timedelta(seconds=30)
+    retry_initial_interval: Duration = timedelta(seconds=2)
+    retry_max_interval: Duration = timedelta(minutes=1)
+    max_attempts: int = Field(default=5, ge=1)
+
+
 class DeploymentInput(BaseModel):
     plan: ServicePlan
     tag: str
@@ -103,6 +121,9 @@ class DeploymentInput(BaseModel):
     tag_policy: str = ".*"
     promote_to: str | None = None
     source: SourceEvent
+    # Provision activities run one Pulumi process each, on their own task queue with bounded concurrency.
+    pulumi_task_queue: str = "rollwright-pulumi"
+    limits: DeploymentLimits = DeploymentLimits()
 
 
 class RegionStatus(BaseModel):
@@ -143,6 +164,16 @@ class DeploymentResult(BaseModel):
     audit: list[AuditEntry] = Field(default_factory=list)
 
 
+class PipelineSettings(BaseModel):
+    """What the pipeline needs from config to start a deployment; the latest enqueue's copy wins."""
+
+    plan: ServicePlan
+    tag_policy: str = ".*"
+    promote_to: str | None = None
+    pulumi_task_queue: str = "rollwright-pulumi"
+    limits: DeploymentLimits = DeploymentLimits()
+
+
 class PushEvent(BaseModel):
     """A registry said "image pushed": only a hint, normalized from any webhook source (or the CLI)."""
 
@@ -152,11 +183,16 @@ class PushEvent(BaseModel):
     digest_hint: Digest | None = None
     pushed_at: datetime | None = None
     source: SourceEvent
+    # The service's settings read from config when the event was received, so config edits reach the next deployment.
+    settings: PipelineSettings | None = None
 
 
 class PipelineInput(BaseModel):
     service: str
     state: PipelineState | None = None
+    settings: PipelineSettings | None = None
+    # Continue-as-new once history has this many events (None: only when the server suggests it). Tests set it low.
+    continue_as_new_after_events: int | None = Field(default=None, ge=10)
 
 
 class QueuedVersion(BaseModel):
@@ -164,6 +200,18 @@ class QueuedVersion(BaseModel):
     digest_hint: Digest | None = None
     pushed_at: datetime | None = None
     source: SourceEvent
+    digest: Digest | None = Field(default=None, description="resolved from the registry by inspect_candidate")
+
+
+class PipelineDeployment(BaseModel):
+    """One deployment the pipeline started, and how it ended (outcome None while it runs)."""
+
+    workflow_id: str
+    tag: str
+    digest: Digest
+    started_at: datetime
+    outcome: DeploymentOutcome | None = None
+    reason: str | None = None
 
 
 class SupersededVersion(BaseModel):
@@ -186,6 +234,10 @@ class PipelineState(BaseModel):
     superseded: list[SupersededVersion] = Field(default_factory=list)
     ignored: list[str] = Field(default_factory=list, description="why recent pushes started nothing")
     deployments_started: int = 0
+    live_pushed_at: datetime | None = None
+    next_up: QueuedVersion | None = Field(default=None, description="screened and waiting for the current one")
+    recent: list[PipelineDeployment] = Field(default_factory=list)
+    settings: PipelineSettings | None = None
 
 
 PipelineInput.model_rebuild()
@@ -200,3 +252,6 @@ class PipelineStatus(BaseModel):
     live_digest: Digest | None
     superseded: list[SupersededVersion]
     ignored: list[str]
+    next_up: QueuedVersion | None = None
+    recent: list[PipelineDeployment] = Field(default_factory=list)
+    deployments_started: int = 0

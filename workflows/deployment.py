@@ -1,0 +1,326 @@
+"""DeploymentWorkflow: one version of one service, environment by environment, wave by wave, region by region.
+
+Reads top to bottom like the rollout: publish, then per environment an approval, then waves (regions of a
+wave in parallel) with a bake between them; any failed canary, failed step or operator abort stops new
+work, cancels what is in flight and rolls back every region this deployment changed, newest change first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError
+
+from workflows.controls import ControlView, rejection
+from workflows.deployment_log import DeploymentLog
+from workflows.regions import RegionRunner
+from workflows.steps import Steps
+from workflows.stopping import Stop, StopKind, Stopping
+
+with workflow.unsafe.imports_passed_through():
+    from activities.contracts import MarkDigestBadInput, Notification, NotificationKind, PublishInput
+    from domain.deployment import (
+        DEPLOYMENT_WORKFLOW,
+        STATUS_QUERY,
+        ControlAnswer,
+        ControlName,
+        ControlRequest,
+        DeploymentInput,
+        DeploymentOutcome,
+        DeploymentPhase,
+        DeploymentResult,
+        DeploymentStatus,
+    )
+    from domain.durations import format_duration
+    from domain.plan import ApprovalDefault, EnvironmentPlan
+
+
+@workflow.defn(name=DEPLOYMENT_WORKFLOW)
+class DeploymentWorkflow:
+    @workflow.init
+    def __init__(self, inp: DeploymentInput) -> None:
+        self._inp = inp
+        self._log = DeploymentLog(inp)
+        self._steps = Steps(inp.limits, inp.pulumi_task_queue)
+        self._regions = RegionRunner(inp, self._steps, self._log, self._checkpoint, self._request_stop)
+        self._stop: Stop | None = None
+        self._approved: str | None = None
+
+    # -- the rollout ---------------------------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, inp: DeploymentInput) -> DeploymentResult:
+        self._log.note(f"{self._log.title} started")
+        try:
+            await self._publish()
+            for env in inp.plan.environments:
+                if not await self._deploy_environment(env):
+                    return await self._finish(DeploymentOutcome.STOPPED, f"approval for {env.name} timed out")
+            return await self._finish(DeploymentOutcome.SUCCEEDED, None)
+        except Stopping:
+            return await self._unwind()
+
+    async def _publish(self) -> None:
+        await self._checkpoint()
+        try:
+            published = await self._steps.publish(
+                PublishInput(
+                    service=self._inp.plan.service,
+                    image=self._inp.plan.image,
+                    tag=self._inp.tag,
+                    digest=self._inp.digest,
+                    tag_policy=self._inp.tag_policy,
+                    promote_to=self._inp.promote_to,
+                    source=self._inp.source,
+                    workflow_id=workflow.info().workflow_id,
+                )
+            )
+        except ActivityError as error:
+            self._request_stop(Stop(StopKind.STEP_FAILED, f"publish failed: {error.cause or error}"))
+            raise Stopping from None
+        self._regions.image = published.image
+        self._log.note(f"published {published.image}:{published.tag} ({published.digest[:19]})")
+        self._log.set_phase(DeploymentPhase.DEPLOYING)
+
+    async def _deploy_environment(self, env: EnvironmentPlan) -> bool:
+        """Deploy every wave of one environment; False when an approval timed out and the default is to stop."""
+        self._log.at(env.name, None)
+        if env.approval.required and not await self._await_approval(env):
+            return False
+        for index, wave in enumerate(env.waves, start=1):
+            await self._checkpoint()
+            self._log.at(env.name, index)
+            self._log.note(f"{env.name} wave {index}/{len(env.waves)}: {', '.join(wave)}")
+            await self._deploy_wave(env, wave)
+            if env.bake and not self._is_last_wave(env, index):
+                await self._bake(env, index, env.bake)
+        await self._notify(NotificationKind.ENVIRONMENT_SUCCEEDED, env.name, reason=None)
+        self._log.note(f"{env.name} is live on {self._inp.tag}")
+        return True
+
+    async def _deploy_wave(self, env: EnvironmentPlan, wave: list[str]) -> None:
+        tasks = [asyncio.create_task(self._regions.deploy(env, region)) for region in wave]
+        await workflow.wait_condition(lambda: all(task.done() for task in tasks) or self._stop is not None)
+        for task in tasks:
+            if not task.done():
+                task.cancel()
+        # Region tasks never raise; waiting lets cancelled Pulumi runs finish stopping before any rollback.
+        await asyncio.gather(*tasks)
+        if self._stop is not None:
+            raise Stopping
+
+    def _is_last_wave(self, env: EnvironmentPlan, index: int) -> bool:
+        return env.name == self._inp.plan.environments[-1].name and index == len(env.waves)
+
+    async def _bake(self, env: EnvironmentPlan, index: int, bake: timedelta) -> None:
+        """Let the wave run under real traffic before anything else changes; an abort ends the bake early."""
+        self._log.set_phase(DeploymentPhase.BAKING)
+        self._log.note(f"baking {env.name} wave {index} for {format_duration(bake)}")
+        with contextlib.suppress(TimeoutError):
+            await workflow.wait_condition(
+                lambda: self._stop is not None,
+                timeout=bake,
+                timeout_summary=f"bake {env.name} wave {index} for {format_duration(bake)}",
+            )
+        self._log.set_phase(DeploymentPhase.DEPLOYING)
+        if self._stop is not None:
+            raise Stopping
+
+    async def _await_approval(self, env: EnvironmentPlan) -> bool:
+        await self._checkpoint()
+        self._approved = None
+        self._log.status.awaiting_approval = env.name
+        self._log.set_phase(DeploymentPhase.AWAITING_APPROVAL)
+        await self._notify(NotificationKind.APPROVAL_NEEDED, env.name, reason=f"{env.name} needs an approval")
+        timeout = env.approval.timeout
+        try:
+            await workflow.wait_condition(
+                lambda: self._approved == env.name or self._stop is not None,
+                timeout=timeout,
+                timeout_summary=f"approval of {env.name} times out after {format_duration(timeout)}",
+            )
+        except TimeoutError:
+            default = env.approval.on_timeout
+            self._log.audit(f"approval timeout ({default.value})", "rollwright", f"no answer for {env.name}")
+            if default is ApprovalDefault.STOP:
+                return False
+        finally:
+            self._log.status.awaiting_approval = None
+            self._log.set_phase(DeploymentPhase.DEPLOYING)
+        if self._stop is not None:
+            raise Stopping
+        return True
+
+    async def _checkpoint(self) -> None:
+        """A safe point: hold here while paused; unwind from here once the deployment is stopping."""
+        if self._log.status.paused and self._stop is None:
+            await workflow.wait_condition(lambda: not self._log.status.paused or self._stop is not None)
+        if self._stop is not None:
+            raise Stopping
+
+    def _request_stop(self, stop: Stop) -> None:
+        if self._stop is None:
+            self._stop = stop
+            self._log.note(f"stopping: {stop.reason}")
+
+    # -- the way back --------------------------------------------------------------------------------
+
+    async def _unwind(self) -> DeploymentResult:
+        stop = self._stop
+        assert stop is not None  # Stopping is only raised once a stop was requested
+        changed = self._regions.changed
+        if not changed:
+            outcome = DeploymentOutcome.ABORTED if stop.kind is StopKind.ABORTED else DeploymentOutcome.FAILED
+            await self._notify(NotificationKind.FAILED, None, reason=stop.reason)
+            return await self._finish(outcome, stop.reason)
+        self._log.set_phase(DeploymentPhase.ROLLING_BACK)
+        if stop.kind is not StopKind.STEP_FAILED:
+            # A failing step says nothing about the version (an outage, a config error); a canary or an engineer does.
+            await self._mark_bad(stop)
+        await self._regions.halt(stop.reason)
+        results = [await self._regions.roll_back(region) for region in reversed(changed)]
+        keys = [region.target.key for region in changed]
+        if not all(results):
+            reason = f"{stop.reason}; rollback failed in some regions — see the region status"
+            await self._notify(NotificationKind.FAILED, None, reason=reason, regions=keys)
+            return await self._finish(DeploymentOutcome.FAILED, reason)
+        await self._notify(NotificationKind.ROLLED_BACK, None, reason=stop.reason, regions=keys)
+        outcome = DeploymentOutcome.ABORTED if stop.kind is StopKind.ABORTED else DeploymentOutcome.ROLLED_BACK
+        return await self._finish(outcome, stop.reason)
+
+    async def _mark_bad(self, stop: Stop) -> None:
+        try:
+            await self._steps.mark_bad(
+                MarkDigestBadInput(
+                    service=self._inp.plan.service,
+                    digest=self._inp.digest,
+                    reason=stop.reason,
+                    actor=stop.actor,
+                    workflow_id=workflow.info().workflow_id,
+                )
+            )
+        except ActivityError as error:
+            self._log.note(f"could not mark {self._inp.digest[:19]} bad: {error.cause or error}")
+
+    async def _notify(
+        self, kind: NotificationKind, environment: str | None, *, reason: str | None, regions: list[str] | None = None
+    ) -> None:
+        """Best effort: a notification that cannot be sent must not change how a rollout ends."""
+        try:
+            await self._steps.notify(
+                Notification(
+                    kind=kind,
+                    service=self._inp.plan.service,
+                    tag=self._inp.tag,
+                    digest=self._inp.digest,
+                    environment=environment,
+                    regions=regions or [],
+                    reason=reason,
+                    workflow_id=workflow.info().workflow_id,
+                )
+            )
+        except ActivityError as error:
+            self._log.note(f"could not notify {kind.value}: {error.cause or error}")
+
+    async def _finish(self, outcome: DeploymentOutcome, reason: str | None) -> DeploymentResult:
+        self._log.finish(outcome, reason)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        s = self._log.status
+        return DeploymentResult(
+            outcome=outcome, tag=s.tag, digest=s.digest, reason=reason, regions=s.regions, audit=s.audit
+        )
+
+    # -- operator controls ---------------------------------------------------------------------------
+
+    def _view(self) -> ControlView:
+        return ControlView(
+            finished=self._log.status.outcome is not None,
+            stopping=self._stop is not None,
+            paused=self._log.status.paused,
+            awaiting_approval=self._log.status.awaiting_approval,
+        )
+
+    def _validate(self, control: ControlName, request: ControlRequest) -> None:
+        problem = rejection(control, request, self._view())
+        if problem is not None:
+            raise ApplicationError(problem, type="ControlRejected", non_retryable=True)
+
+    def _apply(self, control: ControlName, request: ControlRequest) -> ControlAnswer:
+        status = self._log.status
+        if control is ControlName.PAUSE:
+            status.paused = True
+            message = "paused: holding at the next safe point"
+        elif control is ControlName.RESUME:
+            status.paused = False
+            message = "resumed"
+        elif control is ControlName.ABORT:
+            self._request_stop(Stop(StopKind.ABORTED, f"aborted by {request.actor}: {request.reason}", request.actor))
+            message = "aborting: stopping in-flight regions and rolling back what changed"
+        else:
+            self._approved = status.awaiting_approval
+            message = f"approved {self._approved}"
+        self._log.audit(control.value, request.actor, request.reason)
+        return ControlAnswer(message=message)
+
+    def _apply_signal(self, control: ControlName, request: ControlRequest) -> None:
+        # Signals cannot be refused, so a signal that makes no sense now is logged and dropped.
+        problem = rejection(control, request, self._view())
+        if problem is not None:
+            self._log.note(f"ignored {control.value} signal from {request.actor}: {problem}")
+            return
+        self._apply(control, request)
+
+    @workflow.update(name=ControlName.PAUSE.value, description="Hold at the next safe point; nothing rolls back")
+    def pause(self, request: ControlRequest) -> ControlAnswer:
+        return self._apply(ControlName.PAUSE, request)
+
+    @pause.validator
+    def _validate_pause(self, request: ControlRequest) -> None:
+        self._validate(ControlName.PAUSE, request)
+
+    @workflow.update(name=ControlName.RESUME.value, description="Continue a paused deployment")
+    def resume(self, request: ControlRequest) -> ControlAnswer:
+        return self._apply(ControlName.RESUME, request)
+
+    @resume.validator
+    def _validate_resume(self, request: ControlRequest) -> None:
+        self._validate(ControlName.RESUME, request)
+
+    @workflow.update(name=ControlName.ABORT.value, description="Stop and roll back every region this changed")
+    def abort(self, request: ControlRequest) -> ControlAnswer:
+        return self._apply(ControlName.ABORT, request)
+
+    @abort.validator
+    def _validate_abort(self, request: ControlRequest) -> None:
+        self._validate(ControlName.ABORT, request)
+
+    @workflow.update(name=ControlName.APPROVE.value, description="Approve the environment that waits for approval")
+    def approve(self, request: ControlRequest) -> ControlAnswer:
+        return self._apply(ControlName.APPROVE, request)
+
+    @approve.validator
+    def _validate_approve(self, request: ControlRequest) -> None:
+        self._validate(ControlName.APPROVE, request)
+
+    @workflow.signal(name=ControlName.PAUSE.signal_name)
+    def pause_signal(self, request: ControlRequest) -> None:
+        self._apply_signal(ControlName.PAUSE, request)
+
+    @workflow.signal(name=ControlName.RESUME.signal_name)
+    def resume_signal(self, request: ControlRequest) -> None:
+        self._apply_signal(ControlName.RESUME, request)
+
+    @workflow.signal(name=ControlName.ABORT.signal_name)
+    def abort_signal(self, request: ControlRequest) -> None:
+        self._apply_signal(ControlName.ABORT, request)
+
+    @workflow.signal(name=ControlName.APPROVE.signal_name)
+    def approve_signal(self, request: ControlRequest) -> None:
+        self._apply_signal(ControlName.APPROVE, request)
+
+    @workflow.query(name=STATUS_QUERY, description="Per-region progress and the audit trail")
+    def status(self) -> DeploymentStatus:
+        return self._log.snapshot()

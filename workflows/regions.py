@@ -1,0 +1,249 @@
+"""One region's rollout (baseline → provision → commit → sync and follow) and its way back to the baseline.
+
+A region counts as changed from the moment its Pulumi run starts: a cancelled or failed `up` may already
+have touched cloud resources, and re-provisioning the baseline is harmless when it had not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, CancelledError, FailureError
+
+from workflows.deployment_log import DeploymentLog
+from workflows.steps import Steps
+from workflows.stopping import Stop, StopKind, Stopping
+
+with workflow.unsafe.imports_passed_through():
+    from activities.contracts import (
+        CommitInput,
+        HandoffInput,
+        HandoffOutcome,
+        ProvisionInput,
+        ProvisionPurpose,
+        RecordRegionStateInput,
+        RegionBaseline,
+        RegionState,
+        RolloutActionInput,
+    )
+    from domain.deployment import DeploymentInput, RegionPhase
+    from domain.digest import short
+    from domain.identity import RegionTarget
+    from domain.plan import EnvironmentPlan, FirstDeployRollback
+
+
+@dataclass
+class Changed:
+    """A region this deployment changed, and what ran there before (the rollback target)."""
+
+    target: RegionTarget
+    environment: EnvironmentPlan
+    baseline: RegionBaseline
+
+
+def _failure_text(error: ActivityError) -> str:
+    cause = error.cause
+    detail = cause.message if isinstance(cause, FailureError) else str(cause or error)
+    return f"{error.activity_type} failed: {detail}"
+
+
+class RegionRunner:
+    def __init__(
+        self,
+        inp: DeploymentInput,
+        steps: Steps,
+        log: DeploymentLog,
+        checkpoint: Callable[[], Awaitable[None]],
+        stop: Callable[[Stop], None],
+    ) -> None:
+        self._inp = inp
+        self._steps = steps
+        self._log = log
+        self._checkpoint = checkpoint
+        self._stop = stop
+        self._workflow_id = workflow.info().workflow_id
+        # The repository deployments pull from: the central one once publish promoted the image there.
+        self.image = inp.plan.image
+        self.changed: list[Changed] = []
+
+    def _target(self, env: EnvironmentPlan, region: str) -> RegionTarget:
+        return RegionTarget(service=self._inp.plan.service, environment=env.name, region=region)
+
+    async def deploy(self, env: EnvironmentPlan, region: str) -> None:
+        """Roll one region forward. Never raises: a failure stops the deployment through `stop`."""
+        target = self._target(env, region)
+        try:
+            await self._deploy(env, target)
+        except (Stopping, asyncio.CancelledError):
+            self._log.region_phase(target, RegionPhase.CANCELLED, "stopped before it finished")
+        except ActivityError as error:
+            if isinstance(error.cause, CancelledError):
+                self._log.region_phase(target, RegionPhase.CANCELLED, "cancelled while in flight")
+            else:
+                text = _failure_text(error)
+                self._log.region_phase(target, RegionPhase.FAILED, text)
+                self._stop(Stop(StopKind.STEP_FAILED, f"{target.key}: {text}"))
+
+    async def _deploy(self, env: EnvironmentPlan, target: RegionTarget) -> None:
+        inp, steps, log = self._inp, self._steps, self._log
+        await self._checkpoint()
+        log.region_phase(target, RegionPhase.PROVISIONING)
+        baseline = await steps.baseline(target)
+        log.region(target).previous_digest = baseline.digest
+        await self._checkpoint()
+        await steps.record(self._record(target, RegionState.DEPLOYING))
+        await self._checkpoint()
+        self.changed.append(Changed(target=target, environment=env, baseline=baseline))
+        log.region(target).digest = inp.digest
+        provisioned = await steps.provision(
+            ProvisionInput(
+                target=target,
+                image=self.image,
+                digest=inp.digest,
+                tag=inp.tag,
+                program=inp.plan.pulumi_program,
+                pulumi_config=env.pulumi_config,
+                canary_steps=list(inp.plan.canary.steps),
+                workflow_id=self._workflow_id,
+            ),
+            f"pulumi up {target.stack_name} → {inp.tag} ({short(inp.digest)})",
+        )
+        await self._checkpoint()
+        log.region_phase(target, RegionPhase.COMMITTING, f"{provisioned.changed_resources} resource(s) changed")
+        commit = await steps.commit(
+            CommitInput(
+                target=target,
+                manifests=provisioned.manifests,
+                tag=inp.tag,
+                digest=inp.digest,
+                workflow_id=self._workflow_id,
+            ),
+            f"commit {target.gitops_path} for {inp.tag}",
+        )
+        log.region(target).revision = commit.sha
+        await self._checkpoint()
+        log.region_phase(target, RegionPhase.SYNCING, f"Argo CD syncs {commit.sha[:10]}")
+        handoff = await steps.handoff(
+            HandoffInput(
+                target=target,
+                app_name=target.app_name(inp.plan.argocd_app_template),
+                revision=commit.sha,
+                digest=inp.digest,
+                progress_deadline_seconds=inp.plan.canary.progress_deadline.total_seconds(),
+            ),
+            f"sync {target.app_name(inp.plan.argocd_app_template)} to {commit.sha[:10]} and follow the canary",
+        )
+        log.region(target).canary_step = handoff.step_index
+        if handoff.outcome is HandoffOutcome.CANARY_FAILED:
+            reason = handoff.reason or "canary failed"
+            log.region_phase(target, RegionPhase.FAILED, reason)
+            self._stop(Stop(StopKind.CANARY_FAILED, f"{target.key}: {reason}"))
+            return
+        await steps.record(self._record(target, RegionState.LIVE))
+        log.region_phase(target, RegionPhase.LIVE, f"healthy at {commit.sha[:10]}")
+
+    def _record(self, target: RegionTarget, state: RegionState, detail: str | None = None) -> RecordRegionStateInput:
+        return RecordRegionStateInput(
+            target=target,
+            digest=self._inp.digest,
+            tag=self._inp.tag,
+            state=state,
+            workflow_id=self._workflow_id,
+            detail=detail,
+        )
+
+    async def halt(self, reason: str) -> None:
+        """Abort the canaries this deployment left running, so no more traffic reaches the new version."""
+        for changed in self.changed:
+            status = self._log.region(changed.target)
+            if status.revision is None or status.phase is RegionPhase.LIVE:
+                continue
+            try:
+                await self._steps.abort_rollout(
+                    RolloutActionInput(
+                        target=changed.target,
+                        app_name=changed.target.app_name(self._inp.plan.argocd_app_template),
+                        reason=reason,
+                    )
+                )
+            except ActivityError as error:
+                # The rollback below replaces the manifests anyway; a failed abort only delays that.
+                self._log.note(f"{changed.target.key}: could not abort the canary ({_failure_text(error)})")
+
+    async def roll_back(self, changed: Changed) -> bool:
+        """Return one region to its baseline (or remove it when it had none); True when that worked."""
+        inp, steps, log, target = self._inp, self._steps, self._log, changed.target
+        baseline = changed.baseline
+        if baseline.digest is not None:
+            purpose, digest, tag = ProvisionPurpose.ROLLBACK, baseline.digest, baseline.tag
+            goal = f"back to {baseline.tag or ''} ({short(baseline.digest)})"
+        elif inp.plan.first_deploy_rollback is FirstDeployRollback.SCALE_TO_ZERO:
+            purpose, digest, tag, goal = ProvisionPurpose.SCALE_TO_ZERO, inp.digest, inp.tag, "scale to zero"
+        else:
+            purpose, digest, tag, goal = ProvisionPurpose.REMOVE, None, None, "remove (no earlier version)"
+        log.region_phase(target, RegionPhase.ROLLING_BACK, goal)
+        try:
+            provisioned = await steps.provision(
+                ProvisionInput(
+                    target=target,
+                    image=self.image,
+                    digest=digest,
+                    tag=tag,
+                    program=inp.plan.pulumi_program,
+                    pulumi_config=changed.environment.pulumi_config,
+                    # A rollback goes straight to the known-good version: no canary steps to wait through.
+                    canary_steps=[],
+                    purpose=purpose,
+                    workflow_id=self._workflow_id,
+                ),
+                f"pulumi up {target.stack_name}: {goal}",
+            )
+            commit = await steps.commit(
+                CommitInput(
+                    target=target,
+                    manifests=provisioned.manifests,
+                    tag=tag,
+                    digest=digest,
+                    purpose=purpose,
+                    workflow_id=self._workflow_id,
+                ),
+                f"commit {target.gitops_path}: {goal}",
+            )
+            log.region(target).revision = commit.sha
+            app = target.app_name(inp.plan.argocd_app_template)
+            handoff = await steps.handoff(
+                HandoffInput(
+                    target=target,
+                    app_name=app,
+                    revision=commit.sha,
+                    digest=digest,
+                    progress_deadline_seconds=inp.plan.canary.progress_deadline.total_seconds(),
+                ),
+                f"sync {app} to {commit.sha[:10]}: {goal}",
+            )
+            if handoff.outcome is HandoffOutcome.CANARY_FAILED:
+                log.region_phase(target, RegionPhase.ROLLBACK_FAILED, handoff.reason or "rollback did not go healthy")
+                return False
+            removed = purpose is ProvisionPurpose.REMOVE
+            state = RegionState.REMOVED if removed else RegionState.ROLLED_BACK
+            await steps.record(self._record(target, state, goal))
+            if baseline.digest is not None:
+                await steps.record(
+                    RecordRegionStateInput(
+                        target=target,
+                        digest=baseline.digest,
+                        tag=baseline.tag or "",
+                        state=RegionState.LIVE,
+                        workflow_id=self._workflow_id,
+                        detail=f"restored after rolling back {inp.tag}",
+                    )
+                )
+        except ActivityError as error:
+            log.region_phase(target, RegionPhase.ROLLBACK_FAILED, _failure_text(error))
+            return False
+        log.region(target).digest = baseline.digest
+        log.region_phase(target, RegionPhase.ROLLED_BACK, goal)
+        return True
