@@ -1,0 +1,1 @@
+"""One pydantic model (and one `extract`) per registry payload format, written from each registry's docs."""
