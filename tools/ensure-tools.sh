@@ -98,8 +98,8 @@ GOSRC
     cd "$build"
     # pkg/v3 requires an older sdk/v3; requiring both at the same tag makes MVS pick the matching sdk.
     go get "github.com/pulumi/pulumi/pkg/v3@v$version" "github.com/pulumi/pulumi/sdk/v3@v$version" 2>&1 \
-      | grep -v '^go: downloading' || true
-    go mod tidy 2>&1 | grep -v '^go: downloading' || true
+      | grep -vE '^go: (downloading|added|upgraded|finding)' || true
+    go mod tidy 2>&1 | grep -vE '^go: (downloading|added|upgraded|finding)' || true
     say "compiling (progress every 100 packages)"
     go build -v -trimpath -tags osusergo,grpcnotrace \
       -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$version" \

@@ -1,0 +1,25 @@
+# Rollwright's worker / webhook image, with the pulumi CLI built at exactly the pulumi Python package's version.
+ARG PULUMI_VERSION=3.260.0
+
+FROM golang:1.26-bookworm AS pulumi
+ARG PULUMI_VERSION
+WORKDIR /build
+RUN printf 'module rollwright.local/pulumi-cli\n\ngo 1.25\n' > go.mod \
+ && printf '//go:build tools\n\npackage tools\n\nimport _ "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi"\n' > tools.go \
+ && GOFLAGS=-mod=mod go get github.com/pulumi/pulumi/pkg/v3@v${PULUMI_VERSION} github.com/pulumi/pulumi/sdk/v3@v${PULUMI_VERSION} \
+ && GOFLAGS=-mod=mod go mod tidy \
+ && GOFLAGS=-mod=mod go build -trimpath -tags osusergo,grpcnotrace \
+      -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v${PULUMI_VERSION}" \
+      -o /out/pulumi github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+
+FROM python:3.11-slim-bookworm
+RUN apt-get update && apt-get install -y --no-install-recommends git && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY . .
+RUN pip install --no-cache-dir .
+COPY --from=pulumi /out/pulumi /usr/local/bin/pulumi
+RUN printf '#!/bin/sh\nexec "${PULUMI_PYTHON_CMD:-python3}" -u -m pulumi.dynamic "$@"\n' \
+      > /usr/local/bin/pulumi-resource-pulumi-python && chmod +x /usr/local/bin/pulumi-resource-pulumi-python
+ENV PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+USER nobody
