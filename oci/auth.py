@@ -91,11 +91,11 @@ class RegistryAuthenticator:
         pairs: list[tuple[str, str | int | float | bool | None]] = [("scope", s) for s in scopes]
         if "service" in challenge.params:
             pairs.append(("service", challenge.params["service"]))
-        params = httpx.QueryParams(pairs)
+        url = httpx.URL(realm).copy_merge_params(httpx.QueryParams(pairs))
         headers = {"Authorization": _basic_header(credentials)} if credentials is not None else {}
         response = await send_with_retry(
             self._http,
-            lambda: self._http.build_request("GET", realm, params=params, headers=headers),
+            lambda: self._http.build_request("GET", url, headers=headers),
             self._config.retry,
         )
         if response.status_code in (401, 403):

@@ -43,7 +43,7 @@ class ImageCopier:
         manifest = await self._copy_manifest(source, destination, source.digest, result)
         if tag is not None:
             await self._uploader.put_manifest(destination, tag, manifest[0], manifest[1])
-        log.info("image_copied", source=str(source), destination=destination.name, tag=tag, **result.model_dump())
+        log.info("image_copied", source=str(source), tag=tag, **result.model_dump())
         return result
 
     async def _copy_manifest(

@@ -46,8 +46,14 @@ class BuiltManifest:
         return _digest(self.body)
 
 
-def _layer(seed: str, os_name: str, architecture: str) -> bytes:
-    content = f"rollwright test image {seed} {os_name}/{architecture}\n".encode()
+def _filler(seed: str, size: int) -> bytes:
+    """Incompressible, seed-determined bytes: lets tests make a layer large enough to need chunked uploads."""
+    blocks = (hashlib.sha256(f"{seed}/{n}".encode()).digest() for n in range(size // 32 + 1))
+    return b"".join(blocks)[:size]
+
+
+def _layer(seed: str, os_name: str, architecture: str, extra_bytes: int) -> bytes:
+    content = f"rollwright test image {seed} {os_name}/{architecture}\n".encode() + _filler(seed, extra_bytes)
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
         info = tarfile.TarInfo("etc/rollwright-seed")
@@ -57,9 +63,14 @@ def _layer(seed: str, os_name: str, architecture: str) -> bytes:
 
 
 def build_image(
-    seed: str, *, created: datetime = DEFAULT_CREATED, os_name: str = "linux", architecture: str = "amd64"
+    seed: str,
+    *,
+    created: datetime = DEFAULT_CREATED,
+    os_name: str = "linux",
+    architecture: str = "amd64",
+    extra_bytes: int = 0,
 ) -> BuiltManifest:
-    tar = _layer(seed, os_name, architecture)
+    tar = _layer(seed, os_name, architecture, extra_bytes)
     layer = gzip.compress(tar, mtime=0)
     config = _canonical(
         {
@@ -108,7 +119,9 @@ async def _push_blob(http: httpx.AsyncClient, repository: str, digest: str, body
         return
     start = await http.post(f"/v2/{repository}/blobs/uploads/")
     start.raise_for_status()
-    done = await http.put(start.headers["location"], params={"digest": digest}, content=body)
+    # The Location's query is the registry's upload state: add the digest to it rather than replace it.
+    location = httpx.URL(start.headers["location"]).copy_merge_params({"digest": digest})
+    done = await http.put(location, content=body)
     done.raise_for_status()
 
 

@@ -53,14 +53,15 @@ class RegistryTransport:
         stream: bool = False,
     ) -> httpx.Response:
         """Send with auth and retries. 401 after answering the challenge, and any 403, raise RegistryAuthError."""
-        url = self.url(ref, path)
+        # Upload Locations carry the registry's own state in their query; params add to it, never replace it.
+        url = httpx.URL(self.url(ref, path)).copy_merge_params(dict(params or {}))
 
         def build() -> httpx.Request:
             merged = dict(headers or {})
             authorization = self._auth.authorization(ref.host, scope)
             if authorization is not None:
                 merged["Authorization"] = authorization
-            return self._http.build_request(method, url, headers=merged, params=params, content=content)
+            return self._http.build_request(method, url, headers=merged, content=content)
 
         response = await send_with_retry(self._http, build, self._config.retry, stream=stream)
         if response.status_code == 401:
