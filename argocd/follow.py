@@ -127,15 +127,20 @@ class RolloutFollower:
             if state is not None and not pending and state.completed:
                 synced = application.status.sync
                 ours = same_revision(state.revision, revision)
-                if ours and state.phase == "Succeeded" and synced and same_revision(synced.revision, revision):
-                    return None
-                if ours and state.phase != "Succeeded":
-                    failures += 1
-                    log.warning("argocd sync failed", app=app, revision=revision, message=state.message)
-                    if failures >= self._settings.sync_attempts:
-                        return f"Argo CD could not sync {revision}: {state.message or state.phase}"
-                # Our request failed, or another operation (say auto-sync) finished last: ask again.
-                await self._tolerant(lambda: self._client.sync(app, revision, infos=infos))
+                if ours and state.phase == "Succeeded":
+                    # status.sync describes the branch's newest commit; a later commit that leaves this app's
+                    # path alone (another region's) still reads Synced, so either form confirms the hand-off.
+                    # Otherwise the comparison lags the operation: wait for the next one.
+                    if synced is not None and (same_revision(synced.revision, revision) or synced.status == "Synced"):
+                        return None
+                else:
+                    if ours:
+                        failures += 1
+                        log.warning("argocd sync failed", app=app, revision=revision, message=state.message)
+                        if failures >= self._settings.sync_attempts:
+                            return f"Argo CD could not sync {revision}: {state.message or state.phase}"
+                    # Our sync failed, or another operation (say an auto-sync) finished after it: ask again.
+                    await self._tolerant(lambda: self._client.sync(app, revision, infos=infos))
             if time.monotonic() > deadline:
                 return f"Argo CD did not finish syncing {revision} before the progress deadline"
             await asyncio.sleep(self._settings.poll_interval)

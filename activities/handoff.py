@@ -1,0 +1,122 @@
+"""Hand-off activities: sync a GitOps commit in Argo CD and follow the region's Rollout; abort or promote it.
+
+Thin over `argocd`: this is the one place Argo CD errors become Temporal ApplicationErrors. A failed canary
+is a result (HandoffOutcome.CANARY_FAILED), never an exception, so the workflow can roll back on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.contracts import (
+    ActivityName,
+    ErrorType,
+    HandoffInput,
+    HandoffOutcome,
+    HandoffResult,
+    RolloutActionInput,
+)
+from argocd.client import ArgoCDClient
+from argocd.config import ArgoCDClientConfig, client_config_from
+from argocd.errors import ArgoCDAuthError, ArgoCDError, ArgoCDNotFoundError
+from argocd.follow import ROLLOUT_GROUP, ROLLOUT_KIND, FollowProgress, FollowSettings, RolloutFollower
+from deployconfig.models import RollwrightConfig
+from deployconfig.secrets import SecretUnavailableError
+from observability.logging import get_logger
+
+log = get_logger(__name__)
+
+
+def to_application_error(exc: Exception) -> ApplicationError:
+    """Auth and missing apps need a person (non-retryable); everything else may pass if tried again."""
+    if isinstance(exc, ArgoCDAuthError):
+        return ApplicationError(exc.message, type=ErrorType.ARGOCD_AUTH, non_retryable=True)
+    if isinstance(exc, ArgoCDNotFoundError):
+        return ApplicationError(exc.message, type=ErrorType.ARGOCD_NOT_FOUND, non_retryable=True)
+    if isinstance(exc, SecretUnavailableError):
+        return ApplicationError(f"Argo CD token: {exc}", type=ErrorType.CONFIG_INVALID, non_retryable=True)
+    message = exc.message if isinstance(exc, ArgoCDError) else str(exc)
+    return ApplicationError(message, type=type(exc).__name__)
+
+
+class HandoffActivities:
+    def __init__(self, client_config: Callable[[], ArgoCDClientConfig], follow: FollowSettings) -> None:
+        # The token is read per call, so a rotated secret is picked up without restarting the worker.
+        self._client_config = client_config
+        self._follow = follow
+
+    def _client(self) -> ArgoCDClient:
+        try:
+            return ArgoCDClient(self._client_config())
+        except SecretUnavailableError as exc:
+            raise to_application_error(exc) from exc
+
+    @activity.defn(name=ActivityName.SYNC_AND_FOLLOW)
+    async def sync_and_follow(self, request: HandoffInput) -> HandoffResult:
+        info = activity.info()
+
+        def heartbeat(progress: FollowProgress) -> None:
+            activity.heartbeat(progress.model_dump(mode="json"))
+
+        try:
+            async with self._client() as client:
+                follower = RolloutFollower(client, self._follow, on_progress=heartbeat)
+                outcome = await follower.sync_and_follow(
+                    request.app_name,
+                    request.revision,
+                    digest=request.digest,
+                    deadline_seconds=request.progress_deadline_seconds,
+                    run_id=info.workflow_id or "",
+                )
+        except ArgoCDError as exc:
+            raise to_application_error(exc) from exc
+        log.info(
+            "hand-off finished",
+            target=request.target.key,
+            app=request.app_name,
+            revision=request.revision,
+            healthy=outcome.healthy,
+            reason=outcome.reason,
+        )
+        return HandoffResult(
+            outcome=HandoffOutcome.HEALTHY if outcome.healthy else HandoffOutcome.CANARY_FAILED,
+            reason=outcome.reason,
+            revision=outcome.revision,
+            step_index=outcome.step_index,
+            weight=outcome.weight,
+        )
+
+    async def _rollout_action(self, request: RolloutActionInput, action: str) -> None:
+        try:
+            async with self._client() as client:
+                tree = await client.resource_tree(request.app_name)
+                rollouts = tree.managed(ROLLOUT_GROUP, ROLLOUT_KIND)
+                if not rollouts:
+                    log.info("no Rollout to act on", app=request.app_name, action=action)
+                    return
+                await client.run_resource_action(request.app_name, rollouts[0].ref(), action)
+        except ArgoCDError as exc:
+            raise to_application_error(exc) from exc
+        log.info(
+            "rollout action", target=request.target.key, app=request.app_name, action=action, reason=request.reason
+        )
+
+    @activity.defn(name=ActivityName.ABORT_ROLLOUT)
+    async def abort_rollout(self, request: RolloutActionInput) -> None:
+        """Send the canary's traffic back to stable (Argo CD's built-in `abort` action)."""
+        await self._rollout_action(request, "abort")
+
+    @activity.defn(name=ActivityName.PROMOTE_ROLLOUT)
+    async def promote_rollout(self, request: RolloutActionInput) -> None:
+        """Skip the remaining steps and analysis (`promote-full`), e.g. past an indefinite pause."""
+        await self._rollout_action(request, "promote-full")
+
+
+def create_activities(config: RollwrightConfig) -> list[Callable[..., Any]]:
+    follow = FollowSettings(poll_interval=config.argocd.poll_interval.total_seconds())
+    handoff = HandoffActivities(lambda: client_config_from(config.argocd), follow)
+    return [handoff.sync_and_follow, handoff.abort_rollout, handoff.promote_rollout]
