@@ -11,7 +11,7 @@ from pulumi import automation as auto
 
 from provisioning import guardrails
 from provisioning.events import StepObserver
-from provisioning.protocol import ChildError, ChildRequest, ChildResult, ErrorKind, Operation, Progress
+from provisioning.protocol import ChildError, ChildRequest, ChildResult, ErrorKind, Operation, Progress, StepRecord
 
 _DETAIL_CHARS = 4000
 
@@ -32,6 +32,14 @@ def load_program(reference: str) -> Callable[[], None]:
 
 def _summary(changes: Mapping[Any, int] | None) -> dict[str, int]:
     return {str(getattr(op, "value", op)): count for op, count in (changes or {}).items()}
+
+
+def _count(steps: list[StepRecord]) -> dict[str, int]:
+    """Steps per op on the program's own resources (the engine's summary also counts the Stack)."""
+    counts: dict[str, int] = {}
+    for step in steps:
+        counts[step.op] = counts.get(step.op, 0) + 1
+    return counts
 
 
 def _values(outputs: Mapping[str, auto.OutputValue]) -> dict[str, Any]:
@@ -74,12 +82,12 @@ def _preview(stack: auto.Stack, request: ChildRequest, result: ChildResult) -> b
     observer = StepObserver(lambda _: None, total=None)
     error_text = ""
     try:
-        preview = stack.preview(on_event=observer, diff=True)
-        result.summary = _summary(preview.change_summary)
+        stack.preview(on_event=observer, diff=True)
     except auto.CommandError as exc:
         result.error = _error(exc)
         error_text = str(exc)
     result.steps = observer.steps
+    result.summary = _count(observer.steps)
     violations = guardrails.check(context, observer.steps, references, error_text) if context else []
     if violations:
         result.error = ChildError(kind=ErrorKind.GUARDRAIL, message="; ".join(violations), violations=violations)
@@ -96,8 +104,9 @@ def execute(request: ChildRequest, emit: Callable[[Progress], None]) -> ChildRes
             return result
         if not _preview(stack, request, result) or request.operation is Operation.PREVIEW:
             return result
-        up = stack.up(on_event=StepObserver(emit, total=len(result.steps)))
-        result.summary = _summary(up.summary.resource_changes)
+        observer = StepObserver(emit, total=len(result.steps))
+        up = stack.up(on_event=observer)
+        result.summary = _count(observer.steps)
         result.outputs = _values(up.outputs)
     except ProgramImportError as exc:
         result.error = ChildError(kind=ErrorKind.SETUP, message=str(exc))

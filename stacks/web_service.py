@@ -36,10 +36,22 @@ def declare_database(inputs: StackInputs) -> SqliteDatabase:
 
 
 def render(inputs: StackInputs) -> None:
+    render_manifests(inputs, declare_database(inputs))
+
+
+def render_manifests(
+    inputs: StackInputs, database: SqliteDatabase | None, depends_on: list[pulumi.Resource] | None = None
+) -> None:
+    """The region's manifests; the ConfigMap points at `database` unless the settings name a `database_url`."""
     target = inputs.target
-    database = declare_database(inputs)
     override = inputs.settings.get("database_url")
-    database_url: pulumi.Output[str] = pulumi.Output.from_input(override) if override else database.url
+    database_url: pulumi.Output[str]
+    if override:
+        database_url = pulumi.Output.from_input(str(override))
+    elif database is not None:
+        database_url = database.url
+    else:
+        raise ValueError("no database to point the manifests at: declare one or set database_url")
     pulumi.export("databaseUrl", database_url)
     if inputs.purpose is RenderPurpose.REMOVE:
         pulumi.export("manifests", {})
@@ -67,6 +79,7 @@ def render(inputs: StackInputs) -> None:
             path=path,
             content=content,
             environment=target.environment,
+            opts=pulumi.ResourceOptions(depends_on=depends_on),
         )
         files[path] = content
     pulumi.export("manifests", {path: content.apply(_sha256) for path, content in files.items()})

@@ -1,0 +1,48 @@
+"""Pulumi programs only tests use: the web service with a piece missing, or with a slow resource in it."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import CreateResult, Resource, ResourceProvider
+
+from stacks import web_service
+from stacks.inputs import StackInputs
+
+
+def without_database() -> None:
+    """The web service as someone might carelessly edit it: the database resource deleted from the code."""
+    inputs = StackInputs.from_pulumi_config()
+    settings = {**inputs.settings, "database_url": inputs.settings.get("database_url", "sqlite:///elsewhere.db")}
+    web_service.render_manifests(inputs.model_copy(update={"settings": settings}), None)
+
+
+class SlowProvider(ResourceProvider):
+    """Announces (pid in a file) that it is creating, then takes its time: a window to kill or cancel in."""
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        Path(props["marker"]).write_text(str(os.getpid()))
+        time.sleep(float(props["seconds"]))
+        return CreateResult(id_="slow", outs={k: v for k, v in props.items() if not k.startswith("__")})
+
+
+class Slow(Resource, module="tests", name="Slow"):
+    def __init__(self, name: str, marker: str, seconds: float, opts: pulumi.ResourceOptions) -> None:
+        super().__init__(SlowProvider(), name, {"marker": marker, "seconds": seconds}, opts)
+
+
+def slow_web_service() -> None:
+    """The web service, plus a slow resource the manifests wait for: an `up` that is reliably mid-flight."""
+    inputs = StackInputs.from_pulumi_config()
+    slow = Slow(
+        "slow",
+        marker=str(inputs.settings["slow_marker"]),
+        seconds=float(inputs.settings["slow_seconds"]),
+        opts=pulumi.ResourceOptions(),
+    )
+    database = web_service.declare_database(inputs)
+    web_service.render_manifests(inputs, database, depends_on=[slow])

@@ -1,0 +1,145 @@
+"""One region's stack through its life on the real pulumi CLI: create, no-op, preview, digest change,
+and the guardrails that refuse a prod stack pointing at staging's database or dropping its database."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from domain.digest import pinned_image
+from domain.identity import RegionTarget
+from domain.plan import CanaryStep
+from provisioning import preview_report
+from provisioning.errors import GuardrailViolation
+from provisioning.protocol import GuardrailContext
+from provisioning.provisioner import Provisioner
+from provisioning.working_copy import read_region_manifests
+from stacks.inputs import StackInputs
+
+STAGING = RegionTarget(service="shop", environment="staging", region="local-a")
+PROD = RegionTarget(service="shop", environment="prod", region="us-east-1")
+DIGEST_1 = "sha256:" + "1" * 64
+DIGEST_2 = "sha256:" + "2" * 64
+PROGRAM = "stacks.web_service:program"
+STEPS = [CanaryStep(weight=20, pause="30s"), CanaryStep(weight=60, pause=None)]
+
+
+def inputs_for(provisioner: Provisioner, target: RegionTarget, digest: str, **settings: object) -> StackInputs:
+    return StackInputs(
+        target=target,
+        image="registry.local:5000/shop/api",
+        digest=digest,
+        canary_steps=STEPS,
+        settings={"replicas": 2, **settings},
+        manifests_dir=str(provisioner.manifests_dir(target.stack_name)),
+        data_dir=str(provisioner.data_dir()),
+    )
+
+
+def guard(target: RegionTarget) -> GuardrailContext:
+    other = "prod" if target.environment == "staging" else "staging"
+    region = "us-east-1" if other == "prod" else "local-a"
+    return GuardrailContext(environment=target.environment, foreign_stacks={f"shop-{other}-{region}": other})
+
+
+def manifests(provisioner: Provisioner, target: RegionTarget) -> dict[str, str]:
+    return read_region_manifests(provisioner.manifests_dir(target.stack_name), target)
+
+
+async def test_first_up_creates_database_and_pinned_manifests(provisioner: Provisioner) -> None:
+    result = await provisioner.provision(inputs_for(provisioner, STAGING, DIGEST_1), PROGRAM, guard(STAGING))
+
+    assert result.summary.get("create") == 4
+    db_path = provisioner.data_dir() / "staging" / "shop.db"
+    with sqlite3.connect(db_path) as conn:
+        owner = dict(conn.execute("SELECT key, value FROM rollwright_owner").fetchall())
+    assert owner == {"environment": "staging", "service": "shop"}
+    assert result.outputs["databaseUrl"] == f"sqlite:///{db_path}"
+
+    files = manifests(provisioner, STAGING)
+    assert sorted(files) == [
+        f"staging/local-a/shop/{name}" for name in ("configmap.yaml", "rollout.yaml", "service.yaml")
+    ]
+    rollout = files["staging/local-a/shop/rollout.yaml"]
+    assert f"image: {pinned_image('registry.local:5000/shop/api', DIGEST_1)}" in rollout
+    assert (
+        "- setWeight: 20\n      - pause:\n          duration: 30s\n      - setWeight: 60\n      - pause: {}" in rollout
+    )
+    assert "replicas: 2" in rollout
+    assert f"DATABASE_URL: sqlite:///{db_path}" in files["staging/local-a/shop/configmap.yaml"]
+    for content in files.values():
+        assert "rollwright.io/environment: staging" in content
+
+
+async def test_second_up_with_same_inputs_changes_nothing(provisioner: Provisioner) -> None:
+    before = {
+        path: Path(provisioner.manifests_dir(STAGING.stack_name), path).stat().st_mtime_ns
+        for path in manifests(provisioner, STAGING)
+    }
+
+    result = await provisioner.provision(inputs_for(provisioner, STAGING, DIGEST_1), PROGRAM, guard(STAGING))
+
+    assert result.changed == 0
+    assert result.summary == {"same": 4}
+    after = {path: Path(provisioner.manifests_dir(STAGING.stack_name), path).stat().st_mtime_ns for path in before}
+    assert after == before
+
+
+async def test_preview_of_a_digest_change_lists_exactly_the_rollout(provisioner: Provisioner) -> None:
+    result = await provisioner.preview(inputs_for(provisioner, STAGING, DIGEST_2), PROGRAM, guard(STAGING))
+
+    changes = preview_report.changes(result.steps)
+    assert [(c.name, c.op, c.changed_keys) for c in changes] == [("rollout", "update", ["content"])]
+    markdown = preview_report.markdown(STAGING, changes)
+    assert "| ~ update | `rollout` | `ManifestFile` | `content` |" in markdown
+    assert "**1 to update**" in markdown
+    table = preview_report.table(changes).splitlines()
+    assert table[0].split() == ["OP", "RESOURCE", "TYPE", "CHANGED", "KEYS"]
+    assert table[1].split() == ["~", "update", "rollout", "ManifestFile", "content"]
+    assert table[-1] == "1 to update"
+    # A preview changes nothing.
+    assert DIGEST_1 in manifests(provisioner, STAGING)["staging/local-a/shop/rollout.yaml"]
+
+
+async def test_new_digest_updates_only_the_rollout(provisioner: Provisioner) -> None:
+    before = manifests(provisioner, STAGING)
+
+    result = await provisioner.provision(inputs_for(provisioner, STAGING, DIGEST_2), PROGRAM, guard(STAGING))
+
+    assert result.summary == {"update": 1, "same": 3}
+    after = manifests(provisioner, STAGING)
+    changed = sorted(path for path in after if after[path] != before[path])
+    assert changed == ["staging/local-a/shop/rollout.yaml"]
+    assert f"@{DIGEST_2}" in after["staging/local-a/shop/rollout.yaml"]
+
+
+async def test_prod_pointing_at_staging_database_is_refused_before_up(provisioner: Provisioner) -> None:
+    staging_url = f"sqlite:///{provisioner.data_dir() / 'staging' / 'shop.db'}"
+    prod = inputs_for(provisioner, PROD, DIGEST_2, database_url=staging_url)
+
+    with pytest.raises(GuardrailViolation) as refused:
+        await provisioner.provision(prod, PROGRAM, guard(PROD))
+
+    message = str(refused.value)
+    assert "prod resource configmap" in message
+    assert "staging's resource" in message
+    assert staging_url in message
+    # Refused before `up`: no prod database, no prod manifests.
+    assert not (provisioner.data_dir() / "prod").exists()
+    assert manifests(provisioner, PROD) == {}
+
+
+async def test_dropping_the_database_from_the_program_is_a_protected_delete(provisioner: Provisioner) -> None:
+    before = manifests(provisioner, STAGING)
+
+    with pytest.raises(GuardrailViolation) as refused:
+        await provisioner.provision(
+            inputs_for(provisioner, STAGING, DIGEST_2), "tests.provisioning.programs:without_database", guard(STAGING)
+        )
+
+    assert "protected resource database" in str(refused.value)
+    assert "would be deleted" in str(refused.value)
+    assert (provisioner.data_dir() / "staging" / "shop.db").exists()
+    assert manifests(provisioner, STAGING) == before
