@@ -99,7 +99,8 @@ def interpret_rollout(rollout: dict[str, Any], *, deadline_passed: bool = False)
     if up_to_date:
         analysis = _analysis_failure(status)
         if analysis:
-            reason = analysis if not message or message in analysis else f"{analysis} ({message})"
+            # The controller's abort message usually repeats the analysis message; say it once.
+            reason = analysis if not message or analysis.split(": ", 1)[-1] in message else f"{analysis} ({message})"
         elif status.get("abort"):
             reason = message or "rollout aborted"
         elif phase == "Degraded":

@@ -1,0 +1,143 @@
+"""The Argo CD client against the stand-in: each call, its errors, and its retry behaviour."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from pydantic import SecretStr
+
+from argocd import (
+    ArgoCDAuthError,
+    ArgoCDClient,
+    ArgoCDClientConfig,
+    ArgoCDNotFoundError,
+    ArgoCDUnavailableError,
+    OperationWait,
+    RetryPolicy,
+)
+from argocd_standin.process import RunningStandin, run_standin
+from devstack.ports import free_port
+from tests.argocd_standin.gitops_repo import GitOpsRepo, digest_for
+
+APP = "api-staging-local-a"
+
+
+def config(standin: RunningStandin, **overrides: object) -> ArgoCDClientConfig:
+    base = ArgoCDClientConfig(
+        server=standin.url,
+        token=SecretStr(standin.token),
+        retry=RetryPolicy(initial_backoff=0.05, max_backoff=0.2),
+        operation_wait=OperationWait(interval=0.05, timeout=10),
+    )
+    return base.model_copy(update=overrides)
+
+
+async def synced(client: ArgoCDClient, revision: str) -> None:
+    for _ in range(200):
+        app = await client.get_application(APP)
+        state = app.status.operation_state
+        if app.operation is None and state is not None and state.revision == revision and state.completed:
+            assert state.phase == "Succeeded", state.message
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"{APP} never synced {revision}")
+
+
+async def test_get_sync_tree_and_resource(gitops: GitOpsRepo, standin: RunningStandin) -> None:
+    sha = gitops.deploy("staging", "local-a", "api", "v1")
+    async with ArgoCDClient(config(standin)) as client:
+        app = await client.get_application(APP, refresh="normal")
+        assert app.spec.source is not None and app.spec.source.path == "staging/local-a/api"
+        assert app.status.sync is not None and app.status.sync.status == "OutOfSync"
+
+        requested = await client.sync(APP, sha, infos=[("rollwright", "wf-1")])
+        assert requested.operation is not None and requested.operation.sync is not None
+        assert requested.operation.sync.revision == sha
+        await synced(client, sha)
+
+        app = await client.get_application(APP, refresh="normal")
+        assert app.status.sync is not None and (app.status.sync.status, app.status.sync.revision) == ("Synced", sha)
+        tree = await client.resource_tree(APP)
+        kinds = {(n.kind, n.name) for n in tree.nodes if not n.parent_refs}
+        assert kinds == {("Rollout", "api"), ("Service", "api"), ("ConfigMap", "api-config")}
+        assert any(n.kind == "ReplicaSet" and n.parent_refs[0].name == "api" for n in tree.nodes)
+
+        live = await client.get_resource(APP, tree.managed("argoproj.io", "Rollout")[0].ref())
+        assert live["kind"] == "Rollout"
+        assert live["spec"]["template"]["spec"]["containers"][0]["image"].endswith("@" + digest_for("v1"))
+        assert "currentPodHash" in live["status"]
+
+
+async def test_a_sync_during_another_operation_waits_its_turn(gitops: GitOpsRepo, standin: RunningStandin) -> None:
+    first = gitops.deploy("staging", "local-a", "api", "v1")
+    second = gitops.deploy("staging", "local-a", "api", "v2")
+    async with ArgoCDClient(config(standin)) as client:
+        await client.sync(APP, first)
+        # The second request meets "another operation is already in progress" and is retried until accepted.
+        accepted = await client.sync(APP, second)
+        assert accepted.operation is not None and accepted.operation.sync is not None
+        assert accepted.operation.sync.revision == second
+        await synced(client, second)
+
+
+async def test_terminate_operation_fails_the_running_sync(gitops: GitOpsRepo) -> None:
+    sha = gitops.deploy("staging", "local-a", "api", "v1")
+    # Slow simulated time so the sync is still running when it is terminated.
+    async with run_standin(repo=gitops.bare, workdir=gitops.bare.parent, speed=0.5) as slow:
+        async with ArgoCDClient(config(slow)) as client:
+            await client.sync(APP, sha)
+            await client.terminate_operation(APP)
+            for _ in range(100):
+                state = (await client.get_application(APP)).status.operation_state
+                if state is not None and state.completed:
+                    break
+                await asyncio.sleep(0.02)
+            assert state is not None
+            assert (state.phase, state.message) == ("Failed", "Operation terminated")
+
+
+async def test_actions_use_v2_and_fall_back_to_v1(gitops: GitOpsRepo, standin: RunningStandin) -> None:
+    sha1 = gitops.deploy("staging", "local-a", "api", "v1")
+    async with ArgoCDClient(config(standin)) as client:
+        await client.sync(APP, sha1)
+        await synced(client, sha1)
+        sha2 = gitops.deploy("staging", "local-a", "api", "v2", steps=[{"setWeight": 10}, {"pause": {}}])
+        await client.sync(APP, sha2)
+        await synced(client, sha2)
+        ref = (await client.resource_tree(APP)).managed("argoproj.io", "Rollout")[0].ref()
+
+        await standin.set_faults(actions_v2=False)  # an Argo CD older than 3.1
+        await client.run_resource_action(APP, ref, "abort")
+        live = await client.get_resource(APP, ref)
+        assert live["status"]["abort"] is True
+
+        await standin.set_faults(actions_v2=True)
+        await client.run_resource_action(APP, ref, "retry")
+        live = await client.get_resource(APP, ref)
+        assert "abort" not in live["status"]
+
+
+async def test_wrong_token_is_an_auth_error_at_once(standin: RunningStandin) -> None:
+    slow_retries = RetryPolicy(max_attempts=5, initial_backoff=2.0)
+    async with ArgoCDClient(config(standin, token=SecretStr("not-the-token"), retry=slow_retries)) as client:
+        started = time.monotonic()
+        with pytest.raises(ArgoCDAuthError, match="rejected the token"):
+            await client.get_application(APP)
+    assert time.monotonic() - started < 1.5, "an auth failure must not be retried"
+
+
+async def test_unknown_application_is_not_found(standin: RunningStandin) -> None:
+    async with ArgoCDClient(config(standin)) as client:
+        with pytest.raises(ArgoCDNotFoundError, match="nope-staging-local-a"):
+            await client.get_application("nope-staging-local-a")
+
+
+async def test_unreachable_server_gives_up_after_bounded_retries() -> None:
+    cfg = ArgoCDClientConfig(
+        server=f"http://127.0.0.1:{free_port()}", retry=RetryPolicy(max_attempts=3, initial_backoff=0.01)
+    )
+    async with ArgoCDClient(cfg) as client:
+        with pytest.raises(ArgoCDUnavailableError, match="gave up after 3 attempts"):
+            await client.get_application(APP)

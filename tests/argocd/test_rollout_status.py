@@ -1,0 +1,105 @@
+"""Reading a Rollout's status: the verdicts a hand-off acts on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from argocd.rollout_status import RolloutVerdict, interpret_rollout
+
+STEPS = [{"setWeight": 20}, {"pause": {"duration": "30s"}}, {"setWeight": 50}, {"pause": {}}]
+
+
+def rollout(status: dict[str, Any], *, generation: int = 2) -> dict[str, Any]:
+    return {
+        "metadata": {"name": "api", "generation": generation},
+        "spec": {
+            "template": {"spec": {"containers": [{"name": "api", "image": "reg/api@sha256:" + "a" * 64}]}},
+            "strategy": {"canary": {"steps": STEPS}},
+        },
+        "status": {"observedGeneration": "2", "currentPodHash": "new", "stableRS": "old", **status},
+    }
+
+
+def test_mid_canary_pause_is_progressing_with_step_and_weight() -> None:
+    status = interpret_rollout(rollout({"phase": "Paused", "currentStepIndex": 1, "message": "CanaryPauseStep"}))
+    assert status.verdict is RolloutVerdict.PROGRESSING
+    assert (status.step_index, status.step_count, status.weight) == (1, 4, 20)
+    assert status.message == "CanaryPauseStep"
+
+
+def test_weight_comes_from_the_traffic_router_when_reported() -> None:
+    status = interpret_rollout(
+        rollout({"phase": "Progressing", "currentStepIndex": 2, "canary": {"weights": {"canary": {"weight": 45}}}})
+    )
+    assert status.weight == 45
+
+
+def test_promoted_and_healthy_is_healthy() -> None:
+    status = interpret_rollout(rollout({"phase": "Healthy", "currentStepIndex": 4, "stableRS": "new"}))
+    assert status.verdict is RolloutVerdict.HEALTHY
+    assert status.weight == 100
+
+
+def test_healthy_phase_before_the_new_pods_are_stable_is_not_done() -> None:
+    status = interpret_rollout(rollout({"phase": "Healthy", "currentStepIndex": 4, "stableRS": "old"}))
+    assert status.verdict is RolloutVerdict.PROGRESSING
+
+
+def test_status_of_an_unobserved_spec_says_nothing_yet() -> None:
+    stale = rollout({"phase": "Degraded", "abort": True, "message": "RolloutAborted"}, generation=3)
+    status = interpret_rollout(stale)
+    assert status.verdict is RolloutVerdict.PROGRESSING
+    assert not status.up_to_date
+
+
+@pytest.mark.parametrize("result", ["Failed", "Error"])
+def test_failed_step_analysis_fails_with_its_message(result: str) -> None:
+    status = interpret_rollout(
+        rollout(
+            {
+                "phase": "Degraded",
+                "abort": True,
+                "currentStepIndex": 2,
+                "message": "RolloutAborted: Rollout aborted update to revision 2: Metric error-rate assessed Failed",
+                "canary": {
+                    "currentStepAnalysisRunStatus": {
+                        "name": "api-new-2-2",
+                        "status": result,
+                        "message": "Metric error-rate assessed Failed",
+                    }
+                },
+            }
+        )
+    )
+    assert status.verdict is RolloutVerdict.FAILED
+    assert status.reason is not None
+    assert "api-new-2-2" in status.reason and "Metric error-rate assessed Failed" in status.reason
+    assert status.reason.count("Metric error-rate assessed Failed") == 1
+    assert status.weight == 0
+
+
+def test_abort_without_analysis_fails_with_the_controller_message() -> None:
+    status = interpret_rollout(rollout({"abort": True, "phase": "Degraded", "message": "RolloutAborted: by hand"}))
+    assert status.verdict is RolloutVerdict.FAILED
+    assert status.reason == "RolloutAborted: by hand"
+
+
+def test_degraded_from_the_controllers_progress_deadline_fails() -> None:
+    message = 'ProgressDeadlineExceeded: ReplicaSet "api-new" has timed out progress.'
+    status = interpret_rollout(rollout({"phase": "Degraded", "currentStepIndex": 0, "message": message}))
+    assert status.verdict is RolloutVerdict.FAILED
+    assert status.reason == message
+
+
+def test_our_own_deadline_fails_a_rollout_that_is_still_progressing() -> None:
+    status = interpret_rollout(rollout({"phase": "Paused", "currentStepIndex": 3}), deadline_passed=True)
+    assert status.verdict is RolloutVerdict.FAILED
+    assert status.reason is not None and "progress deadline passed at step 3/4" in status.reason
+
+
+def test_images_identify_the_version_running() -> None:
+    status = interpret_rollout(rollout({"phase": "Progressing"}))
+    assert status.runs("sha256:" + "a" * 64)
+    assert not status.runs("sha256:" + "b" * 64)
