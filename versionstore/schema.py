@@ -1,0 +1,124 @@
+"""The version store's tables (SQLAlchemy Core), portable between SQLite and PostgreSQL.
+
+Every write path has a unique key to upsert on, so a retried activity updates its own row, never adds one.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+_NAME = 63
+_DIGEST = 140  # room for sha512
+_TAG = 128
+_ID = 255
+
+
+def _when(name: str, nullable: bool = False) -> Column[datetime]:
+    return Column(name, DateTime(timezone=True), nullable=nullable)
+
+
+schema_migrations = Table(
+    "schema_migrations",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("name", String(_ID), nullable=False),
+    _when("applied_at"),
+)
+
+versions = Table(
+    "versions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("service", String(_NAME), nullable=False),
+    Column("tag", String(_TAG), nullable=False),
+    Column("digest", String(_DIGEST), nullable=False),
+    Column("image", String(512)),
+    Column("state", String(16), nullable=False),
+    _when("pushed_at", nullable=True),
+    Column("source", String(64)),
+    Column("source_event_id", String(_ID)),
+    Column("workflow_id", String(_ID)),
+    _when("recorded_at"),
+    _when("updated_at"),
+    UniqueConstraint("service", "tag", "digest", name="uq_versions_service_tag_digest"),
+    Index("ix_versions_service_digest", "service", "digest"),
+)
+
+deployments = Table(
+    "deployments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("service", String(_NAME), nullable=False),
+    Column("environment", String(_NAME), nullable=False),
+    Column("region", String(_NAME), nullable=False),
+    Column("digest", String(_DIGEST), nullable=False),
+    Column("tag", String(_TAG), nullable=False),
+    Column("workflow_id", String(_ID), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("detail", Text),
+    _when("started_at"),
+    _when("updated_at"),
+    _when("live_at", nullable=True),
+    _when("finished_at", nullable=True),
+    # One row per deployment of a digest to a region; a rollback in the same workflow is another digest.
+    UniqueConstraint("service", "environment", "region", "workflow_id", "digest", name="uq_deployments_run"),
+    Index("ix_deployments_target", "service", "environment", "region"),
+)
+
+region_current = Table(
+    "region_current",
+    metadata,
+    Column("service", String(_NAME), nullable=False),
+    Column("environment", String(_NAME), nullable=False),
+    Column("region", String(_NAME), nullable=False),
+    Column("deployment_id", Integer, ForeignKey("deployments.id"), nullable=False),
+    Column("digest", String(_DIGEST), nullable=False),
+    Column("tag", String(_TAG), nullable=False),
+    Column("workflow_id", String(_ID), nullable=False),
+    _when("since"),
+    PrimaryKeyConstraint("service", "environment", "region", name="pk_region_current"),
+)
+
+bad_digests = Table(
+    "bad_digests",
+    metadata,
+    Column("service", String(_NAME), nullable=False),
+    Column("digest", String(_DIGEST), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("actor", String(_ID), nullable=False),
+    Column("workflow_id", String(_ID)),
+    _when("marked_at"),
+    PrimaryKeyConstraint("service", "digest", name="pk_bad_digests"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _when("at"),
+    Column("action", String(32), nullable=False),
+    Column("service", String(_NAME), nullable=False),
+    Column("digest", String(_DIGEST), nullable=False),
+    Column("actor", String(_ID), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("workflow_id", String(_ID)),
+    # Set by callers that may retry (activities): the same request is audited once.
+    Column("request_key", String(512), unique=True),
+    Index("ix_audit_service_digest", "service", "digest"),
+)
