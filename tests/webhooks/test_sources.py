@@ -104,6 +104,9 @@ async def test_authenticated_push_feeds_the_pipeline(stack: WebhookStack, case: 
     description = await stack.client.get_workflow_handle(workflow_id).describe()
     assert description.workflow_type == "ServicePipelineWorkflow"
     assert description.task_queue == stack.config.temporal.task_queue
+    # The same visibility query the fuzz test relies on to prove that nothing started.
+    count = await stack.client.count_workflows(f"TaskQueue = '{stack.config.temporal.task_queue}'")
+    assert count.count == 1
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.source for case in CASES])
