@@ -1,0 +1,80 @@
+"""Version-store activities: the rollback baseline of a region, region states, and bad marks (audited).
+
+The store is synchronous; every call runs in a thread so the worker's event loop never waits on the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.contracts import ActivityName, MarkDigestBadInput, RecordRegionStateInput, RegionBaseline
+from deployconfig.models import RollwrightConfig
+from domain.identity import RegionTarget
+from observability.logging import get_logger
+from versionstore import VersionStore, VersionStoreError, VersionStoreUnavailableError
+
+log = get_logger(__name__)
+
+
+def store_failure(exc: VersionStoreError) -> ApplicationError:
+    """Every store failure an activity sees is worth retrying: the database may come back."""
+    if isinstance(exc, VersionStoreUnavailableError):
+        return ApplicationError(str(exc), type="VersionStoreUnavailable")
+    return ApplicationError(str(exc), type=type(exc).__name__)
+
+
+class VersionActivities:
+    def __init__(self, store: VersionStore) -> None:
+        self._store = store
+
+    @activity.defn(name=ActivityName.GET_REGION_BASELINE)
+    async def get_region_baseline(self, target: RegionTarget) -> RegionBaseline:
+        try:
+            good = await asyncio.to_thread(self._store.last_known_good, target)
+        except VersionStoreError as exc:
+            raise store_failure(exc) from exc
+        if good is None:
+            return RegionBaseline(target=target)
+        return RegionBaseline(target=target, digest=good.digest, tag=good.tag)
+
+    @activity.defn(name=ActivityName.RECORD_REGION_STATE)
+    async def record_region_state(self, request: RecordRegionStateInput) -> None:
+        try:
+            await asyncio.to_thread(
+                self._store.record_region_state,
+                request.target,
+                digest=request.digest,
+                tag=request.tag,
+                state=request.state,
+                workflow_id=request.workflow_id,
+                detail=request.detail,
+            )
+        except VersionStoreError as exc:
+            raise store_failure(exc) from exc
+
+    @activity.defn(name=ActivityName.MARK_DIGEST_BAD)
+    async def mark_digest_bad(self, request: MarkDigestBadInput) -> None:
+        try:
+            await asyncio.to_thread(
+                self._store.mark_bad,
+                service=request.service,
+                digest=request.digest,
+                reason=request.reason,
+                actor=request.actor,
+                workflow_id=request.workflow_id,
+                # A retry of this activity is the same request: audited once.
+                request_key=f"{request.workflow_id}/mark_bad/{request.service}/{request.digest}",
+            )
+        except VersionStoreError as exc:
+            raise store_failure(exc) from exc
+        log.info("digest_marked_bad", service=request.service, digest=request.digest, actor=request.actor)
+
+
+def create_activities(config: RollwrightConfig) -> list[Callable[..., Any]]:
+    versions = VersionActivities(VersionStore(config.version_store.url))
+    return [versions.get_region_baseline, versions.record_region_state, versions.mark_digest_bad]
