@@ -1,0 +1,52 @@
+"""The `notify` activity: tell people what a deployment did. It never fails a deployment: a message
+that cannot be delivered is logged and dropped, and with no URL configured it does nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from temporalio import activity
+
+from activities.contracts import ActivityName, Notification
+from deployconfig.models import NotifyConfig, RollwrightConfig
+from deployconfig.secrets import SecretUnavailableError, read_secret
+from notifications import NotifyError, NotifySettings, SlackWebhookClient, render
+from observability.logging import get_logger, register_secret
+
+log = get_logger(__name__)
+
+
+class NotifyActivities:
+    def __init__(self, config: NotifyConfig, settings: NotifySettings | None = None) -> None:
+        self._config = config
+        self._settings = settings or NotifySettings()
+
+    @activity.defn(name=ActivityName.NOTIFY)
+    async def notify(self, notification: Notification) -> None:
+        fields = {
+            "kind": notification.kind.value,
+            "service": notification.service,
+            "workflow": notification.workflow_id,
+        }
+        if self._config.webhook_url is None:
+            log.debug("no notify.webhook_url configured; notification skipped", **fields)
+            return
+        try:
+            # Read at each call, so a rotated URL is picked up without restarting workers.
+            url = read_secret(self._config.webhook_url)
+        except SecretUnavailableError as exc:
+            log.warning("notification not sent: webhook URL unavailable", problem=str(exc), **fields)
+            return
+        register_secret(url)
+        try:
+            async with SlackWebhookClient(url, self._settings) as slack:
+                await slack.post(render(notification))
+        except NotifyError as exc:
+            log.warning("notification not delivered", problem=str(exc), **fields)
+            return
+        log.info("notification sent", **fields)
+
+
+def create_activities(config: RollwrightConfig) -> list[Callable[..., Any]]:
+    return [NotifyActivities(config.notify).notify]

@@ -1,0 +1,70 @@
+"""Posting to a Slack-compatible incoming webhook, with bounded retries. Knows nothing of Temporal."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from types import TracebackType
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field
+
+from notifications.errors import NotifyRejectedError, NotifyUnavailableError
+from notifications.message import SlackMessage
+from observability.logging import get_logger
+
+log = get_logger(__name__)
+
+
+class NotifySettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    timeout: timedelta = timedelta(seconds=5)
+    attempts: int = Field(default=3, ge=1, le=10)
+    first_backoff: timedelta = timedelta(milliseconds=500)
+    max_backoff: timedelta = timedelta(seconds=5)
+
+
+def _retryable(status: int) -> bool:
+    return status == 429 or status >= 500
+
+
+class SlackWebhookClient:
+    """`async with SlackWebhookClient(url) as slack: await slack.post(message)`."""
+
+    def __init__(
+        self, url: str, settings: NotifySettings | None = None, *, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
+        self._url = url
+        self._settings = settings or NotifySettings()
+        self._http = httpx.AsyncClient(timeout=self._settings.timeout.total_seconds(), transport=transport)
+
+    async def __aenter__(self) -> SlackWebhookClient:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self._http.aclose()
+
+    async def post(self, message: SlackMessage) -> None:
+        """Deliver once; raise NotifyRejectedError on a 4xx, NotifyUnavailableError when retries run out."""
+        backoff = self._settings.first_backoff.total_seconds()
+        problem = ""
+        for attempt in range(1, self._settings.attempts + 1):
+            try:
+                response = await self._http.post(self._url, json=message.model_dump())
+            except httpx.HTTPError as exc:
+                # The message of a transport error may quote the URL, which is a secret: keep only the class.
+                problem = type(exc).__name__
+            else:
+                if response.is_success:
+                    return
+                if not _retryable(response.status_code):
+                    raise NotifyRejectedError(response.status_code, response.text[:200])
+                problem = f"HTTP {response.status_code}"
+            log.debug("notification attempt failed", attempt=attempt, problem=problem)
+            if attempt < self._settings.attempts:
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self._settings.max_backoff.total_seconds())
+        raise NotifyUnavailableError(self._settings.attempts, problem)
