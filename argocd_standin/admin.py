@@ -75,3 +75,9 @@ async def set_faults(request: Request, body: Faults) -> Faults:
 @router.get("/faults")
 async def get_faults(request: Request) -> Faults:
     return _controller(request).store.state.faults
+
+
+@router.get("/stats")
+async def stats(request: Request) -> dict[str, Any]:
+    """Counters tests use to prove a fault really happened."""
+    return {"injected_faults": request.app.state.injected_faults}

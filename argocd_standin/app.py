@@ -52,6 +52,7 @@ def create_app(settings: StandinSettings) -> FastAPI:
     app = FastAPI(title="Argo CD stand-in (Rollwright test/demo aid)", lifespan=lifespan)
     app.state.controller = controller
     app.state.rng = random.Random(store.state.faults.seed)
+    app.state.injected_faults = 0
     app.include_router(api.router)
     app.include_router(admin.router)
 
@@ -74,6 +75,7 @@ def create_app(settings: StandinSettings) -> FastAPI:
             await asyncio.sleep(faults.latency_ms / 1000)
         rng: random.Random = request.app.state.rng
         if faults.error_rate and rng.random() < faults.error_rate:
+            request.app.state.injected_faults += 1
             # Half the faults lose the answer of a request that did happen, as a proxy timing out would.
             if rng.random() < 0.5:
                 await call_next(request)

@@ -84,6 +84,10 @@ class RunningStandin:
     async def clear_faults(self) -> None:
         await self.set_faults()
 
+    async def stats(self) -> dict[str, Any]:
+        stats: dict[str, Any] = await self._admin("GET", "/stats")
+        return stats
+
 
 @contextlib.asynccontextmanager
 async def run_standin(
