@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from pydantic import SecretStr
 
 from devstack.registry import RunningRegistry
 from oci import BasicCredentials, RegistryAuthError, RegistryClient, RegistryClientConfig, parse_reference
 from tests.conftest import RegistryFactory
+from tests.oci.faults import RewritingTransport, copy_response
 from tests.oci.token_gateway import run_token_gateway
 from tests.support.oci_images import push_image
 
@@ -51,3 +53,15 @@ async def test_bearer_challenge_is_answered_at_the_realm(registry: RunningRegist
         async with RegistryClient(_config(gateway.host, USER, "nope")) as client:
             with pytest.raises(RegistryAuthError, match=r"token service .* refused user 'ci'"):
                 await client.resolve(parse_reference(f"{gateway.host}/shop/api:v1"))
+
+
+async def test_forbidden_is_a_clear_auth_error(registry: RunningRegistry) -> None:
+    await push_image(registry.url, "shop/api", "v1", seed="forbidden")
+
+    def forbid(request: httpx.Request, response: httpx.Response) -> httpx.Response:
+        return copy_response(response, status=403)
+
+    async with RegistryClient(transport=RewritingTransport(forbid)) as client:
+        with pytest.raises(RegistryAuthError, match=r"denied anonymous access .* \(HTTP 403\)") as denied:
+            await client.resolve(parse_reference(f"{registry.host}/shop/api:v1"))
+    assert denied.value.status == 403
