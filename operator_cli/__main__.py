@@ -1,0 +1,5 @@
+import sys
+
+from operator_cli.main import main
+
+sys.exit(main())

@@ -1,0 +1,14 @@
+"""How the outside world starts Rollwright work: the webhook receiver, and every operator command.
+
+python starter.py                 serve the webhook receiver (same as `rollwright webhook`)
+python starter.py status api      any `rollwright` command
+"""
+
+from __future__ import annotations
+
+import sys
+
+from operator_cli.main import main
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:] or ["webhook"]))
