@@ -19,6 +19,8 @@ from observability.logging import get_logger
 log = get_logger(__name__)
 
 SYNC_SECONDS = 1.0  # simulated time a sync operation takes to apply manifests
+# However fast simulated time runs, a sync stays observable as Running for a moment, as a real one does.
+MIN_SYNC_REAL_SECONDS = 0.05
 OPERATION_IN_PROGRESS = "another operation is already in progress"
 
 
@@ -167,7 +169,8 @@ class AppController:
         if state["phase"] == "Terminating":
             self._finish(app, now, "Failed", "Operation terminated")
             return True
-        if app.op_started is None or now < app.op_started + self.settings.scaled(SYNC_SECONDS):
+        duration = max(self.settings.scaled(SYNC_SECONDS), MIN_SYNC_REAL_SECONDS)
+        if app.op_started is None or now < app.op_started + duration:
             return False
         operation = app.operation
         revision = str(operation["sync"]["revision"])

@@ -99,7 +99,7 @@ async def wait_for(beats: list[dict[str, Any]], predicate: Callable[[dict[str, A
 
 
 def paused_at_manual_step(beat: dict[str, Any]) -> bool:
-    return beat["stage"] == "following" and beat["step_index"] == 1 and beat["phase"] == "Paused"
+    return (beat["stage"], beat["step_index"], beat["phase"]) == ("following", 1, "Paused")
 
 
 async def test_healthy_canary_is_followed_step_by_step(
