@@ -1,0 +1,7 @@
+"""`make demo`: the whole Rollwright loop on one machine, narrated.
+
+Starts the real parts (Temporal dev server with its UI, the CNCF registry notifying the webhook receiver,
+a bare GitOps repository, the Argo CD stand-in, the workers), then pushes v1.0.0 of a sample service
+through staging and prod, and v1.1.0, which the stand-in fails in prod's second wave, so Rollwright rolls
+every region it touched back to v1.0.0 and marks v1.1.0 bad.
+"""

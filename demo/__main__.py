@@ -1,0 +1,98 @@
+"""python -m demo [--ci]: run the whole Rollwright loop locally and narrate it."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from pathlib import Path
+
+from demo import sample
+from demo.narrator import Narrator
+from demo.report import print_summary, read_outcome
+from demo.stack import DemoStack, start_stack
+from demo.story import deploy, fail_next_version_in_prod_wave_two
+from devstack.ports import free_port
+from devstack.process import ProcessStartError
+from domain.deployment import DeploymentOutcome
+from observability.logging import configure_logging
+
+GOOD, BAD = "v1.0.0", "v1.1.0"
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="make demo", description=__doc__)
+    parser.add_argument(
+        "--ci", action="store_true", help="run once on free ports, then exit 0 only if both outcomes happened"
+    )
+    parser.add_argument(
+        "--workdir", type=Path, default=Path(".demo"), help="where the demo keeps its state (wiped first)"
+    )
+    parser.add_argument("--temporal-port", type=int, default=7233)
+    parser.add_argument("--ui-port", type=int, default=8233)
+    return parser.parse_args(argv)
+
+
+def _check(stack: DemoStack, narrator: Narrator, bad_outcome: DeploymentOutcome) -> bool:
+    live, versions, bad = read_outcome(stack)
+    live_tags = {(r.target.environment, r.target.region): r.tag for r in live}
+    good_everywhere = all(live_tags.get(region) == GOOD for region in sample.ALL_REGIONS)
+    bad_marked = any(v.tag == BAD and v.digest in bad for v in versions)
+    rolled_back = bad_outcome == DeploymentOutcome.ROLLED_BACK
+    narrator.chapter("Verdict")
+    narrator.say(f"{GOOD} live in all {len(sample.ALL_REGIONS)} regions: {'yes' if good_everywhere else 'NO'}")
+    narrator.say(f"{BAD} rolled back: {'yes' if rolled_back else 'NO'}; marked bad: {'yes' if bad_marked else 'NO'}")
+    return good_everywhere and bad_marked and rolled_back
+
+
+async def _main(args: argparse.Namespace) -> int:
+    narrator = Narrator()
+    temporal_port = free_port() if args.ci else args.temporal_port
+    ui_port = free_port() if args.ci else args.ui_port
+    async with start_stack(narrator, workdir=args.workdir, temporal_port=temporal_port, ui_port=ui_port) as stack:
+        narrator.chapter(f"Act 1: {GOOD} goes out — staging, then prod in two waves (approval required)")
+        first = await deploy(stack, narrator, GOOD)
+        if first.outcome != DeploymentOutcome.SUCCEEDED:
+            narrator.problem(
+                f"{GOOD} did not succeed ({first.outcome.value}: {first.reason}); see {stack.workdir}/logs"
+            )
+            return 1
+
+        narrator.chapter(f"Act 2: {BAD} fails its canary in prod's second wave")
+        await fail_next_version_in_prod_wave_two(stack, narrator, BAD)
+        second = await deploy(stack, narrator, BAD)
+
+        print_summary(stack, narrator)
+        ok = _check(stack, narrator, second.outcome)
+        if args.ci:
+            return 0 if ok else 1
+        narrator.chapter("Everything keeps running for you to explore. Press Ctrl-C to stop every process.")
+        await asyncio.Event().wait()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(sys.argv[1:] if argv is None else argv)
+    configure_logging("console", "WARNING")
+    loop = asyncio.new_event_loop()
+    task = loop.create_task(_main(args))
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, task.cancel)
+    try:
+        return loop.run_until_complete(task)
+    except asyncio.CancelledError:
+        print("stopped; every process the demo started has been stopped.", flush=True)
+        return 0
+    except (ProcessStartError, TimeoutError) as exc:
+        print(f"demo failed: {exc}", file=sys.stderr, flush=True)
+        return 1
+    finally:
+        with contextlib.suppress(Exception):
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

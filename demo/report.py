@@ -1,0 +1,48 @@
+"""The demo's closing summary: what is live where, what was rolled back and why, where to look."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from demo import sample
+from demo.narrator import Narrator
+from demo.stack import DemoStack
+from domain.digest import short
+from versionstore import LiveRegion, VersionRecord, VersionStore
+
+
+def _table(rows: list[list[str]]) -> list[str]:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in rows]
+
+
+def read_outcome(stack: DemoStack) -> tuple[list[LiveRegion], list[VersionRecord], dict[str, str]]:
+    with VersionStore(stack.config.version_store.url) as store:
+        live = store.live_regions(sample.SERVICE)
+        versions = store.versions(sample.SERVICE)
+        bad = {v.digest: mark.reason for v in versions if (mark := store.bad_mark(sample.SERVICE, v.digest))}
+    return live, versions, bad
+
+
+def print_summary(stack: DemoStack, narrator: Narrator) -> None:
+    live, versions, bad = read_outcome(stack)
+    narrator.chapter("What is live where")
+    rows = [["ENVIRONMENT", "REGION", "TAG", "DIGEST", "SINCE"]]
+    rows += [
+        [r.target.environment, r.target.region, r.tag, short(r.digest), r.since.strftime("%H:%M:%S")]
+        for r in sorted(live, key=lambda r: (r.target.environment != "staging", r.target.region))
+    ]
+    for line in _table(rows):
+        narrator.say(line)
+    narrator.chapter("Versions")
+    rows = [["TAG", "DIGEST", "STATE", "WHY"]]
+    rows += [[v.tag, short(v.digest), v.state.value, bad.get(v.digest, "")[:90]] for v in versions]
+    for line in _table(rows):
+        narrator.say(line)
+
+    query = quote(f"RollwrightService = '{sample.SERVICE}'")
+    narrator.chapter("Where to look")
+    narrator.say(f"Temporal UI, all workflows:         {stack.ui_url}/namespaces/default/workflows")
+    narrator.say(f"Deployments of {sample.SERVICE}:     {stack.ui_url}/namespaces/default/workflows?query={query}")
+    narrator.say(f"GitOps history:                     git --git-dir {stack.workdir / 'gitops.git'} log --oneline")
+    narrator.say(f"CLI:  .venv/bin/rollwright --config {stack.config_file} status {sample.SERVICE}")
