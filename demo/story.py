@@ -59,7 +59,9 @@ def _describe_regions(status: DeploymentStatus) -> dict[str, str]:
     return described
 
 
-async def _follow(handle: WorkflowHandle[Any, DeploymentResult], narrator: Narrator, *, approve: bool) -> DeploymentResult:
+async def _follow(
+    handle: WorkflowHandle[Any, DeploymentResult], narrator: Narrator, *, approve: bool
+) -> DeploymentResult:
     shown: dict[str, str] = {}
     phase = ""
     approved: set[str] = set()
