@@ -11,12 +11,12 @@ import os
 import signal
 import sys
 import threading
-from pathlib import Path
 from types import FrameType
 
 from pydantic import BaseModel
 
 from provisioning.operations import execute
+from provisioning.process_tree import children
 from provisioning.protocol import ChildRequest
 
 _stdout_lock = threading.Lock()
@@ -28,23 +28,8 @@ def _write(message: BaseModel) -> None:
         sys.stdout.flush()
 
 
-def _child_pids() -> list[int]:
-    """Direct children of this process, from /proc (the CLI runs as our child through the Automation API)."""
-    me = os.getpid()
-    pids: list[int] = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            # The command name may hold spaces; the parent pid is the 2nd field after its closing paren.
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(fields[1]) == me:
-            pids.append(int(stat.parent.name))
-    return pids
-
-
 def _forward(signum: int, _frame: FrameType | None) -> None:
-    for pid in _child_pids():
+    for pid in children(os.getpid()):
         try:
             os.kill(pid, signum)
         except ProcessLookupError:

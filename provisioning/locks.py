@@ -16,6 +16,7 @@ from pathlib import Path
 
 from observability.logging import get_logger
 from provisioning.errors import StackBusyError
+from provisioning.process_tree import command_if_running
 
 log = get_logger(__name__)
 
@@ -53,16 +54,17 @@ def stack_locks(backend_dir: Path, project: str, stack: str) -> list[StackLock]:
 def _pulumi_running(pid: int) -> bool:
     if pid <= 0:
         return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        return Path(f"/proc/{pid}/comm").read_text().strip().startswith("pulumi")
-    except OSError:
-        return True  # no /proc to ask: trust that the pid is alive
+    if not Path("/proc").is_dir():
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True  # cannot tell what it runs: trust that the lock holder is alive
+    name = command_if_running(pid)
+    # A reused pid running something else holds no pulumi lock.
+    return name is not None and name.startswith("pulumi")
 
 
 def clear_stale_locks(backend_dir: Path, project: str, stack: str) -> int:

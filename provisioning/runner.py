@@ -2,7 +2,7 @@
 
 A child per operation means a cancelled or crashed run takes its program state with it, and a stack can
 never see another stack's globals. Cancelling the awaiting task sends SIGINT (the CLI's graceful cancel);
-after the grace period the whole process group is killed. The group is always reaped before returning.
+after the grace period the whole process tree is killed. Nothing outlives the call.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
-import os
 import signal
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -20,6 +19,7 @@ from pydantic import Field, TypeAdapter
 
 from observability.logging import get_logger
 from provisioning.errors import PulumiOperationError
+from provisioning.process_tree import kill_tree
 from provisioning.protocol import ChildRequest, ChildResult, Progress
 from provisioning.settings import RunnerSettings
 
@@ -66,8 +66,8 @@ class PulumiRunner:
             await self._cancel(proc, request.stack)
             raise
         finally:
-            _kill_group(proc.pid)
             if proc.returncode is None:
+                kill_tree(proc.pid)
                 await proc.wait()
             with contextlib.suppress(asyncio.CancelledError):
                 await stderr_task
@@ -84,7 +84,7 @@ class PulumiRunner:
             await asyncio.wait_for(proc.wait(), self._settings.cancel_grace.total_seconds())
         except TimeoutError:
             log.warning("pulumi_cancel_forced", stack=stack, pid=proc.pid)
-            _kill_group(proc.pid)
+            kill_tree(proc.pid)
             await proc.wait()
 
 
@@ -109,9 +109,3 @@ async def _drain(proc: asyncio.subprocess.Process, tail: deque[str]) -> None:
     assert proc.stderr is not None
     async for raw in proc.stderr:
         tail.append(raw.decode(errors="replace").rstrip())
-
-
-def _kill_group(pgid: int) -> None:
-    # The CLI and its provider plugins share the child's session; none may outlive the operation.
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, signal.SIGKILL)

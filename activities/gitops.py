@@ -1,0 +1,52 @@
+"""The GitOps commit activity (light queue): commit a region's rendered manifests and push them.
+
+Thin over `gitops`: the one place its errors become Temporal ApplicationErrors. The manifests arrive in
+the input (from provision_region), so this may run on any worker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.contracts import ActivityName, CommitInput, CommitResult, ErrorType
+from deployconfig.models import RollwrightConfig
+from gitops.errors import GitOpsError, InvalidManifestPath
+from gitops.message import CommitIdentity
+from gitops.repository import GitOpsRepository, GitOpsSettings
+
+
+def to_application_error(exc: GitOpsError) -> ApplicationError:
+    if isinstance(exc, InvalidManifestPath):
+        return ApplicationError(str(exc), type=ErrorType.CONFIG_INVALID, non_retryable=True)
+    return ApplicationError(str(exc), type=type(exc).__name__)
+
+
+def default_clone_dir(config: RollwrightConfig) -> Path:
+    """This worker's clone of the GitOps repository, next to its Pulumi work dirs."""
+    return Path(config.pulumi.work_root).expanduser() / "gitops-clone"
+
+
+class GitOpsActivities:
+    def __init__(self, config: RollwrightConfig, clone_dir: Path | None = None) -> None:
+        self._repository = GitOpsRepository(
+            GitOpsSettings.from_config(config.gitops, clone_dir or default_clone_dir(config))
+        )
+
+    @activity.defn(name=ActivityName.COMMIT_MANIFESTS)
+    async def commit_manifests(self, request: CommitInput) -> CommitResult:
+        activity.heartbeat(request.target.key)
+        identity = CommitIdentity(workflow_id=request.workflow_id, target=request.target, purpose=request.purpose.value)
+        try:
+            outcome = await self._repository.commit_region(identity, request.manifests, request.tag, request.digest)
+        except GitOpsError as exc:
+            raise to_application_error(exc) from exc
+        return CommitResult(sha=outcome.sha, created=outcome.created)
+
+
+def create_activities(config: RollwrightConfig, clone_dir: Path | None = None) -> list[Callable[..., Any]]:
+    return [GitOpsActivities(config, clone_dir).commit_manifests]

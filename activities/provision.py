@@ -1,0 +1,157 @@
+"""Provision activities (Pulumi task queue): preview a region's stack, or provision it behind guardrails.
+
+Thin over `provisioning`: this is the one place its errors become Temporal ApplicationErrors. Each run
+happens in a child process; cancelling the activity cancels the Pulumi operation (SIGINT, then kill).
+Progress is heartbeated, so a stuck run is noticed and cancellation is delivered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.contracts import ActivityName, ErrorType, PreviewResult, ProvisionInput, ProvisionResult
+from deployconfig.models import RollwrightConfig
+from domain.identity import RegionTarget
+from observability.logging import get_logger
+from provisioning import preview_report
+from provisioning.errors import (
+    GuardrailViolation,
+    ProgramError,
+    ProvisioningError,
+    PulumiSetupError,
+    StackBusyError,
+)
+from provisioning.protocol import GuardrailContext, Progress
+from provisioning.provisioner import Provisioner
+from provisioning.settings import RunnerSettings
+from provisioning.working_copy import read_region_manifests
+from stacks.inputs import RenderPurpose, StackInputs
+from stacks.k8s_manifests import content_hash
+
+log = get_logger(__name__)
+
+STACK_BUSY = "StackBusy"
+PULUMI_OPERATION_FAILED = "PulumiOperationFailed"
+# Long resource operations send no events; keep heartbeating so cancellation still arrives.
+_HEARTBEAT_EVERY_SECONDS = 5.0
+
+
+def to_application_error(exc: ProvisioningError) -> ApplicationError:
+    if isinstance(exc, GuardrailViolation):
+        return ApplicationError(str(exc), exc.violations, type=ErrorType.GUARDRAIL_VIOLATION, non_retryable=True)
+    if isinstance(exc, ProgramError):
+        return ApplicationError(str(exc), type=ErrorType.PULUMI_PROGRAM_ERROR, non_retryable=True)
+    if isinstance(exc, PulumiSetupError):
+        return ApplicationError(str(exc), type=ErrorType.CONFIG_INVALID, non_retryable=True)
+    if isinstance(exc, StackBusyError):
+        return ApplicationError(str(exc), type=STACK_BUSY)
+    return ApplicationError(str(exc), type=PULUMI_OPERATION_FAILED)
+
+
+class _Heartbeats:
+    def __init__(self, target: RegionTarget) -> None:
+        self._details: dict[str, Any] = {"target": target.key, "phase": "starting"}
+
+    def progress(self, progress: Progress) -> None:
+        self._details = {**self._details, "phase": "running", **progress.model_dump(exclude={"kind"})}
+        activity.heartbeat(self._details)
+
+    async def beat(self) -> None:
+        while True:
+            activity.heartbeat(self._details)
+            await asyncio.sleep(_HEARTBEAT_EVERY_SECONDS)
+
+
+@contextlib.asynccontextmanager
+async def _heartbeating(target: RegionTarget) -> AsyncIterator[_Heartbeats]:
+    beats = _Heartbeats(target)
+    ticker = asyncio.create_task(beats.beat())
+    try:
+        yield beats
+    finally:
+        ticker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await ticker
+
+
+class ProvisionActivities:
+    def __init__(self, config: RollwrightConfig, settings: RunnerSettings | None = None) -> None:
+        self._config = config
+        self._provisioner = Provisioner(settings or RunnerSettings.from_config(config.pulumi))
+
+    def _inputs(self, request: ProvisionInput) -> StackInputs:
+        target = request.target
+        data_dir = request.pulumi_config.get("data_dir") or self._provisioner.data_dir()
+        return StackInputs(
+            target=target,
+            image=request.image,
+            digest=request.digest,
+            purpose=RenderPurpose(request.purpose.value),
+            canary_steps=request.canary_steps,
+            settings=request.pulumi_config,
+            manifests_dir=str(self._provisioner.manifests_dir(target.stack_name)),
+            data_dir=str(Path(str(data_dir)).expanduser()),
+        )
+
+    def _guardrails(self, target: RegionTarget) -> GuardrailContext:
+        """The stacks of the service's other environments: whatever they export is off limits here."""
+        foreign: dict[str, str] = {}
+        with contextlib.suppress(KeyError):
+            for environment in self._config.service(target.service).environments:
+                if environment.name == target.environment:
+                    continue
+                for region in (region for wave in environment.waves for region in wave):
+                    other = RegionTarget(service=target.service, environment=environment.name, region=region)
+                    foreign[other.stack_name] = environment.name
+        return GuardrailContext(environment=target.environment, foreign_stacks=foreign)
+
+    @activity.defn(name=ActivityName.PREVIEW_REGION)
+    async def preview_region(self, request: ProvisionInput) -> PreviewResult:
+        target = request.target
+        async with _heartbeating(target):
+            try:
+                result = await self._provisioner.preview(
+                    self._inputs(request), request.program, self._guardrails(target)
+                )
+            except ProvisioningError as exc:
+                raise to_application_error(exc) from exc
+        changes = preview_report.changes(result.steps)
+        return PreviewResult(
+            target=target,
+            changes=changes,
+            markdown=preview_report.markdown(target, changes),
+            table=preview_report.table(changes),
+        )
+
+    @activity.defn(name=ActivityName.PROVISION_REGION)
+    async def provision_region(self, request: ProvisionInput) -> ProvisionResult:
+        target = request.target
+        async with _heartbeating(target) as beats:
+            try:
+                result = await self._provisioner.provision(
+                    self._inputs(request), request.program, self._guardrails(target), on_progress=beats.progress
+                )
+            except ProvisioningError as exc:
+                raise to_application_error(exc) from exc
+        manifests = read_region_manifests(self._provisioner.manifests_dir(target.stack_name), target)
+        log.info("region_provisioned", target=target.key, changed=result.changed, files=len(manifests))
+        database_url = result.outputs.get("databaseUrl")
+        return ProvisionResult(
+            target=target,
+            manifests=manifests,
+            content_hash=content_hash(manifests),
+            database_url=str(database_url) if database_url else None,
+            changed_resources=result.changed,
+        )
+
+
+def create_activities(config: RollwrightConfig, settings: RunnerSettings | None = None) -> list[Callable[..., Any]]:
+    activities = ProvisionActivities(config, settings)
+    return [activities.provision_region, activities.preview_region]
