@@ -16,7 +16,7 @@ from provisioning.errors import GuardrailViolation
 from provisioning.protocol import GuardrailContext
 from provisioning.provisioner import Provisioner
 from provisioning.working_copy import read_region_manifests
-from stacks.inputs import StackInputs
+from stacks.inputs import RenderPurpose, StackInputs
 
 STAGING = RegionTarget(service="shop", environment="staging", region="local-a")
 PROD = RegionTarget(service="shop", environment="prod", region="us-east-1")
@@ -143,3 +143,20 @@ async def test_dropping_the_database_from_the_program_is_a_protected_delete(prov
     assert "would be deleted" in str(refused.value)
     assert (provisioner.data_dir() / "staging" / "shop.db").exists()
     assert manifests(provisioner, STAGING) == before
+
+
+async def test_scale_to_zero_then_remove_keeps_the_database(provisioner: Provisioner) -> None:
+    scaled = inputs_for(provisioner, STAGING, DIGEST_2).model_copy(update={"purpose": RenderPurpose.SCALE_TO_ZERO})
+    await provisioner.provision(scaled, PROGRAM, guard(STAGING))
+    assert "  replicas: 0\n" in manifests(provisioner, STAGING)["staging/local-a/shop/rollout.yaml"]
+
+    removed = inputs_for(provisioner, STAGING, DIGEST_2).model_copy(
+        update={"purpose": RenderPurpose.REMOVE, "digest": None}
+    )
+    result = await provisioner.provision(removed, PROGRAM, guard(STAGING))
+
+    assert result.summary == {"delete": 3, "same": 1}
+    assert manifests(provisioner, STAGING) == {}
+    assert not (provisioner.manifests_dir(STAGING.stack_name) / "staging").exists()
+    assert (provisioner.data_dir() / "staging" / "shop.db").exists()
+    assert result.outputs["manifests"] == {}
