@@ -1,22 +1,120 @@
-"""`rollwright preview SERVICE ENV TAG`: what Pulumi would change, region by region. Placeholder until the
-provisioning package exposes its preview entry point."""
+"""`rollwright preview SERVICE ENV TAG`: what Pulumi would change in each of the environment's regions.
+
+Runs `pulumi preview` through the provisioning package, on this machine, with the stack config a
+deployment of TAG would use (its digest resolved from the registry now) and the same guardrails.
+Nothing is changed and nothing is committed.
+"""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
-from operator_cli.context import Context
-from operator_cli.errors import OperationFailed
+from pydantic import BaseModel
+
+from activities.contracts import PreviewResult
+from deployconfig.models import RollwrightConfig
+from deployconfig.secrets import SecretUnavailableError
+from domain.identity import RegionTarget
+from domain.plan import EnvironmentPlan
+from oci.client import RegistryClient
+from oci.config import RegistryClientConfig
+from oci.errors import RegistryError
+from oci.reference import parse_reference
+from operator_cli.context import Context, one_line
+from operator_cli.errors import OperationFailed, UsageError
+from provisioning import preview_report
+from provisioning.errors import GuardrailViolation, ProvisioningError
+from provisioning.protocol import GuardrailContext
+from provisioning.provisioner import Provisioner
+from provisioning.settings import RunnerSettings
+from stacks.inputs import RenderPurpose, StackInputs
+from webhooks.payloads.common import valid_tag
+
+
+class Preview(BaseModel):
+    service: str
+    environment: str
+    tag: str
+    digest: str
+    regions: list[PreviewResult]
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
-    parser = sub.add_parser("preview", parents=[common], help="preview the cloud changes a version would make")
+    parser = sub.add_parser(
+        "preview", parents=[common], help="preview the cloud changes a version would make", description=__doc__
+    )
     parser.add_argument("service")
     parser.add_argument("environment")
     parser.add_argument("tag")
     parser.set_defaults(func=run)
 
 
+async def _resolve(config: RollwrightConfig, image: str, tag: str) -> str:
+    try:
+        ref = parse_reference(f"{image}:{tag}")
+        async with RegistryClient(RegistryClientConfig.from_settings(config.registry)) as registry:
+            return (await registry.resolve(ref)).digest
+    except (RegistryError, SecretUnavailableError) as exc:
+        raise OperationFailed(f"cannot resolve {image}:{tag}: {one_line(exc)}") from None
+
+
+def _guardrails(config: RollwrightConfig, target: RegionTarget) -> GuardrailContext:
+    """The same rule a deployment runs under: the service's other environments' stacks are off limits."""
+    foreign = {
+        RegionTarget(service=target.service, environment=env.name, region=region).stack_name: env.name
+        for env in config.service(target.service).environments
+        if env.name != target.environment
+        for wave in env.waves
+        for region in wave
+    }
+    return GuardrailContext(environment=target.environment, foreign_stacks=foreign)
+
+
+async def _preview_region(
+    provisioner: Provisioner, config: RollwrightConfig, env: EnvironmentPlan, target: RegionTarget, digest: str
+) -> PreviewResult:
+    plan = config.plan_for(target.service)
+    inputs = StackInputs(
+        target=target,
+        image=plan.image,
+        digest=digest,
+        purpose=RenderPurpose.DEPLOY,
+        canary_steps=plan.canary.steps,
+        settings=env.pulumi_config,
+        manifests_dir=str(provisioner.manifests_dir(target.stack_name)),
+        data_dir=str(Path(str(env.pulumi_config.get("data_dir") or provisioner.data_dir())).expanduser()),
+    )
+    result = await provisioner.preview(inputs, plan.pulumi_program, _guardrails(config, target))
+    changes = preview_report.changes(result.steps)
+    return PreviewResult(
+        target=target,
+        changes=changes,
+        markdown=preview_report.markdown(target, changes),
+        table=preview_report.table(changes),
+    )
+
+
 async def run(ctx: Context, args: argparse.Namespace) -> int:
-    ctx.service(args.service)
-    raise OperationFailed("preview is not available yet")
+    service = ctx.service(args.service)
+    plan = ctx.config.plan_for(service.name)
+    env = next((env for env in plan.environments if env.name == args.environment), None)
+    if env is None:
+        known = ", ".join(env.name for env in plan.environments)
+        raise UsageError(f"{service.name} has no environment {args.environment!r} (configured: {known})")
+    if not valid_tag(args.tag):
+        raise UsageError(f"{args.tag!r} is not a tag")
+    digest = await _resolve(ctx.config, service.image, args.tag)
+    provisioner = Provisioner(RunnerSettings.from_config(ctx.config.pulumi))
+    preview = Preview(service=service.name, environment=env.name, tag=args.tag, digest=digest, regions=[])
+    for region in (region for wave in env.waves for region in wave):
+        target = RegionTarget(service=service.name, environment=env.name, region=region)
+        try:
+            preview.regions.append(await _preview_region(provisioner, ctx.config, env, target, digest))
+        except GuardrailViolation as exc:
+            raise OperationFailed(f"{target.key}: guardrail violation: {one_line(exc)}") from None
+        except ProvisioningError as exc:
+            raise OperationFailed(f"{target.key}: preview failed: {one_line(exc)}") from None
+    human = "\n".join(f"{item.target.key}:\n{item.table}" for item in preview.regions)
+    ctx.emit(preview, f"preview of {service.name} {args.tag} ({digest[:19]}) in {env.name}\n\n{human}".rstrip())
+    return 0
