@@ -107,7 +107,10 @@ async def test_healthy_canary_is_followed_step_by_step(
 ) -> None:
     acts = activities(standin, monkeypatch)
     await first_version(acts, gitops)
-    sha = gitops.deploy("staging", "local-a", "api", "v2")
+    # Pauses of 60 simulated seconds (300 ms here) leave room for several polls per step, even on a busy machine.
+    minute = {"pause": {"duration": "60s"}}
+    steps = [{"setWeight": 20}, minute, {"setWeight": 50}, minute, {"setWeight": 80}, minute]
+    sha = gitops.deploy("staging", "local-a", "api", "v2", steps=steps)
     beats: list[dict[str, Any]] = []
 
     result = await run_handoff(acts, handoff(sha, "v2"), beats)

@@ -62,8 +62,8 @@ async def test_application_tree_and_resource_answers_match_argocd_definitions(
             await wait_phase(http, "Degraded")
         await http.post(f"{BASE}/sync", json={"revision": "main"})
         errors = [
-            await http.get("/api/v1/applications/none-such"),
             await http.post(f"{BASE}/sync", json={"revision": "main"}),  # the first is still running
+            await http.get("/api/v1/applications/none-such"),
             await http.get(f"{BASE}/resource", params={**ROLLOUT, "resourceName": "other"}),
         ]
 
@@ -78,8 +78,8 @@ async def test_application_tree_and_resource_answers_match_argocd_definitions(
     live = json.loads(resource["manifest"])
     assert live["apiVersion"] == "argoproj.io/v1alpha1"
     assert {"phase", "currentStepIndex", "currentPodHash", "stableRS", "observedGeneration"} <= set(live["status"])
-    assert [e.status_code for e in errors] == [404, 400, 400]
-    assert "another operation is already in progress" in errors[1].text
+    assert [e.status_code for e in errors] == [400, 404, 400]
+    assert "another operation is already in progress" in errors[0].text
     for error in errors:
         RuntimeError_.model_validate(error.json())
 
