@@ -49,16 +49,20 @@ async def test_get_sync_tree_and_resource(gitops: GitOpsRepo, standin: RunningSt
     sha = gitops.deploy("staging", "local-a", "api", "v1")
     async with ArgoCDClient(config(standin)) as client:
         app = await client.get_application(APP, refresh="normal")
-        assert app.spec.source is not None and app.spec.source.path == "staging/local-a/api"
-        assert app.status.sync is not None and app.status.sync.status == "OutOfSync"
+        assert app.spec.source is not None
+        assert app.spec.source.path == "staging/local-a/api"
+        assert app.status.sync is not None
+        assert app.status.sync.status == "OutOfSync"
 
         requested = await client.sync(APP, sha, infos=[("rollwright", "wf-1")])
-        assert requested.operation is not None and requested.operation.sync is not None
+        assert requested.operation is not None
+        assert requested.operation.sync is not None
         assert requested.operation.sync.revision == sha
         await synced(client, sha)
 
         app = await client.get_application(APP, refresh="normal")
-        assert app.status.sync is not None and (app.status.sync.status, app.status.sync.revision) == ("Synced", sha)
+        assert app.status.sync is not None
+        assert (app.status.sync.status, app.status.sync.revision) == ("Synced", sha)
         tree = await client.resource_tree(APP)
         kinds = {(n.kind, n.name) for n in tree.nodes if not n.parent_refs}
         assert kinds == {("Rollout", "api"), ("Service", "api"), ("ConfigMap", "api-config")}
@@ -70,32 +74,42 @@ async def test_get_sync_tree_and_resource(gitops: GitOpsRepo, standin: RunningSt
         assert "currentPodHash" in live["status"]
 
 
-async def test_a_sync_during_another_operation_waits_its_turn(gitops: GitOpsRepo, standin: RunningStandin) -> None:
+async def test_a_sync_during_another_operation_waits_its_turn(gitops: GitOpsRepo) -> None:
     first = gitops.deploy("staging", "local-a", "api", "v1")
     second = gitops.deploy("staging", "local-a", "api", "v2")
-    async with ArgoCDClient(config(standin)) as client:
+    # At speed 2 a sync runs for half a second, so the second request surely meets the first one running.
+    async with (
+        run_standin(repo=gitops.bare, workdir=gitops.bare.parent, speed=2) as slow,
+        ArgoCDClient(config(slow)) as client,
+    ):
         await client.sync(APP, first)
+        started = time.monotonic()
         # The second request meets "another operation is already in progress" and is retried until accepted.
         accepted = await client.sync(APP, second)
-        assert accepted.operation is not None and accepted.operation.sync is not None
-        assert accepted.operation.sync.revision == second
+        waited = time.monotonic() - started
         await synced(client, second)
+    assert waited > 0.2
+    assert accepted.operation is not None
+    assert accepted.operation.sync is not None
+    assert accepted.operation.sync.revision == second
 
 
 async def test_terminate_operation_fails_the_running_sync(gitops: GitOpsRepo) -> None:
     sha = gitops.deploy("staging", "local-a", "api", "v1")
     # Slow simulated time so the sync is still running when it is terminated.
-    async with run_standin(repo=gitops.bare, workdir=gitops.bare.parent, speed=0.5) as slow:
-        async with ArgoCDClient(config(slow)) as client:
-            await client.sync(APP, sha)
-            await client.terminate_operation(APP)
-            for _ in range(100):
-                state = (await client.get_application(APP)).status.operation_state
-                if state is not None and state.completed:
-                    break
-                await asyncio.sleep(0.02)
-            assert state is not None
-            assert (state.phase, state.message) == ("Failed", "Operation terminated")
+    async with (
+        run_standin(repo=gitops.bare, workdir=gitops.bare.parent, speed=0.5) as slow,
+        ArgoCDClient(config(slow)) as client,
+    ):
+        await client.sync(APP, sha)
+        await client.terminate_operation(APP)
+        for _ in range(100):
+            state = (await client.get_application(APP)).status.operation_state
+            if state is not None and state.completed:
+                break
+            await asyncio.sleep(0.02)
+        assert state is not None
+        assert (state.phase, state.message) == ("Failed", "Operation terminated")
 
 
 async def test_actions_use_v2_and_fall_back_to_v1(gitops: GitOpsRepo, standin: RunningStandin) -> None:

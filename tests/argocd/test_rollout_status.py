@@ -75,7 +75,8 @@ def test_failed_step_analysis_fails_with_its_message(result: str) -> None:
     )
     assert status.verdict is RolloutVerdict.FAILED
     assert status.reason is not None
-    assert "api-new-2-2" in status.reason and "Metric error-rate assessed Failed" in status.reason
+    assert "api-new-2-2" in status.reason
+    assert "Metric error-rate assessed Failed" in status.reason
     assert status.reason.count("Metric error-rate assessed Failed") == 1
     assert status.weight == 0
 
@@ -96,7 +97,8 @@ def test_degraded_from_the_controllers_progress_deadline_fails() -> None:
 def test_our_own_deadline_fails_a_rollout_that_is_still_progressing() -> None:
     status = interpret_rollout(rollout({"phase": "Paused", "currentStepIndex": 3}), deadline_passed=True)
     assert status.verdict is RolloutVerdict.FAILED
-    assert status.reason is not None and "progress deadline passed at step 3/4" in status.reason
+    assert status.reason is not None
+    assert "progress deadline passed at step 3/4" in status.reason
 
 
 def test_images_identify_the_version_running() -> None:
