@@ -108,9 +108,9 @@ async def test_healthy_canary_is_followed_step_by_step(
     acts = activities(standin, monkeypatch)
     await first_version(acts, gitops)
     # Pauses of 60 simulated seconds (300 ms here) leave room for several polls per step, even on a busy machine.
-    minute = {"pause": {"duration": "60s"}}
-    steps = [{"setWeight": 20}, minute, {"setWeight": 50}, minute, {"setWeight": 80}, minute]
-    sha = gitops.deploy("staging", "local-a", "api", "v2", steps=steps)
+    minute: dict[str, Any] = {"pause": {"duration": "60s"}}
+    canary = [{"setWeight": 20}, minute, {"setWeight": 50}, minute, {"setWeight": 80}, minute]
+    sha = gitops.deploy("staging", "local-a", "api", "v2", steps=canary)
     beats: list[dict[str, Any]] = []
 
     result = await run_handoff(acts, handoff(sha, "v2"), beats)
@@ -118,8 +118,8 @@ async def test_healthy_canary_is_followed_step_by_step(
     assert result == HandoffResult(outcome=HandoffOutcome.HEALTHY, revision=sha, step_index=6, weight=100)
     assert beats[0]["stage"] == "syncing"
     following = [b for b in beats if b["stage"] == "following"]
-    steps = [b["step_index"] for b in following]
-    weights = [b["weight"] for b in following]
+    steps: list[int] = [b["step_index"] for b in following]
+    weights: list[int] = [b["weight"] for b in following]
     assert steps == sorted(steps), "steps only move forward"
     assert weights == sorted(weights)
     assert len(set(steps)) >= 4, f"followed too coarsely: {steps}"
