@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 from typing import Any
 
 from temporalio import activity
@@ -20,7 +19,6 @@ from activities.contracts import ActivityName, ErrorType, PreviewResult, Provisi
 from deployconfig.models import RollwrightConfig
 from domain.identity import RegionTarget
 from observability.logging import get_logger
-from provisioning import preview_report
 from provisioning.errors import (
     GuardrailViolation,
     ProgramError,
@@ -28,8 +26,9 @@ from provisioning.errors import (
     PulumiSetupError,
     StackBusyError,
 )
-from provisioning.protocol import GuardrailContext, Progress
+from provisioning.protocol import Progress
 from provisioning.provisioner import Provisioner
+from provisioning.region import guardrail_context, preview_region, stack_inputs
 from provisioning.settings import RunnerSettings
 from provisioning.working_copy import read_region_manifests
 from stacks.inputs import RenderPurpose, StackInputs
@@ -87,48 +86,26 @@ class ProvisionActivities:
         self._provisioner = Provisioner(settings or RunnerSettings.from_config(config.pulumi))
 
     def _inputs(self, request: ProvisionInput) -> StackInputs:
-        target = request.target
-        data_dir = request.pulumi_config.get("data_dir") or self._provisioner.data_dir()
-        return StackInputs(
-            target=target,
+        return stack_inputs(
+            self._provisioner,
+            target=request.target,
             image=request.image,
             digest=request.digest,
             purpose=RenderPurpose(request.purpose.value),
             canary_steps=request.canary_steps,
             settings=request.pulumi_config,
-            manifests_dir=str(self._provisioner.manifests_dir(target.stack_name)),
-            data_dir=str(Path(str(data_dir)).expanduser()),
         )
-
-    def _guardrails(self, target: RegionTarget) -> GuardrailContext:
-        """The stacks of the service's other environments: whatever they export is off limits here."""
-        foreign: dict[str, str] = {}
-        with contextlib.suppress(KeyError):
-            for environment in self._config.service(target.service).environments:
-                if environment.name == target.environment:
-                    continue
-                for region in (region for wave in environment.waves for region in wave):
-                    other = RegionTarget(service=target.service, environment=environment.name, region=region)
-                    foreign[other.stack_name] = environment.name
-        return GuardrailContext(environment=target.environment, foreign_stacks=foreign)
 
     @activity.defn(name=ActivityName.PREVIEW_REGION)
     async def preview_region(self, request: ProvisionInput) -> PreviewResult:
         target = request.target
         async with _heartbeating(target):
             try:
-                result = await self._provisioner.preview(
-                    self._inputs(request), request.program, self._guardrails(target)
+                return await preview_region(
+                    self._provisioner, self._inputs(request), request.program, guardrail_context(self._config, target)
                 )
             except ProvisioningError as exc:
                 raise to_application_error(exc) from exc
-        changes = preview_report.changes(result.steps)
-        return PreviewResult(
-            target=target,
-            changes=changes,
-            markdown=preview_report.markdown(target, changes),
-            table=preview_report.table(changes),
-        )
 
     @activity.defn(name=ActivityName.PROVISION_REGION)
     async def provision_region(self, request: ProvisionInput) -> ProvisionResult:
@@ -136,7 +113,10 @@ class ProvisionActivities:
         async with _heartbeating(target) as beats:
             try:
                 result = await self._provisioner.provision(
-                    self._inputs(request), request.program, self._guardrails(target), on_progress=beats.progress
+                    self._inputs(request),
+                    request.program,
+                    guardrail_context(self._config, target),
+                    on_progress=beats.progress,
                 )
             except ProvisioningError as exc:
                 raise to_application_error(exc) from exc

@@ -8,7 +8,6 @@ Nothing is changed and nothing is committed.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from pydantic import BaseModel
 
@@ -23,12 +22,11 @@ from oci.errors import RegistryError
 from oci.reference import parse_reference
 from operator_cli.context import Context, one_line
 from operator_cli.errors import OperationFailed, UsageError
-from provisioning import preview_report
 from provisioning.errors import GuardrailViolation, ProvisioningError
-from provisioning.protocol import GuardrailContext
 from provisioning.provisioner import Provisioner
+from provisioning.region import guardrail_context, preview_region, stack_inputs
 from provisioning.settings import RunnerSettings
-from stacks.inputs import RenderPurpose, StackInputs
+from stacks.inputs import RenderPurpose
 from webhooks.payloads.common import valid_tag
 
 
@@ -59,40 +57,20 @@ async def _resolve(config: RollwrightConfig, image: str, tag: str) -> str:
         raise OperationFailed(f"cannot resolve {image}:{tag}: {one_line(exc)}") from None
 
 
-def _guardrails(config: RollwrightConfig, target: RegionTarget) -> GuardrailContext:
-    """The same rule a deployment runs under: the service's other environments' stacks are off limits."""
-    foreign = {
-        RegionTarget(service=target.service, environment=env.name, region=region).stack_name: env.name
-        for env in config.service(target.service).environments
-        if env.name != target.environment
-        for wave in env.waves
-        for region in wave
-    }
-    return GuardrailContext(environment=target.environment, foreign_stacks=foreign)
-
-
 async def _preview_region(
     provisioner: Provisioner, config: RollwrightConfig, env: EnvironmentPlan, target: RegionTarget, digest: str
 ) -> PreviewResult:
     plan = config.plan_for(target.service)
-    inputs = StackInputs(
+    inputs = stack_inputs(
+        provisioner,
         target=target,
         image=plan.image,
         digest=digest,
         purpose=RenderPurpose.DEPLOY,
         canary_steps=plan.canary.steps,
         settings=env.pulumi_config,
-        manifests_dir=str(provisioner.manifests_dir(target.stack_name)),
-        data_dir=str(Path(str(env.pulumi_config.get("data_dir") or provisioner.data_dir())).expanduser()),
     )
-    result = await provisioner.preview(inputs, plan.pulumi_program, _guardrails(config, target))
-    changes = preview_report.changes(result.steps)
-    return PreviewResult(
-        target=target,
-        changes=changes,
-        markdown=preview_report.markdown(target, changes),
-        table=preview_report.table(changes),
-    )
+    return await preview_region(provisioner, inputs, plan.pulumi_program, guardrail_context(config, target))
 
 
 async def run(ctx: Context, args: argparse.Namespace) -> int:
