@@ -59,7 +59,7 @@ def demo_config(
             "task_queue": task_queue,
             "pulumi_task_queue": f"{task_queue}-pulumi",
         },
-        "argocd": {"server": argocd_url, "token": {"env": ARGOCD_TOKEN_ENV}, "timeout": "5s"},
+        "argocd": {"server": argocd_url, "token": {"env": ARGOCD_TOKEN_ENV}, "timeout": "5s", "poll_interval": "500ms"},
         "gitops": {"repo": str(workdir / "gitops.git"), "branch": "main"},
         "registry": {"insecure_hosts": [registry_host]},
         "version_store": {"url": f"sqlite:///{workdir / 'versions.db'}"},

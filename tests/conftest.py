@@ -112,4 +112,3 @@ def postgres_url(postgres_server: str) -> Iterator[str]:
 def pulumi_dir() -> Path:
     """The real pulumi CLI's directory (built and cached by tools/ensure-tools.sh)."""
     return pulumi_bin_dir()
-
