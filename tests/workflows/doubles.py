@@ -1,0 +1,179 @@
+"""Test doubles registered under the real activity names; they record every call with its timing.
+
+The workflows run on Temporal's real servers; only the activities' side effects are replaced, so
+the tests see exactly which activities the workflows scheduled, on which task queue, in which order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import itertools
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from temporalio import activity
+
+from activities.contracts import (
+    ActivityName,
+    CandidateInfo,
+    CommitInput,
+    CommitResult,
+    HandoffInput,
+    HandoffOutcome,
+    HandoffResult,
+    InspectCandidateInput,
+    MarkDigestBadInput,
+    Notification,
+    ProvisionInput,
+    ProvisionResult,
+    PublishInput,
+    PublishResult,
+    RecordRegionStateInput,
+    RegionBaseline,
+    RolloutActionInput,
+)
+from domain.identity import RegionTarget
+
+
+def digest_of(text: str) -> str:
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass
+class Call:
+    name: str
+    key: str | None  # service/env/region for region activities
+    arg: Any
+    task_queue: str
+    scheduled: datetime  # server time: skips with the time-skipping server
+    started: float = field(default_factory=time.monotonic)
+    ended: float | None = None
+
+
+@dataclass
+class Doubles:
+    baselines: dict[str, str | None] = field(default_factory=dict)  # region key -> previous digest
+    canary_fails: dict[str, str] = field(default_factory=dict)  # region key -> digest whose canary fails there
+    hold: set[str] = field(default_factory=set)  # region keys whose sync waits until released
+    hold_digests: set[str] = field(default_factory=set)  # digests whose syncs wait until released
+    bad_digests: set[str] = field(default_factory=set)
+    step_seconds: float = 0.05
+    follow_seconds: float = 0.3
+    calls: list[Call] = field(default_factory=list)
+    released: asyncio.Event = field(default_factory=asyncio.Event)
+    _shas: itertools.count[int] = field(default_factory=itertools.count)
+
+    # -- reading what happened -----------------------------------------------------------------------
+
+    def named(self, name: ActivityName) -> list[Call]:
+        return [call for call in self.calls if call.name == name.value]
+
+    def first(self, name: ActivityName, key: str) -> Call:
+        return next(call for call in self.named(name) if call.key == key)
+
+    def keys(self, name: ActivityName) -> list[str | None]:
+        return [call.key for call in self.named(name)]
+
+    # -- plumbing ------------------------------------------------------------------------------------
+
+    def _begin(self, name: ActivityName, arg: Any, key: str | None = None) -> Call:
+        info = activity.info()
+        call = Call(name.value, key, arg, info.task_queue, info.current_attempt_scheduled_time)
+        self.calls.append(call)
+        return call
+
+    async def _work(self, call: Call, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+        call.ended = time.monotonic()
+
+    def light(self) -> list[Callable[..., Any]]:
+        return [
+            self.inspect_candidate,
+            self.publish_image,
+            self.get_region_baseline,
+            self.record_region_state,
+            self.mark_digest_bad,
+            self.commit_manifests,
+            self.sync_and_follow,
+            self.abort_rollout,
+            self.notify,
+        ]
+
+    def heavy(self) -> list[Callable[..., Any]]:
+        return [self.provision_region]
+
+    # -- the activities ------------------------------------------------------------------------------
+
+    @activity.defn(name=ActivityName.INSPECT_CANDIDATE)
+    async def inspect_candidate(self, arg: InspectCandidateInput) -> CandidateInfo:
+        call = self._begin(ActivityName.INSPECT_CANDIDATE, arg)
+        await self._work(call, 0.01)
+        digest = arg.digest_hint or digest_of(arg.tag)
+        bad = digest in self.bad_digests
+        return CandidateInfo(tag=arg.tag, digest=digest, marked_bad=bad, bad_reason="canary failed" if bad else None)
+
+    @activity.defn(name=ActivityName.PUBLISH_IMAGE)
+    async def publish_image(self, arg: PublishInput) -> PublishResult:
+        call = self._begin(ActivityName.PUBLISH_IMAGE, arg)
+        await self._work(call, self.step_seconds)
+        return PublishResult(digest=arg.digest, tag=arg.tag, image=arg.promote_to or arg.image, promoted=False)
+
+    @activity.defn(name=ActivityName.GET_REGION_BASELINE)
+    async def get_region_baseline(self, arg: RegionTarget) -> RegionBaseline:
+        call = self._begin(ActivityName.GET_REGION_BASELINE, arg, arg.key)
+        await self._work(call, 0.01)
+        digest = self.baselines.get(arg.key)
+        return RegionBaseline(target=arg, digest=digest, tag="v0.9.0" if digest else None)
+
+    @activity.defn(name=ActivityName.RECORD_REGION_STATE)
+    async def record_region_state(self, arg: RecordRegionStateInput) -> None:
+        call = self._begin(ActivityName.RECORD_REGION_STATE, arg, arg.target.key)
+        await self._work(call, 0.01)
+
+    @activity.defn(name=ActivityName.MARK_DIGEST_BAD)
+    async def mark_digest_bad(self, arg: MarkDigestBadInput) -> None:
+        call = self._begin(ActivityName.MARK_DIGEST_BAD, arg)
+        self.bad_digests.add(arg.digest)
+        await self._work(call, 0.01)
+
+    @activity.defn(name=ActivityName.PROVISION_REGION)
+    async def provision_region(self, arg: ProvisionInput) -> ProvisionResult:
+        call = self._begin(ActivityName.PROVISION_REGION, arg, arg.target.key)
+        await self._work(call, self.step_seconds)
+        manifests = {} if arg.digest is None else {f"{arg.target.gitops_path}/rollout.yaml": f"image: {arg.digest}\n"}
+        return ProvisionResult(target=arg.target, manifests=manifests, content_hash=str(arg.digest))
+
+    @activity.defn(name=ActivityName.COMMIT_MANIFESTS)
+    async def commit_manifests(self, arg: CommitInput) -> CommitResult:
+        call = self._begin(ActivityName.COMMIT_MANIFESTS, arg, arg.target.key)
+        await self._work(call, 0.01)
+        return CommitResult(sha=f"{next(self._shas):040x}", created=True)
+
+    @activity.defn(name=ActivityName.SYNC_AND_FOLLOW)
+    async def sync_and_follow(self, arg: HandoffInput) -> HandoffResult:
+        call = self._begin(ActivityName.SYNC_AND_FOLLOW, arg, arg.target.key)
+        if arg.target.key in self.hold or arg.digest in self.hold_digests:
+            # Heartbeating is how a cancel reaches a running activity.
+            while not self.released.is_set():
+                activity.heartbeat()
+                await asyncio.sleep(0.1)
+        await self._work(call, self.follow_seconds)
+        if arg.digest is not None and self.canary_fails.get(arg.target.key) == arg.digest:
+            return HandoffResult(
+                outcome=HandoffOutcome.CANARY_FAILED, reason="analysis failed", revision=arg.revision, step_index=1
+            )
+        return HandoffResult(outcome=HandoffOutcome.HEALTHY, revision=arg.revision, step_index=2, weight=100)
+
+    @activity.defn(name=ActivityName.ABORT_ROLLOUT)
+    async def abort_rollout(self, arg: RolloutActionInput) -> None:
+        call = self._begin(ActivityName.ABORT_ROLLOUT, arg, arg.target.key)
+        await self._work(call, 0.01)
+
+    @activity.defn(name=ActivityName.NOTIFY)
+    async def notify(self, arg: Notification) -> None:
+        call = self._begin(ActivityName.NOTIFY, arg)
+        await self._work(call, 0.01)
