@@ -58,9 +58,10 @@ class Call:
 class Doubles:
     baselines: dict[str, str | None] = field(default_factory=dict)  # region key -> previous digest
     canary_fails: dict[str, str] = field(default_factory=dict)  # region key -> digest whose canary fails there
-    hold: set[str] = field(default_factory=set)  # region keys whose sync waits until released
+    hold: dict[str, str] = field(default_factory=dict)  # region key -> digest whose sync there waits until released
     hold_digests: set[str] = field(default_factory=set)  # digests whose syncs wait until released
     bad_digests: set[str] = field(default_factory=set)
+    slow_baselines: dict[str, float] = field(default_factory=dict)  # region key -> extra seconds to read it
     step_seconds: float = 0.05
     follow_seconds: float = 0.3
     calls: list[Call] = field(default_factory=list)
@@ -125,7 +126,7 @@ class Doubles:
     @activity.defn(name=ActivityName.GET_REGION_BASELINE)
     async def get_region_baseline(self, arg: RegionTarget) -> RegionBaseline:
         call = self._begin(ActivityName.GET_REGION_BASELINE, arg, arg.key)
-        await self._work(call, 0.01)
+        await self._work(call, 0.01 + self.slow_baselines.get(arg.key, 0.0))
         digest = self.baselines.get(arg.key)
         return RegionBaseline(target=arg, digest=digest, tag="v0.9.0" if digest else None)
 
@@ -156,7 +157,7 @@ class Doubles:
     @activity.defn(name=ActivityName.SYNC_AND_FOLLOW)
     async def sync_and_follow(self, arg: HandoffInput) -> HandoffResult:
         call = self._begin(ActivityName.SYNC_AND_FOLLOW, arg, arg.target.key)
-        if arg.target.key in self.hold or arg.digest in self.hold_digests:
+        if (arg.digest is not None and self.hold.get(arg.target.key) == arg.digest) or arg.digest in self.hold_digests:
             # Heartbeating is how a cancel reaches a running activity.
             while not self.released.is_set():
                 activity.heartbeat()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -107,7 +108,8 @@ async def check_replay(handle: WorkflowHandle[Any, Any], name: str) -> None:
     await replayer.replay_workflow(history)
     if RECORD:
         HISTORIES.mkdir(exist_ok=True)
-        (HISTORIES / f"{name}.json").write_text(history.to_json())
+        compact = json.dumps(json.loads(history.to_json()), separators=(",", ":"))
+        (HISTORIES / f"{name}.json").write_text(compact + "\n")
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], *, within: float = 20.0, what: str = "condition") -> None:

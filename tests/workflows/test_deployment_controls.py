@@ -1,0 +1,135 @@
+"""Operator controls: abort rolls back, pause holds and resume finishes, nonsense requests are refused."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.testing import WorkflowEnvironment
+
+from activities.contracts import ActivityName, ProvisionPurpose
+from domain.deployment import (
+    STATUS_QUERY,
+    ControlName,
+    ControlRequest,
+    DeploymentOutcome,
+    DeploymentPhase,
+    DeploymentResult,
+    DeploymentStatus,
+    RegionPhase,
+)
+from tests.workflows.conftest import WorkersFactory
+from tests.workflows.doubles import Doubles
+from tests.workflows.harness import NEW, OLD, check_replay, deployment_input, environment, eventually, plan, running_workers
+from workflows.deployment import DeploymentWorkflow
+
+US, EU, AP = "checkout-api/prod/us-east-1", "checkout-api/prod/eu-west-1", "checkout-api/prod/ap-south-1"
+PROD = plan(environment("prod", [["us-east-1"], ["eu-west-1", "ap-south-1"]]))
+
+
+def request(reason: str, actor: str = "alice") -> ControlRequest:
+    return ControlRequest(actor=actor, reason=reason)
+
+
+async def status(handle: WorkflowHandle[DeploymentWorkflow, DeploymentResult]) -> DeploymentStatus:
+    return await handle.query(STATUS_QUERY, result_type=DeploymentStatus)
+
+
+async def refused(handle: WorkflowHandle[DeploymentWorkflow, DeploymentResult], control: ControlName, req: ControlRequest) -> str:
+    with pytest.raises(WorkflowUpdateFailedError) as failure:
+        await handle.execute_update(control.value, req, result_type=None)
+    return str(failure.value.cause)
+
+
+async def test_abort_in_wave_two_rolls_back_and_invalid_requests_are_refused(
+    temporal_env: WorkflowEnvironment, workers: WorkersFactory
+) -> None:
+    doubles = Doubles(baselines={US: OLD, EU: OLD, AP: OLD}, hold={EU: NEW, AP: NEW})
+    client = temporal_env.client
+    async with workers(doubles) as queues:
+        handle = await client.start_workflow(
+            DeploymentWorkflow.run,
+            deployment_input(PROD, queues),
+            id=f"deploy-abort-{uuid.uuid4().hex[:6]}",
+            task_queue=queues.main,
+        )
+
+        async def wave_two_following() -> bool:
+            phases = {r.region: r.phase for r in (await status(handle)).regions}
+            return phases["eu-west-1"] is RegionPhase.SYNCING and phases["ap-south-1"] is RegionPhase.SYNCING
+
+        await eventually(wave_two_following, what="both wave-2 regions following their canaries")
+
+        assert "not paused" in await refused(handle, ControlName.RESUME, request("carry on"))
+        assert "nothing is waiting for approval" in await refused(handle, ControlName.APPROVE, request("lgtm"))
+        assert "required" in await refused(handle, ControlName.ABORT, request("oops", actor=" "))
+        answer = await handle.execute_update(DeploymentWorkflow.pause, request("look at the graphs"))
+        assert answer.accepted
+        assert (await status(handle)).phase is DeploymentPhase.PAUSED
+        assert "already paused" in await refused(handle, ControlName.PAUSE, request("again"))
+        await handle.execute_update(DeploymentWorkflow.resume, request("graphs fine"))
+        await handle.execute_update(DeploymentWorkflow.abort, request("error rate up in eu", actor="bob"))
+
+        result = await handle.result()
+        await check_replay(handle, "deployment_abort")
+
+    assert result.outcome is DeploymentOutcome.ABORTED
+    assert result.reason == "aborted by bob: error rate up in eu"
+    assert {r.region: (r.phase, r.digest) for r in result.regions} == {
+        "us-east-1": (RegionPhase.ROLLED_BACK, OLD),
+        "eu-west-1": (RegionPhase.ROLLED_BACK, OLD),
+        "ap-south-1": (RegionPhase.ROLLED_BACK, OLD),
+    }
+    rollbacks = [c.key for c in doubles.named(ActivityName.PROVISION_REGION) if c.arg.purpose is ProvisionPurpose.ROLLBACK]
+    assert rollbacks[-1] == US
+    assert sorted(rollbacks[:2]) == sorted([EU, AP])
+    assert [(c.arg.digest, c.arg.actor) for c in doubles.named(ActivityName.MARK_DIGEST_BAD)] == [(NEW, "bob")]
+    assert [(e.action, e.actor) for e in result.audit] == [("pause", "alice"), ("resume", "alice"), ("abort", "bob")]
+
+    # Refused requests never reached history; the three accepted ones did.
+    history = await handle.fetch_history()
+    accepted = [e for e in history.events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED]
+    assert len(accepted) == 3
+
+
+async def test_pause_holds_before_the_next_wave_until_resumed(skipping_env: WorkflowEnvironment) -> None:
+    # Signals, not updates: the Java time-skipping server handles updates poorly, and the UI sends signals too.
+    doubles = Doubles(baselines={US: OLD, EU: OLD, AP: OLD}, hold={US: NEW})
+    client = skipping_env.client
+    async with running_workers(client, doubles) as queues:
+        handle = await client.start_workflow(
+            DeploymentWorkflow.run,
+            deployment_input(PROD, queues),
+            id=f"deploy-pause-{uuid.uuid4().hex[:6]}",
+            task_queue=queues.main,
+        )
+
+        async def us_following() -> bool:
+            return (await status(handle)).regions[0].phase is RegionPhase.SYNCING
+
+        await eventually(us_following, what="us-east-1 following its canary")
+        await handle.signal(ControlName.PAUSE.signal_name, request("hold before the next wave"))
+        doubles.released.set()
+
+        async def held() -> bool:
+            current = await status(handle)
+            return current.phase is DeploymentPhase.PAUSED and current.regions[0].phase is RegionPhase.LIVE
+
+        await eventually(held, what="us-east-1 live and the deployment paused")
+        calls_when_paused = len(doubles.calls)
+        await skipping_env.sleep(timedelta(hours=6))
+        assert len(doubles.calls) == calls_when_paused, "nothing may start while paused"
+        assert [r.phase for r in (await status(handle)).regions[1:]] == [RegionPhase.PENDING, RegionPhase.PENDING]
+        await handle.signal(ControlName.RESUME.signal_name, request("graphs look fine", actor="bob"))
+        result = await handle.result()
+        await check_replay(handle, "deployment_pause")
+
+    assert result.outcome is DeploymentOutcome.SUCCEEDED
+    assert [r.phase for r in result.regions] == [RegionPhase.LIVE] * 3
+    assert [(e.action, e.actor) for e in result.audit] == [("pause", "alice"), ("resume", "bob")]
+    wave_two = min(doubles.first(ActivityName.GET_REGION_BASELINE, key).scheduled for key in (EU, AP))
+    us_live = doubles.named(ActivityName.RECORD_REGION_STATE)[1].scheduled
+    assert wave_two - us_live >= timedelta(hours=6)

@@ -1,0 +1,138 @@
+"""The per-service pipeline: one deployment at a time, newest wins, no downgrades, state kept across continue-as-new."""
+
+from __future__ import annotations
+
+import uuid
+
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.testing import WorkflowEnvironment
+
+from activities.contracts import ActivityName, SourceEvent
+from domain.deployment import (
+    ENQUEUE_SIGNAL,
+    STATUS_QUERY,
+    DeploymentOutcome,
+    PipelineInput,
+    PipelineSettings,
+    PipelineStatus,
+    PushEvent,
+    pipeline_workflow_id,
+)
+from tests.workflows.conftest import WorkersFactory
+from tests.workflows.doubles import Doubles, digest_of
+from tests.workflows.harness import TEST_LIMITS, Queues, check_replay, environment, eventually, plan
+from workflows.pipeline import ServicePipelineWorkflow
+
+
+class Pusher:
+    """What the webhook does: signal-with-start the service's pipeline with a push event."""
+
+    def __init__(self, client: Client, queues: Queues, service: str) -> None:
+        self.client, self.queues, self.service = client, queues, service
+        self.settings = PipelineSettings(
+            plan=plan(environment("prod", [["us-east-1"]]), service=service),
+            pulumi_task_queue=queues.pulumi,
+            limits=TEST_LIMITS,
+        )
+        self.handle = client.get_workflow_handle_for(ServicePipelineWorkflow.run, pipeline_workflow_id(service))
+
+    async def push(self, tag: str, digest: str | None = None) -> None:
+        event = PushEvent(
+            service=self.service,
+            repository="shop/checkout-api",
+            tag=tag,
+            digest_hint=digest,
+            source=SourceEvent(source="distribution", delivery_id=uuid.uuid4().hex),
+            settings=self.settings,
+        )
+        await self.client.start_workflow(
+            ServicePipelineWorkflow.run,
+            PipelineInput(service=self.service, continue_as_new_after_events=40),
+            id=pipeline_workflow_id(self.service),
+            task_queue=self.queues.main,
+            start_signal=ENQUEUE_SIGNAL,
+            start_signal_args=[event],
+        )
+
+    async def status(self) -> PipelineStatus:
+        return await self.handle.query(STATUS_QUERY, result_type=PipelineStatus)
+
+
+async def test_newest_wins_duplicates_older_and_bad_versions_start_nothing(
+    temporal_env: WorkflowEnvironment, workers: WorkersFactory
+) -> None:
+    service = f"svc-{uuid.uuid4().hex[:6]}"
+    bad = digest_of("v2.0.0")
+    doubles = Doubles(hold_digests={digest_of("v1.0.0")}, bad_digests={bad})
+    async with workers(doubles) as queues:
+        pusher = Pusher(temporal_env.client, queues, service)
+        await pusher.push("v1.0.0")
+
+        async def first_deploying() -> bool:
+            current = (await pusher.status()).current
+            return current is not None and current.tag == "v1.0.0"
+
+        await eventually(first_deploying, what="v1.0.0 deploying")
+        first_run = (await pusher.handle.describe()).run_id
+
+        for minor in range(1, 6):
+            await pusher.push(f"v1.{minor}.0")
+        await pusher.push("v1.5.0", digest_of("v1.5.0"))  # the registry announced the same image twice
+        await pusher.push("v0.8.0")
+        await pusher.push("v2.0.0", bad)
+
+        async def all_screened() -> bool:
+            return len((await pusher.status()).ignored) == 3
+
+        await eventually(all_screened, what="three pushes ignored")
+        waiting = await pusher.status()
+        assert waiting.next_up is not None
+        assert waiting.next_up.tag == "v1.5.0"
+        assert [s.tag for s in waiting.superseded] == ["v1.1.0", "v1.2.0", "v1.3.0", "v1.4.0"]
+        assert {s.superseded_by for s in waiting.superseded} <= {"v1.2.0", "v1.3.0", "v1.4.0", "v1.5.0"}
+        ignored = "\n".join(waiting.ignored)
+        assert "v1.5.0" in ignored
+        assert "already seen" in ignored
+        assert "v0.8.0" in ignored
+        assert "not newer than v1.0.0" in ignored
+        assert "v2.0.0" in ignored
+        assert "marked bad" in ignored
+
+        doubles.released.set()
+
+        async def newest_live() -> bool:
+            current = await pusher.status()
+            return current.live_tag == "v1.5.0" and current.current is None
+
+        await eventually(newest_live, what="v1.5.0 live")
+        # The first run continued as new between the two deployments, carrying v1.5.0 as next up.
+        second_run = (await pusher.handle.describe()).run_id
+        assert second_run != first_run
+        first = temporal_env.client.get_workflow_handle(pipeline_workflow_id(service), run_id=first_run)
+        assert (await first.describe()).status is WorkflowExecutionStatus.CONTINUED_AS_NEW
+
+        # Dedup state survived: neither the live digest nor a superseded one starts anything again.
+        await pusher.push("v1.5.0", digest_of("v1.5.0"))
+        await pusher.push("v1.3.0")
+
+        async def both_ignored_again() -> bool:
+            return len((await pusher.status()).ignored) == 5
+
+        await eventually(both_ignored_again, what="re-pushes ignored after continue-as-new")
+        final = await pusher.status()
+        assert final.deployments_started == 2
+        assert [(d.tag, d.outcome) for d in final.recent] == [
+            ("v1.0.0", DeploymentOutcome.SUCCEEDED),
+            ("v1.5.0", DeploymentOutcome.SUCCEEDED),
+        ]
+        assert final.recent[1].workflow_id == f"deploy-{service}-v1.5.0-{digest_of('v1.5.0')[7:19]}-2"
+        assert [c.arg.tag for c in doubles.named(ActivityName.PUBLISH_IMAGE)] == ["v1.0.0", "v1.5.0"]
+
+        await check_replay(first, "pipeline_continue_as_new")
+        await pusher.handle.terminate("test over")
+
+    async def two_deployments_listed() -> bool:
+        query = f"WorkflowType = 'DeploymentWorkflow' AND RollwrightService = '{service}'"
+        return (await temporal_env.client.count_workflows(query)).count == 2
+
+    await eventually(two_deployments_listed, what="exactly two DeploymentWorkflow runs for the service")
