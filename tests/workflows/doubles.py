@@ -76,8 +76,8 @@ class Doubles:
     def first(self, name: ActivityName, key: str) -> Call:
         return next(call for call in self.named(name) if call.key == key)
 
-    def keys(self, name: ActivityName) -> list[str | None]:
-        return [call.key for call in self.named(name)]
+    def keys(self, name: ActivityName) -> list[str]:
+        return [call.key for call in self.named(name) if call.key is not None]
 
     # -- plumbing ------------------------------------------------------------------------------------
 

@@ -12,7 +12,6 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.contracts import ActivityName, ProvisionPurpose
 from domain.deployment import (
-    STATUS_QUERY,
     ControlName,
     ControlRequest,
     DeploymentOutcome,
@@ -23,7 +22,16 @@ from domain.deployment import (
 )
 from tests.workflows.conftest import WorkersFactory
 from tests.workflows.doubles import Doubles
-from tests.workflows.harness import NEW, OLD, check_replay, deployment_input, environment, eventually, plan, running_workers
+from tests.workflows.harness import (
+    NEW,
+    OLD,
+    check_replay,
+    deployment_input,
+    environment,
+    eventually,
+    plan,
+    running_workers,
+)
 from workflows.deployment import DeploymentWorkflow
 
 US, EU, AP = "checkout-api/prod/us-east-1", "checkout-api/prod/eu-west-1", "checkout-api/prod/ap-south-1"
@@ -35,10 +43,12 @@ def request(reason: str, actor: str = "alice") -> ControlRequest:
 
 
 async def status(handle: WorkflowHandle[DeploymentWorkflow, DeploymentResult]) -> DeploymentStatus:
-    return await handle.query(STATUS_QUERY, result_type=DeploymentStatus)
+    return await handle.query(DeploymentWorkflow.status)
 
 
-async def refused(handle: WorkflowHandle[DeploymentWorkflow, DeploymentResult], control: ControlName, req: ControlRequest) -> str:
+async def refused(
+    handle: WorkflowHandle[DeploymentWorkflow, DeploymentResult], control: ControlName, req: ControlRequest
+) -> str:
     with pytest.raises(WorkflowUpdateFailedError) as failure:
         await handle.execute_update(control.value, req, result_type=None)
     return str(failure.value.cause)
@@ -83,7 +93,9 @@ async def test_abort_in_wave_two_rolls_back_and_invalid_requests_are_refused(
         "eu-west-1": (RegionPhase.ROLLED_BACK, OLD),
         "ap-south-1": (RegionPhase.ROLLED_BACK, OLD),
     }
-    rollbacks = [c.key for c in doubles.named(ActivityName.PROVISION_REGION) if c.arg.purpose is ProvisionPurpose.ROLLBACK]
+    rollbacks = [
+        c.key or "" for c in doubles.named(ActivityName.PROVISION_REGION) if c.arg.purpose is ProvisionPurpose.ROLLBACK
+    ]
     assert rollbacks[-1] == US
     assert sorted(rollbacks[:2]) == sorted([EU, AP])
     assert [(c.arg.digest, c.arg.actor) for c in doubles.named(ActivityName.MARK_DIGEST_BAD)] == [(NEW, "bob")]

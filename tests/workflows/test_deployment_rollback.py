@@ -57,7 +57,9 @@ async def test_failed_canary_rolls_back_every_changed_region_in_reverse(
 
     # Rollback provisions: newest change first, back to the previous digest, or removal without one.
     deploys = [c for c in doubles.named(ActivityName.PROVISION_REGION) if c.arg.purpose is ProvisionPurpose.DEPLOY]
-    rollbacks = [c for c in doubles.named(ActivityName.PROVISION_REGION) if c.arg.purpose is not ProvisionPurpose.DEPLOY]
+    rollbacks = [
+        c for c in doubles.named(ActivityName.PROVISION_REGION) if c.arg.purpose is not ProvisionPurpose.DEPLOY
+    ]
     assert [c.key for c in deploys] == [STAGING, US, EU, AP]
     assert [c.key for c in rollbacks] == [AP, EU, US, STAGING]
     assert {c.key: (c.arg.purpose, c.arg.digest) for c in rollbacks} == {

@@ -10,7 +10,6 @@ from temporalio.testing import WorkflowEnvironment
 from activities.contracts import ActivityName, SourceEvent
 from domain.deployment import (
     ENQUEUE_SIGNAL,
-    STATUS_QUERY,
     DeploymentOutcome,
     PipelineInput,
     PipelineSettings,
@@ -55,7 +54,7 @@ class Pusher:
         )
 
     async def status(self) -> PipelineStatus:
-        return await self.handle.query(STATUS_QUERY, result_type=PipelineStatus)
+        return await self.handle.query(ServicePipelineWorkflow.status)
 
 
 async def test_newest_wins_duplicates_older_and_bad_versions_start_nothing(

@@ -1,0 +1,150 @@
+"""Rollwright's worker: `python worker.py --config FILE [--pulumi | --all]`.
+
+Without a flag it runs the workflows and the light (HTTP, git, database) activities on
+`temporal.task_queue`; `--pulumi` runs only the Pulumi activities on `temporal.pulumi_task_queue`, at most
+`pulumi.max_concurrent_operations` at a time; `--all` runs both in one process (demo, laptop).
+Workers are stateless: start more of either kind to scale out. SIGTERM/SIGINT shut down gracefully.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from enum import StrEnum
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Worker
+
+from deployconfig import ConfigError, RollwrightConfig, load_config
+from deployconfig.secrets import SecretUnavailableError, read_secret
+from observability.logging import configure_logging, get_logger, register_secret
+
+log = get_logger("rollwright.worker")
+
+# Imported only when a worker of that kind starts: their clients pull in HTTP, git, SQL and Pulumi code.
+LIGHT_ACTIVITY_MODULES = (
+    "activities.publish",
+    "activities.versions",
+    "activities.gitops",
+    "activities.handoff",
+    "activities.notify",
+)
+PULUMI_ACTIVITY_MODULES = ("activities.provision",)
+
+
+class Role(StrEnum):
+    LIGHT = "light"
+    PULUMI = "pulumi"
+    ALL = "all"
+
+
+def load_activities(modules: Sequence[str], config: RollwrightConfig) -> list[Callable[..., Any]]:
+    activities: list[Callable[..., Any]] = []
+    for name in modules:
+        module = importlib.import_module(name)
+        activities.extend(module.create_activities(config))
+    return activities
+
+
+async def connect(config: RollwrightConfig) -> Client:
+    settings = config.temporal
+    api_key = read_secret(settings.api_key) if settings.api_key is not None else None
+    if api_key is not None:
+        register_secret(api_key)
+    return await Client.connect(
+        settings.address,
+        namespace=settings.namespace,
+        data_converter=pydantic_data_converter,
+        tls=settings.tls,
+        api_key=api_key,
+    )
+
+
+def build_workers(client: Client, config: RollwrightConfig, role: Role, shutdown_grace: timedelta) -> list[Worker]:
+    workers = []
+    if role in (Role.LIGHT, Role.ALL):
+        from workflows.deployment import DeploymentWorkflow
+        from workflows.pipeline import ServicePipelineWorkflow
+
+        workers.append(
+            Worker(
+                client,
+                task_queue=config.temporal.task_queue,
+                workflows=[DeploymentWorkflow, ServicePipelineWorkflow],
+                activities=load_activities(LIGHT_ACTIVITY_MODULES, config),
+                graceful_shutdown_timeout=shutdown_grace,
+            )
+        )
+    if role in (Role.PULUMI, Role.ALL):
+        # Each Pulumi run is its own heavy process: bound how many this worker runs at once.
+        workers.append(
+            Worker(
+                client,
+                task_queue=config.temporal.pulumi_task_queue,
+                activities=load_activities(PULUMI_ACTIVITY_MODULES, config),
+                max_concurrent_activities=config.pulumi.max_concurrent_operations,
+                graceful_shutdown_timeout=shutdown_grace,
+            )
+        )
+    return workers
+
+
+async def serve(config: RollwrightConfig, role: Role, shutdown_grace: timedelta) -> None:
+    """Run the workers until SIGTERM/SIGINT, then let running activities finish (up to the grace period)."""
+    client = await connect(config)
+    workers = build_workers(client, config, role, shutdown_grace)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    runs = [asyncio.create_task(worker.run()) for worker in workers]
+    queues = [worker.task_queue for worker in workers]
+    log.info("worker started", role=role.value, task_queues=queues, namespace=config.temporal.namespace)
+    stopped = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait([stopped, *runs], return_when=asyncio.FIRST_COMPLETED)
+    log.info("worker stopping", reason="signal" if stopped in done else "a worker ended")
+    await asyncio.gather(*(worker.shutdown() for worker in workers))
+    stopped.cancel()
+    for run in runs:
+        if run.done() and run.exception() is not None:
+            raise run.exception()  # type: ignore[misc]
+    log.info("worker stopped", role=role.value)
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="worker.py", description="Run Rollwright's Temporal workers.")
+    parser.add_argument("--config", required=True, help="path of the Rollwright config file")
+    role = parser.add_mutually_exclusive_group()
+    role.add_argument("--pulumi", action="store_true", help="run only the Pulumi activities on their task queue")
+    role.add_argument("--all", action="store_true", help="run workflows, light and Pulumi activities together")
+    parser.add_argument(
+        "--shutdown-grace",
+        type=float,
+        default=60.0,
+        help="seconds running activities get to finish after SIGTERM/SIGINT (default 60)",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    configure_logging(mode="json")
+    role = Role.ALL if args.all else Role.PULUMI if args.pulumi else Role.LIGHT
+    try:
+        config = load_config(args.config)
+        asyncio.run(serve(config, role, timedelta(seconds=args.shutdown_grace)))
+    except (ConfigError, SecretUnavailableError) as exc:
+        log.error("worker cannot start", error=str(exc))
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
