@@ -16,12 +16,14 @@ from datetime import datetime
 from typing import Any
 
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from activities.contracts import (
     ActivityName,
     CandidateInfo,
     CommitInput,
     CommitResult,
+    ErrorType,
     HandoffInput,
     HandoffOutcome,
     HandoffResult,
@@ -29,6 +31,7 @@ from activities.contracts import (
     MarkDigestBadInput,
     Notification,
     ProvisionInput,
+    ProvisionPurpose,
     ProvisionResult,
     PublishInput,
     PublishResult,
@@ -61,6 +64,7 @@ class Doubles:
     hold: dict[str, str] = field(default_factory=dict)  # region key -> digest whose sync there waits until released
     hold_digests: set[str] = field(default_factory=set)  # digests whose syncs wait until released
     bad_digests: set[str] = field(default_factory=set)
+    broken_stacks: set[str] = field(default_factory=set)  # region keys whose Pulumi run hits a guardrail
     slow_baselines: dict[str, float] = field(default_factory=dict)  # region key -> extra seconds to read it
     step_seconds: float = 0.05
     follow_seconds: float = 0.3
@@ -145,6 +149,10 @@ class Doubles:
     async def provision_region(self, arg: ProvisionInput) -> ProvisionResult:
         call = self._begin(ActivityName.PROVISION_REGION, arg, arg.target.key)
         await self._work(call, self.step_seconds)
+        if arg.target.key in self.broken_stacks and arg.purpose is ProvisionPurpose.DEPLOY:
+            raise ApplicationError(
+                "prod would use the staging database", type=ErrorType.GUARDRAIL_VIOLATION, non_retryable=True
+            )
         manifests = {} if arg.digest is None else {f"{arg.target.gitops_path}/rollout.yaml": f"image: {arg.digest}\n"}
         return ProvisionResult(target=arg.target, manifests=manifests, content_hash=str(arg.digest))
 
