@@ -25,6 +25,7 @@ from temporalio.worker import Worker
 from deployconfig import ConfigError, RollwrightConfig, load_config
 from deployconfig.secrets import SecretUnavailableError, read_secret
 from observability.logging import configure_logging, get_logger, register_secret
+from provisioning.cli_binary import PulumiCliMissingError
 
 log = get_logger("rollwright.worker")
 
@@ -118,7 +119,7 @@ async def serve(config: RollwrightConfig, role: Role, shutdown_grace: timedelta)
     log.info("worker stopped", role=role.value)
 
 
-def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="worker.py", description="Run Rollwright's Temporal workers.")
     parser.add_argument("--config", required=True, help="path of the Rollwright config file")
     role = parser.add_mutually_exclusive_group()
@@ -130,17 +131,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=60.0,
         help="seconds running activities get to finish after SIGTERM/SIGINT (default 60)",
     )
-    return parser.parse_args(argv)
+    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
+    args = build_parser().parse_args(argv)
     configure_logging(mode="json")
     role = Role.ALL if args.all else Role.PULUMI if args.pulumi else Role.LIGHT
     try:
         config = load_config(args.config)
         asyncio.run(serve(config, role, timedelta(seconds=args.shutdown_grace)))
-    except (ConfigError, SecretUnavailableError) as exc:
+    except (ConfigError, SecretUnavailableError, PulumiCliMissingError) as exc:
         log.error("worker cannot start", error=str(exc))
         return 2
     return 0

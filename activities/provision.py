@@ -19,6 +19,7 @@ from activities.contracts import ActivityName, ErrorType, PreviewResult, Provisi
 from deployconfig.models import RollwrightConfig
 from domain.identity import RegionTarget
 from observability.logging import get_logger
+from provisioning.cli_binary import pulumi_bin_dir
 from provisioning.errors import (
     GuardrailViolation,
     ProgramError,
@@ -133,5 +134,7 @@ class ProvisionActivities:
 
 
 def create_activities(config: RollwrightConfig, settings: RunnerSettings | None = None) -> list[Callable[..., Any]]:
+    # Resolved once at start-up: a worker without the right pulumi CLI should fail now, not mid-deployment.
+    settings = settings or RunnerSettings.from_config(config.pulumi, bin_dirs=[pulumi_bin_dir()])
     activities = ProvisionActivities(config, settings)
     return [activities.provision_region, activities.preview_region]

@@ -7,6 +7,8 @@ import shutil
 import sys
 from pathlib import Path
 
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
@@ -56,7 +58,17 @@ async def start_dev_server(
 
 
 async def start_time_skipping() -> WorkflowEnvironment:
-    return await WorkflowEnvironment.start_time_skipping(
+    """The Java time-skipping server, with Rollwright's search attributes registered as the dev server has them."""
+    env = await WorkflowEnvironment.start_time_skipping(
         data_converter=pydantic_data_converter,
         test_server_existing_path=test_server_path(),
     )
+    client = env.client
+    # Unlike the dev server, the test server takes no --search-attribute flags; it rejects unknown keys.
+    await client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=client.namespace,
+            search_attributes={key.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for key in SEARCH_ATTRIBUTES},
+        )
+    )
+    return env

@@ -15,9 +15,9 @@ from temporalio.testing import WorkflowEnvironment
 
 from devstack.leftovers import SESSION_MARKER, processes_with_marker
 from devstack.postgres import run_postgres
-from devstack.pulumi_cli import pulumi_bin_dir
 from devstack.registry import RunningRegistry, run_registry
 from devstack.temporal import start_dev_server, start_time_skipping
+from provisioning.cli_binary import pulumi_bin_dir
 
 _session_id = uuid.uuid4().hex
 # Inherited by every process the tests start, so the session can prove it left none behind.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,26 +13,11 @@ from provisioning.provisioner import Provisioner
 from provisioning.settings import RunnerSettings
 
 PASSPHRASE_ENV = "ROLLWRIGHT_TEST_PULUMI_PASSPHRASE"
-_BUILT_CLI = Path("/tmp/pb")
-
-
-def _bin_dirs(scratch: Path) -> list[Path]:
-    """Prefer the lead's cached CLI (devstack); else the freshly built one, with our own launcher next to it."""
-    try:
-        from devstack.pulumi_cli import pulumi_bin_dir
-
-        return [pulumi_bin_dir()]
-    except (ImportError, RuntimeError):
-        launcher = scratch / "launcher" / "pulumi-resource-pulumi-python"
-        launcher.parent.mkdir(parents=True, exist_ok=True)
-        launcher.write_text(f'#!/bin/sh\nexec "${{PULUMI_PYTHON_CMD:-{sys.executable}}}" -u -m pulumi.dynamic "$@"\n')
-        launcher.chmod(0o755)
-        return [_BUILT_CLI, launcher.parent]
 
 
 @pytest.fixture(scope="session")
-def pulumi_bin_dirs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    return _bin_dirs(tmp_path_factory.mktemp("pulumi-bin"))
+def pulumi_bin_dirs(pulumi_dir: Path) -> list[Path]:
+    return [pulumi_dir]
 
 
 def make_settings(root: Path, bin_dirs: list[Path], cancel_grace_seconds: float = 5.0) -> RunnerSettings:

@@ -107,10 +107,10 @@ async def test_abort_in_wave_two_rolls_back_and_invalid_requests_are_refused(
     assert len(accepted) == 3
 
 
-async def test_pause_holds_before_the_next_wave_until_resumed(skipping_env: WorkflowEnvironment) -> None:
+async def test_pause_holds_before_the_next_wave_until_resumed(time_skipping_env: WorkflowEnvironment) -> None:
     # Signals, not updates: the Java time-skipping server handles updates poorly, and the UI sends signals too.
     doubles = Doubles(baselines={US: OLD, EU: OLD, AP: OLD}, hold={US: NEW})
-    client = skipping_env.client
+    client = time_skipping_env.client
     async with running_workers(client, doubles) as queues:
         handle = await client.start_workflow(
             DeploymentWorkflow.run,
@@ -132,7 +132,7 @@ async def test_pause_holds_before_the_next_wave_until_resumed(skipping_env: Work
 
         await eventually(held, what="us-east-1 live and the deployment paused")
         calls_when_paused = len(doubles.calls)
-        await skipping_env.sleep(timedelta(hours=6))
+        await time_skipping_env.sleep(timedelta(hours=6))
         assert len(doubles.calls) == calls_when_paused, "nothing may start while paused"
         assert [r.phase for r in (await status(handle)).regions[1:]] == [RegionPhase.PENDING, RegionPhase.PENDING]
         await handle.signal(ControlName.RESUME.signal_name, request("graphs look fine", actor="bob"))

@@ -46,14 +46,16 @@ async def test_prod_waits_for_an_engineers_approval(temporal_env: WorkflowEnviro
     assert [n.environment for n in needed] == ["prod"]
 
 
-async def test_unanswered_approval_with_stop_default_stops_without_rollback(skipping_env: WorkflowEnvironment) -> None:
+async def test_unanswered_approval_with_stop_default_stops_without_rollback(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
     doubles = Doubles(baselines={STAGING: OLD, PROD: OLD})
     stopping = plan(
         environment("staging", [["stg-a"]]),
         environment("prod", [["us-east-1"]], approval=True, timeout=timedelta(hours=8)),
     )
-    async with running_workers(skipping_env.client, doubles) as queues:
-        result = await skipping_env.client.execute_workflow(
+    async with running_workers(time_skipping_env.client, doubles) as queues:
+        result = await time_skipping_env.client.execute_workflow(
             DeploymentWorkflow.run,
             deployment_input(stopping, queues),
             id=f"deploy-unanswered-{uuid.uuid4().hex[:6]}",

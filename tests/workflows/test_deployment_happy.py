@@ -21,7 +21,7 @@ US, EU, AP = "checkout-api/prod/us-east-1", "checkout-api/prod/eu-west-1", "chec
 
 
 async def test_rollout_runs_environments_then_waves_with_bake_and_approval(
-    skipping_env: WorkflowEnvironment,
+    time_skipping_env: WorkflowEnvironment,
 ) -> None:
     doubles = Doubles(baselines={US: OLD, EU: OLD, AP: OLD, STAGING: OLD})
     service_plan = plan(
@@ -35,7 +35,7 @@ async def test_rollout_runs_environments_then_waves_with_bake_and_approval(
             on_timeout=ApprovalDefault.PROCEED,
         ),
     )
-    client = skipping_env.client
+    client = time_skipping_env.client
     began = time.monotonic()
     async with running_workers(client, doubles) as queues:
         handle = await client.start_workflow(

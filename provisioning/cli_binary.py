@@ -1,4 +1,5 @@
-"""Where the real `pulumi` CLI lives and the environment that keeps it offline.
+"""Where the real `pulumi` CLI lives (at exactly the `pulumi` Python package's version) and the environment
+that keeps it offline.
 
 tools/ensure-tools.sh builds the CLI from Go modules at exactly the version of the installed `pulumi`
 Python package and caches it by version; a `pulumi` on PATH with that version is used as it is.
