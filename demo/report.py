@@ -43,6 +43,6 @@ def print_summary(stack: DemoStack, narrator: Narrator) -> None:
     query = quote(f"RollwrightService = '{sample.SERVICE}'")
     narrator.chapter("Where to look")
     narrator.say(f"Temporal UI, all workflows:         {stack.ui_url}/namespaces/default/workflows")
-    narrator.say(f"Deployments of {sample.SERVICE}:     {stack.ui_url}/namespaces/default/workflows?query={query}")
+    narrator.say(f"Deployments of {sample.SERVICE}:        {stack.ui_url}/namespaces/default/workflows?query={query}")
     narrator.say(f"GitOps history:                     git --git-dir {stack.workdir / 'gitops.git'} log --oneline")
     narrator.say(f"CLI:  .venv/bin/rollwright --config {stack.config_file} status {sample.SERVICE}")

@@ -38,7 +38,7 @@ def demo_config(
                 "tags": r"^v\d+\.\d+\.\d+$",
                 "pulumi": {"program": "stacks.web_service:program", "config": {"replicas": 2}},
                 "canary": {
-                    "steps": [{"weight": 20, "pause": "20s"}, {"weight": 50, "pause": "20s"}, {"weight": 100}],
+                    "steps": [{"weight": 20, "pause": "20s"}, {"weight": 50, "pause": "20s"}],
                     "progress_deadline": "3m",
                 },
                 "environments": [

@@ -42,7 +42,8 @@ class CanaryStep(BaseModel):
 class CanaryPlan(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    steps: list[CanaryStep] = Field(default_factory=lambda: [CanaryStep(weight=100)])
+    # No canary unless configured: straight to 100% with no pause (a missing pause would wait for promotion).
+    steps: list[CanaryStep] = Field(default_factory=lambda: [CanaryStep(weight=100, pause=timedelta(0))])
     # How long one region may take from sync to Healthy before the canary counts as failed.
     progress_deadline: Duration = timedelta(minutes=30)
 
