@@ -135,3 +135,39 @@ async def test_newest_wins_duplicates_older_and_bad_versions_start_nothing(
         return (await temporal_env.client.count_workflows(query)).count == 2
 
     await eventually(two_deployments_listed, what="exactly two DeploymentWorkflow runs for the service")
+
+
+async def test_rolled_back_digest_is_refused_until_its_bad_mark_is_cleared(
+    temporal_env: WorkflowEnvironment, workers: WorkersFactory
+) -> None:
+    service = f"svc-{uuid.uuid4().hex[:6]}"
+    broken = digest_of("v1.1.0")
+    doubles = Doubles(canary_fails={f"{service}/prod/us-east-1": broken})
+    async with workers(doubles) as queues:
+        pusher = Pusher(temporal_env.client, queues, service)
+        await pusher.push("v1.1.0", broken)
+
+        async def rolled_back() -> bool:
+            recent = (await pusher.status()).recent
+            return bool(recent) and recent[-1].outcome is DeploymentOutcome.ROLLED_BACK
+
+        await eventually(rolled_back, what="v1.1.0 rolled back")
+        assert broken in doubles.bad_digests
+
+        await pusher.push("v1.1.0", broken)  # the registry announces it again: refused while marked bad
+
+        async def refused() -> bool:
+            return any("marked bad" in reason for reason in (await pusher.status()).ignored)
+
+        await eventually(refused, what="re-push refused as bad")
+
+        doubles.bad_digests.discard(broken)  # an engineer ran `rollwright unblock`
+        doubles.canary_fails.clear()  # and fixed what made its canary fail
+        await pusher.push("v1.1.0", broken)
+
+        async def deployed_again() -> bool:
+            recent = (await pusher.status()).recent
+            return len(recent) == 2 and recent[-1].outcome is DeploymentOutcome.SUCCEEDED
+
+        await eventually(deployed_again, what="v1.1.0 deployed again after unblock")
+        await pusher.handle.terminate("test over")
