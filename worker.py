@@ -19,12 +19,12 @@ from enum import StrEnum
 from typing import Any
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
+from connections.temporal import connect_temporal
 from deployconfig import ConfigError, RollwrightConfig, load_config
-from deployconfig.secrets import SecretUnavailableError, read_secret
-from observability.logging import configure_logging, get_logger, register_secret
+from deployconfig.secrets import SecretUnavailableError
+from observability.logging import configure_logging, get_logger
 from provisioning.cli_binary import PulumiCliMissingError
 
 log = get_logger("rollwright.worker")
@@ -52,20 +52,6 @@ def load_activities(modules: Sequence[str], config: RollwrightConfig) -> list[Ca
         module = importlib.import_module(name)
         activities.extend(module.create_activities(config))
     return activities
-
-
-async def connect(config: RollwrightConfig) -> Client:
-    settings = config.temporal
-    api_key = read_secret(settings.api_key) if settings.api_key is not None else None
-    if api_key is not None:
-        register_secret(api_key)
-    return await Client.connect(
-        settings.address,
-        namespace=settings.namespace,
-        data_converter=pydantic_data_converter,
-        tls=settings.tls,
-        api_key=api_key,
-    )
 
 
 def build_workers(client: Client, config: RollwrightConfig, role: Role, shutdown_grace: timedelta) -> list[Worker]:
@@ -99,7 +85,7 @@ def build_workers(client: Client, config: RollwrightConfig, role: Role, shutdown
 
 async def serve(config: RollwrightConfig, role: Role, shutdown_grace: timedelta) -> None:
     """Run the workers until SIGTERM/SIGINT, then let running activities finish (up to the grace period)."""
-    client = await connect(config)
+    client = await connect_temporal(config.temporal)
     workers = build_workers(client, config, role, shutdown_grace)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

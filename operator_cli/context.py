@@ -11,9 +11,9 @@ from typing import IO
 from pydantic import BaseModel, TypeAdapter
 from temporalio.client import Client
 
+from connections.temporal import connect_temporal
 from deployconfig.models import RollwrightConfig, ServiceConfig
 from deployconfig.secrets import SecretUnavailableError
-from operator_cli.connect import connect_temporal
 from operator_cli.errors import OperationFailed, UsageError
 
 # How long one Temporal call may take before the command gives up and says so.

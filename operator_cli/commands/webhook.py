@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from operator_cli.connect import connect_temporal
+from connections.temporal import connect_temporal
 from operator_cli.context import Context
 from operator_cli.errors import UsageError
 from webhooks.auth import WebhookAuthConfigError

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 
+from connections.temporal import connect_temporal
 from devstack.ports import free_port
-from operator_cli.connect import connect_temporal
 from tests.webhooks.conftest import WebhookStack
 from webhooks.app import create_app
 

@@ -1,0 +1,1 @@
+"""How every Rollwright process (worker, webhook receiver, CLI) reaches its external services from config."""
