@@ -100,8 +100,9 @@ async def serve(config: RollwrightConfig, role: Role, shutdown_grace: timedelta)
     await asyncio.gather(*(worker.shutdown() for worker in workers))
     stopped.cancel()
     for run in runs:
-        if run.done() and run.exception() is not None:
-            raise run.exception()  # type: ignore[misc]
+        failure = run.exception() if run.done() else None
+        if failure is not None:
+            raise failure
     log.info("worker stopped", role=role.value)
 
 

@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from pydantic import Field, TypeAdapter
+from pydantic import Field, RootModel
 
 from observability.logging import get_logger
 from provisioning.errors import PulumiOperationError
@@ -30,9 +30,10 @@ ProgressCallback = Callable[[Progress], Awaitable[None] | None]
 # Results carry resource inputs (whole manifests); a line must fit.
 _LINE_LIMIT = 64 * 1024 * 1024
 _STDERR_LINES = 60
-_MESSAGE: TypeAdapter[Progress | ChildResult] = TypeAdapter(
-    Annotated[Progress | ChildResult, Field(discriminator="kind")]  # type: ignore[arg-type]
-)
+
+
+class _ChildMessage(RootModel[Annotated[Progress | ChildResult, Field(discriminator="kind")]]):
+    """One line the child writes: progress while it runs, then its result."""
 
 
 class PulumiRunner:
@@ -95,7 +96,7 @@ async def _read_result(proc: asyncio.subprocess.Process, on_progress: ProgressCa
         line = raw.decode().strip()
         if not line.startswith("{"):
             continue  # a program's stray print
-        message = _MESSAGE.validate_json(line)
+        message = _ChildMessage.model_validate_json(line).root
         if isinstance(message, ChildResult):
             result = message
         elif on_progress is not None:
