@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+from datetime import UTC, datetime
 from typing import Any
 
 from temporalio.client import WorkflowHandle
@@ -22,9 +24,15 @@ from domain.deployment import (
     pipeline_workflow_id,
 )
 from domain.digest import short
-from oci.push import build_image, push_manifest
+from oci.push import BuiltManifest, build_image, push_manifest
 
 DEMO_ACTOR = "rollwright-demo"
+
+
+@functools.cache
+def demo_image(tag: str) -> BuiltManifest:
+    """The sample image for `tag`, built once, so the digest the stand-in is told to fail is the one pushed."""
+    return build_image(f"{sample.SERVICE}-{tag}", created=datetime.now(UTC))
 
 
 async def _current_deployment(stack: DemoStack, tag: str, *, timeout: float) -> str:
@@ -98,8 +106,7 @@ async def _follow(
 
 
 async def deploy(stack: DemoStack, narrator: Narrator, tag: str, *, timeout: float = 420) -> DeploymentResult:
-    built = build_image(f"{sample.SERVICE}-{tag}")
-    digest = await push_manifest(stack.registry.url, sample.REPOSITORY, tag, built)
+    digest = await push_manifest(stack.registry.url, sample.REPOSITORY, tag, demo_image(tag))
     narrator.say(f"pushed {stack.registry.host}/{sample.REPOSITORY}:{tag} ({short(digest)})")
     deployment_id = await _current_deployment(stack, tag, timeout=60)
     narrator.say(f"registry → webhook → pipeline started deployment {deployment_id}")
@@ -113,7 +120,7 @@ async def deploy(stack: DemoStack, narrator: Narrator, tag: str, *, timeout: flo
 
 async def fail_next_version_in_prod_wave_two(stack: DemoStack, narrator: Narrator, tag: str) -> str:
     """Tell the stand-in to fail the analysis of `tag` in prod's second wave; return the digest it will have."""
-    digest = build_image(f"{sample.SERVICE}-{tag}").digest
+    digest = demo_image(tag).digest
     wave_two = sample.PROD_WAVES[1]
     await stack.standin.fail_versions(digests=[digest], regions=wave_two)
     narrator.say(f"the Argo CD stand-in will fail the canary analysis of {tag} in {', '.join(wave_two)}")

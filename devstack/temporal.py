@@ -54,6 +54,7 @@ async def start_dev_server(
         ui=ui_port is not None,
         ui_port=ui_port,
         port=port,
+        dev_server_log_level="error",
     )
 
 
