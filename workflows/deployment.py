@@ -177,9 +177,9 @@ class DeploymentWorkflow:
             await self._notify(NotificationKind.FAILED, None, reason=stop.reason)
             return await self._finish(outcome, stop.reason)
         self._log.set_phase(DeploymentPhase.ROLLING_BACK)
-        if stop.kind is not StopKind.STEP_FAILED:
-            # A failing step says nothing about the version (an outage, a config error); a canary or an engineer does.
-            await self._mark_bad(stop)
+        # Whatever stopped it, a rolled-back digest must never come back on its own: only an engineer's
+        # `rollwright unblock` clears the mark (the brief's promise against Image Updater/Flux re-deploys).
+        await self._mark_bad(stop)
         await self._regions.halt(stop.reason)
         results = [await self._regions.roll_back(region) for region in reversed(changed)]
         keys = [region.target.key for region in changed]

@@ -11,7 +11,7 @@ from activities.contracts import ActivityName, NotificationKind, ProvisionPurpos
 from domain.deployment import ControlRequest, DeploymentOutcome, RegionPhase
 from tests.workflows.conftest import WorkersFactory
 from tests.workflows.doubles import Doubles
-from tests.workflows.harness import OLD, deployment_input, environment, eventually, plan, running_workers
+from tests.workflows.harness import NEW, OLD, deployment_input, environment, eventually, plan, running_workers
 from workflows.deployment import DeploymentWorkflow
 
 STAGING, PROD = "checkout-api/staging/stg-a", "checkout-api/prod/us-east-1"
@@ -68,7 +68,7 @@ async def test_unanswered_approval_with_stop_default_stops_without_rollback(
     assert doubles.named(ActivityName.MARK_DIGEST_BAD) == []
 
 
-async def test_a_step_failing_for_good_rolls_back_but_does_not_blame_the_version(
+async def test_a_step_failing_for_good_rolls_back_and_marks_the_digest_bad(
     temporal_env: WorkflowEnvironment, workers: WorkersFactory
 ) -> None:
     doubles = Doubles(baselines={STAGING: OLD, PROD: OLD}, broken_stacks={PROD})
@@ -91,5 +91,7 @@ async def test_a_step_failing_for_good_rolls_back_but_does_not_blame_the_version
         c.key for c in doubles.named(ActivityName.PROVISION_REGION) if c.arg.purpose is ProvisionPurpose.ROLLBACK
     ]
     assert rollbacks == [PROD, STAGING]
-    assert doubles.named(ActivityName.MARK_DIGEST_BAD) == []
+    marked = doubles.named(ActivityName.MARK_DIGEST_BAD)
+    assert [c.arg.digest for c in marked] == [NEW]
+    assert "staging database" in marked[0].arg.reason
     assert [r.phase for r in result.regions] == [RegionPhase.ROLLED_BACK, RegionPhase.ROLLED_BACK]
