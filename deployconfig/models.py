@@ -153,6 +153,20 @@ class ArgoCDConfig(_Strict):
     # How often a hand-off polls the Application and its Rollout; the demo sets it low to run fast.
     poll_interval: Duration = timedelta(seconds=2)
 
+    @field_validator("app")
+    @classmethod
+    def _app_template_formats(cls, template: str) -> str:
+        # Checked here, not when a deployment first formats it mid-rollout.
+        try:
+            name = template.format(service="s", env="e", region="r")
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(
+                f"not a valid name template ({exc!r}); use the placeholders {{service}}, {{env}} and {{region}}"
+            ) from None
+        if not name:
+            raise ValueError("the template makes an empty name")
+        return template
+
 
 class GitOpsConfig(_Strict):
     repo: str = Field(description="URL or path of the GitOps remote (a bare repository locally)")

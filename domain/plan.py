@@ -10,9 +10,9 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from domain.durations import Duration
+from domain.durations import Duration, format_duration
 from domain.identity import NAME_PATTERN
 
 
@@ -31,7 +31,11 @@ class FirstDeployRollback(StrEnum):
 
 
 class CanaryStep(BaseModel):
-    """One Argo Rollouts canary step: shift `weight`% of traffic, then hold for `pause` (none = until promoted)."""
+    """One Argo Rollouts canary step: shift `weight`% of traffic, then hold for `pause` (none: go straight on).
+
+    Rollwright never renders Argo's indefinite `pause: {}`: nothing would promote it, and the progress
+    deadline would fail every such rollout.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -42,10 +46,20 @@ class CanaryStep(BaseModel):
 class CanaryPlan(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    # No canary unless configured: straight to 100% with no pause (a missing pause would wait for promotion).
-    steps: list[CanaryStep] = Field(default_factory=lambda: [CanaryStep(weight=100, pause=timedelta(0))])
+    # No canary unless configured: straight to 100%.
+    steps: list[CanaryStep] = Field(default_factory=lambda: [CanaryStep(weight=100)])
     # How long one region may take from sync to Healthy before the canary counts as failed.
     progress_deadline: Duration = timedelta(minutes=30)
+
+    @model_validator(mode="after")
+    def _pauses_fit_the_deadline(self) -> CanaryPlan:
+        paused = sum((step.pause or timedelta(0) for step in self.steps), timedelta(0))
+        if paused >= self.progress_deadline:
+            raise ValueError(
+                f"the canary pauses add up to {format_duration(paused)}, which is not less than progress_deadline "
+                f"{format_duration(self.progress_deadline)}: every rollout would fail its deadline"
+            )
+        return self
 
 
 class ApprovalPlan(BaseModel):

@@ -44,6 +44,17 @@ def redact_secrets(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> Mut
     return event_dict
 
 
+class _ScrubStdlibRecords(logging.Filter):
+    """Known secret values never leave through a library's own log lines either."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        scrubbed = _scrub(message)
+        if scrubbed != message:
+            record.msg, record.args = scrubbed, None
+        return True
+
+
 def configure_logging(mode: Literal["auto", "json", "console"] = "auto", level: str = "INFO") -> None:
     """JSON when a service writes to a pipe or file; key=value for a person at a terminal."""
     use_json = mode == "json" or (mode == "auto" and not sys.stderr.isatty())
@@ -62,8 +73,14 @@ def configure_logging(mode: Literal["auto", "json", "console"] = "auto", level: 
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=False,
     )
-    # Library loggers (uvicorn, temporalio) go through the stdlib; keep them at the same level.
-    logging.basicConfig(level=numeric_level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    # Library loggers (uvicorn, temporalio, httpx) go through the stdlib: same level, same redaction.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(_ScrubStdlibRecords())
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=numeric_level, handlers=[handler], force=True)
+    # httpx logs every request URL at INFO, and URLs can carry secrets (Slack webhooks, path tokens).
+    for chatty in ("httpx", "httpcore"):
+        logging.getLogger(chatty).setLevel(max(numeric_level, logging.WARNING))
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:

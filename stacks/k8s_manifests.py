@@ -50,15 +50,12 @@ def _dump(document: dict[str, Any]) -> str:
 
 
 def canary_steps(steps: list[CanaryStep]) -> list[dict[str, Any]]:
-    """Argo Rollouts steps: each weight, then its pause (`{}` pauses until promoted)."""
+    """Argo Rollouts steps: each weight, then its timed pause if it has one (never an indefinite `pause: {}`)."""
     rendered: list[dict[str, Any]] = []
     for step in steps:
         rendered.append({"setWeight": step.weight})
-        pause: dict[str, Any] = {}
         if step.pause is not None and step.pause > timedelta(0):
-            pause["duration"] = format_duration(step.pause)
-        if step.pause is None or pause:
-            rendered.append({"pause": pause})
+            rendered.append({"pause": {"duration": format_duration(step.pause)}})
     return rendered
 
 

@@ -218,9 +218,10 @@ class ServicePipelineWorkflow:
         if record.outcome is DeploymentOutcome.SUCCEEDED:
             self._s.live_tag, self._s.live_digest = current.tag, current.digest
             self._s.live_pushed_at = current.pushed_at
-        elif record.outcome in _MARKS_BAD and current.digest in self._s.seen_digests:
-            # From now on the version store's bad mark decides: refused while marked, deployable again once an
-            # engineer clears it. Remembering it as "seen" would block it forever.
+        elif current.digest in self._s.seen_digests:
+            # A version that did not go live is judged again when pushed again: the version store's bad mark (set
+            # by any rollback) refuses it until an engineer clears it; an outage or a timed-out approval does not
+            # block it forever. Remembering it as "seen" would.
             self._s.seen_digests.remove(current.digest)
         self._child, self._s.current, self._s.current_workflow_id = None, None, None
 
@@ -245,9 +246,6 @@ class ServicePipelineWorkflow:
             recent=s.recent,
             deployments_started=s.deployments_started,
         )
-
-
-_MARKS_BAD = (DeploymentOutcome.ROLLED_BACK, DeploymentOutcome.ABORTED)
 
 
 def _remember(items: list[str], item: str) -> None:

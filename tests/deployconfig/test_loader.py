@@ -64,6 +64,7 @@ def test_valid_config_resolves_to_a_plan(tmp_path: Path) -> None:
         (lambda d: d["services"][0]["canary"]["steps"][0].update(pause="soon"), "canary.steps[0].pause"),
         (lambda d: d["services"][0].update(tags="(unclosed"), "services[0].tags: not a valid regular expression"),
         (lambda d: d.pop("gitops"), "gitops: Field required"),
+        (lambda d: d["argocd"].update(app="{svc}-{env}"), "argocd.app: not a valid name template (KeyError('svc'))"),
     ],
 )
 def test_mistakes_name_the_key_path(tmp_path: Path, mutate: Any, expected: str) -> None:
@@ -105,3 +106,10 @@ def test_unreadable_and_non_yaml_files_are_named(tmp_path: Path) -> None:
     bad.write_text("services: [\n")
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_config(bad)
+
+
+def test_canary_pauses_longer_than_the_progress_deadline_are_refused(tmp_path: Path) -> None:
+    data = yaml.safe_load(yaml.safe_dump(GOOD))
+    data["services"][0]["canary"] = {"steps": [{"weight": 10, "pause": "20m"}, {"weight": 50, "pause": "15m"}]}
+    with pytest.raises(ConfigError, match=r"services\[0\]\.canary: the canary pauses add up to 35m"):
+        load_config(write(tmp_path, data))

@@ -25,7 +25,6 @@ def test_rollout_pins_the_digest_and_renders_canary_steps() -> None:
         {"setWeight": 50},
         {"pause": {"duration": "2m"}},
         {"setWeight": 90},
-        {"pause": {}},
     ]
     assert rollout["metadata"]["labels"][k8s.ENVIRONMENT_LABEL] == "prod"
 
