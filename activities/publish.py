@@ -24,7 +24,7 @@ from activities.contracts import (
 )
 from activities.versions import store_failure
 from deployconfig.models import RollwrightConfig
-from deployconfig.secrets import SecretUnavailableError
+from deployconfig.secrets import SecretUnavailableError, version_store_url
 from observability.logging import get_logger
 from oci import (
     ImageReference,
@@ -167,6 +167,6 @@ class PublishActivities:
 
 
 def create_activities(config: RollwrightConfig) -> list[Callable[..., Any]]:
-    store = VersionStore(config.version_store.url)
+    store = VersionStore(version_store_url(config.version_store))
     publish = PublishActivities(config, store, lambda: RegistryClientConfig.from_settings(config.registry))
     return [publish.inspect_candidate, publish.publish_image]

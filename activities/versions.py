@@ -14,6 +14,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.contracts import ActivityName, MarkDigestBadInput, RecordRegionStateInput, RegionBaseline
 from deployconfig.models import RollwrightConfig
+from deployconfig.secrets import version_store_url
 from domain.identity import RegionTarget
 from observability.logging import get_logger
 from versionstore import VersionStore, VersionStoreError, VersionStoreUnavailableError
@@ -76,5 +77,5 @@ class VersionActivities:
 
 
 def create_activities(config: RollwrightConfig) -> list[Callable[..., Any]]:
-    versions = VersionActivities(VersionStore(config.version_store.url))
+    versions = VersionActivities(VersionStore(version_store_url(config.version_store)))
     return [versions.get_region_baseline, versions.record_region_state, versions.mark_digest_bad]

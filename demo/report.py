@@ -7,6 +7,7 @@ from urllib.parse import quote
 from demo import sample
 from demo.narrator import Narrator
 from demo.stack import DemoStack
+from deployconfig.secrets import version_store_url
 from domain.digest import short
 from versionstore import LiveRegion, VersionRecord, VersionStore
 
@@ -17,7 +18,7 @@ def _table(rows: list[list[str]]) -> list[str]:
 
 
 def read_outcome(stack: DemoStack) -> tuple[list[LiveRegion], list[VersionRecord], dict[str, str]]:
-    with VersionStore(stack.config.version_store.url) as store:
+    with VersionStore(version_store_url(stack.config.version_store)) as store:
         live = store.live_regions(sample.SERVICE)
         versions = store.versions(sample.SERVICE)
         bad = {v.digest: mark.reason for v in versions if (mark := store.bad_mark(sample.SERVICE, v.digest))}

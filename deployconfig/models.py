@@ -188,7 +188,10 @@ class RegistryConfig(_Strict):
 
 
 class VersionStoreConfig(_Strict):
-    url: str = Field(default="sqlite:///rollwright-versions.db", description="SQLAlchemy URL")
+    url: str | SecretRef = Field(
+        default="sqlite:///rollwright-versions.db",
+        description="SQLAlchemy URL, or {env|file} naming where it is kept when it carries a password",
+    )
 
 
 class PulumiBackendConfig(_Strict):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from deployconfig.models import SecretRef
+from deployconfig.models import SecretRef, VersionStoreConfig
+from observability.logging import register_secret
 
 
 class SecretUnavailableError(RuntimeError):
@@ -24,3 +25,12 @@ def read_secret(ref: SecretRef) -> str:
         return path.read_text().strip()
     except OSError as exc:
         raise SecretUnavailableError(f"cannot read secret file {path}: {exc.strerror}") from exc
+
+
+def version_store_url(config: VersionStoreConfig) -> str:
+    """The store's URL; one kept as a secret is registered so it never reaches a log line."""
+    if isinstance(config.url, str):
+        return config.url
+    url = read_secret(config.url)
+    register_secret(url)
+    return url

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pydantic import BaseModel
 
 from activities.contracts import SourceEvent
+from deployconfig.secrets import version_store_url
 from domain.deployment import PushEvent
 from domain.digest import is_digest
 from operator_cli.context import RPC_TIMEOUT, Context, one_line
@@ -57,7 +58,9 @@ async def run(ctx: Context, args: argparse.Namespace) -> int:
             raise UsageError(f"{ref!r} is not a sha256 digest (sha256: and 64 hex digits)")
         digest_hint = ref
         try:
-            ref = await asyncio.to_thread(_tag_for_digest, ctx.config.version_store.url, service.name, ref)
+            ref = await asyncio.to_thread(
+                _tag_for_digest, version_store_url(ctx.config.version_store), service.name, ref
+            )
         except VersionStoreError as exc:
             raise OperationFailed(f"cannot read the version store: {one_line(exc)}") from None
     elif not valid_tag(ref):

@@ -7,6 +7,7 @@ import asyncio
 
 from pydantic import BaseModel
 
+from deployconfig.secrets import version_store_url
 from domain.digest import is_digest
 from operator_cli.context import Context, one_line
 from operator_cli.errors import OperationFailed, UsageError
@@ -53,7 +54,7 @@ def _read(url: str, service: str, limit: int) -> Versions:
 async def run_versions(ctx: Context, args: argparse.Namespace) -> int:
     service = ctx.service(args.service).name
     try:
-        found = await asyncio.to_thread(_read, ctx.config.version_store.url, service, max(1, args.limit))
+        found = await asyncio.to_thread(_read, version_store_url(ctx.config.version_store), service, max(1, args.limit))
     except VersionStoreError as exc:
         raise OperationFailed(f"cannot read the version store: {one_line(exc)}") from None
     if not found.versions:
@@ -81,7 +82,7 @@ async def run_unblock(ctx: Context, args: argparse.Namespace) -> int:
         raise UsageError("--reason must say why")
     try:
         mark = await asyncio.to_thread(
-            _clear, ctx.config.version_store.url, service, args.digest, args.reason, ctx.actor
+            _clear, version_store_url(ctx.config.version_store), service, args.digest, args.reason, ctx.actor
         )
     except NotMarkedBadError as exc:
         raise OperationFailed(str(exc)) from None

@@ -113,3 +113,15 @@ def test_canary_pauses_longer_than_the_progress_deadline_are_refused(tmp_path: P
     data["services"][0]["canary"] = {"steps": [{"weight": 10, "pause": "20m"}, {"weight": 50, "pause": "15m"}]}
     with pytest.raises(ConfigError, match=r"services\[0\]\.canary: the canary pauses add up to 35m"):
         load_config(write(tmp_path, data))
+
+
+def test_version_store_url_can_be_kept_as_a_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from deployconfig.secrets import SecretUnavailableError, version_store_url
+
+    data = yaml.safe_load(yaml.safe_dump(GOOD))
+    data["version_store"] = {"url": {"env": "ROLLWRIGHT_TEST_STORE_URL"}}
+    config = load_config(write(tmp_path, data))
+    with pytest.raises(SecretUnavailableError, match="ROLLWRIGHT_TEST_STORE_URL is not set"):
+        version_store_url(config.version_store)
+    monkeypatch.setenv("ROLLWRIGHT_TEST_STORE_URL", "postgresql+psycopg://rw:hunter22@db/rollwright")
+    assert version_store_url(config.version_store) == "postgresql+psycopg://rw:hunter22@db/rollwright"
