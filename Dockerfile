@@ -22,4 +22,8 @@ COPY --from=pulumi /out/pulumi /usr/local/bin/pulumi
 RUN printf '#!/bin/sh\nexec "${PULUMI_PYTHON_CMD:-python3}" -u -m pulumi.dynamic "$@"\n' \
       > /usr/local/bin/pulumi-resource-pulumi-python && chmod +x /usr/local/bin/pulumi-resource-pulumi-python
 ENV PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+# nobody has no writable home; Pulumi and git need one. Named volumes mounted on /var/lib/rollwright copy
+# this directory's ownership when first created, so the volume is nobody's too.
+RUN mkdir -p /var/lib/rollwright/home/.pulumi && chown -R nobody:nogroup /var/lib/rollwright
+ENV HOME=/var/lib/rollwright/home PULUMI_HOME=/var/lib/rollwright/home/.pulumi
 USER nobody
