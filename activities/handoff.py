@@ -43,6 +43,18 @@ def to_application_error(exc: Exception) -> ApplicationError:
     return ApplicationError(message, type=type(exc).__name__)
 
 
+# A retried attempt gets only what is left of the deadline, so retries cannot stretch a stuck canary;
+# the last look still happens, because the Rollout may have become healthy meanwhile.
+_LAST_LOOK_SECONDS = 1.0
+
+
+def _remaining_deadline(deadline_seconds: float, info: activity.Info) -> float:
+    if info.attempt <= 1:
+        return deadline_seconds
+    spent = (info.current_attempt_scheduled_time - info.scheduled_time).total_seconds()
+    return max(deadline_seconds - spent, _LAST_LOOK_SECONDS)
+
+
 class HandoffActivities:
     def __init__(self, client_config: Callable[[], ArgoCDClientConfig], follow: FollowSettings) -> None:
         # The token is read per call, so a rotated secret is picked up without restarting the worker.
@@ -69,7 +81,7 @@ class HandoffActivities:
                     request.app_name,
                     request.revision,
                     digest=request.digest,
-                    deadline_seconds=request.progress_deadline_seconds,
+                    deadline_seconds=_remaining_deadline(request.progress_deadline_seconds, info),
                     run_id=info.workflow_id or "",
                 )
         except ArgoCDError as exc:

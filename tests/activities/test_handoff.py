@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
+import time
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -209,6 +212,27 @@ async def test_our_progress_deadline_fails_a_canary_that_never_finishes(
     assert result.outcome is HandoffOutcome.CANARY_FAILED
     assert result.reason is not None
     assert "progress deadline passed at step 1/3" in result.reason
+
+
+async def test_a_retried_attempt_gets_only_what_is_left_of_the_deadline(
+    gitops: GitOpsRepo, standin: RunningStandin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    acts = activities(standin, monkeypatch)
+    await first_version(acts, gitops)
+    sha = gitops.deploy("staging", "local-a", "api", "v2", steps=MANUAL_STEPS)
+    first_scheduled = datetime.now(UTC) - timedelta(seconds=59)
+    env = ActivityEnvironment()
+    env.info = dataclasses.replace(
+        env.info, attempt=3, scheduled_time=first_scheduled, current_attempt_scheduled_time=datetime.now(UTC)
+    )
+
+    started = time.monotonic()
+    result: HandoffResult = await env.run(acts["sync_and_follow"], handoff(sha, "v2", deadline=60.0))
+
+    assert result.outcome is HandoffOutcome.CANARY_FAILED
+    assert result.reason is not None
+    assert "progress deadline passed" in result.reason
+    assert time.monotonic() - started < 15, "the third attempt must not get a fresh 60 s"
 
 
 async def test_cancellation_stops_following_promptly(
