@@ -52,7 +52,8 @@ class ControlRequest(BaseModel):
 
 
 class ControlAnswer(BaseModel):
-    accepted: bool = True
+    """What the workflow says about an accepted request; a rejected one never gets this far (validators)."""
+
     message: str
 
 

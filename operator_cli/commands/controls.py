@@ -29,7 +29,6 @@ class ControlResult(BaseModel):
     service: str
     workflow_id: str
     control: ControlName
-    accepted: bool
     message: str
 
 
@@ -75,10 +74,6 @@ async def run(ctx: Context, args: argparse.Namespace) -> int:
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise OperationFailed(f"{workflow_id} has finished; nothing to {control.value}") from None
         raise OperationFailed(f"{control.value} not delivered to {workflow_id}: {one_line(exc.message)}") from None
-    result = ControlResult(
-        service=service, workflow_id=workflow_id, control=control, accepted=answer.accepted, message=answer.message
-    )
+    result = ControlResult(service=service, workflow_id=workflow_id, control=control, message=answer.message)
     ctx.emit(result, f"{workflow_id}: {answer.message}")
-    if not answer.accepted:
-        raise OperationFailed(f"{control.value} not accepted by {workflow_id}: {answer.message}")
     return 0

@@ -57,8 +57,8 @@ async def test_deploy_pause_resume_approve_then_history(cli: CliStack) -> None:
 
     approved = await cli.run("approve", cli.service, "--reason", "release train", "--environment", "prod", "--json")
     assert approved.code == 0, approved.err
-    assert approved.json()["accepted"] is True
     assert approved.json()["control"] == "approve"
+    assert approved.json()["message"] == "approved prod"
 
     await cli.wait_for(_finished("v1.0.0", "succeeded"), "v1.0.0 never finished")
     idle = await cli.run("status", cli.service)

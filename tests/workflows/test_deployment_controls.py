@@ -77,7 +77,7 @@ async def test_abort_in_wave_two_rolls_back_and_invalid_requests_are_refused(
         assert "nothing is waiting for approval" in await refused(handle, ControlName.APPROVE, request("lgtm"))
         assert "required" in await refused(handle, ControlName.ABORT, request("oops", actor=" "))
         answer = await handle.execute_update(DeploymentWorkflow.pause, request("look at the graphs"))
-        assert answer.accepted
+        assert answer.message == "paused: holding at the next safe point"
         assert (await status(handle)).phase is DeploymentPhase.PAUSED
         assert "already paused" in await refused(handle, ControlName.PAUSE, request("again"))
         await handle.execute_update(DeploymentWorkflow.resume, request("graphs fine"))
