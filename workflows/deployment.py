@@ -48,6 +48,7 @@ class DeploymentWorkflow:
         self._regions = RegionRunner(inp, self._steps, self._log, self._checkpoint, self._request_stop)
         self._stop: Stop | None = None
         self._approved: str | None = None
+        self._wave: list[asyncio.Task[None]] = []
 
     # -- the rollout ---------------------------------------------------------------------------------
 
@@ -61,6 +62,12 @@ class DeploymentWorkflow:
                     return await self._finish(DeploymentOutcome.STOPPED, f"approval for {env.name} timed out")
             return await self._finish(DeploymentOutcome.SUCCEEDED, None)
         except Stopping:
+            return await self._unwind()
+        except asyncio.CancelledError:
+            # "Request Cancellation" is the UI's most visible button: it must not leave a half-rolled-out
+            # version behind, so it means what abort means. The cancel was delivered once; what follows runs.
+            self._request_stop(Stop(StopKind.ABORTED, "cancellation requested in Temporal", actor="temporal"))
+            await self._stop_wave()
             return await self._unwind()
 
     async def _publish(self) -> None:
@@ -102,15 +109,18 @@ class DeploymentWorkflow:
         return True
 
     async def _deploy_wave(self, env: EnvironmentPlan, wave: list[str]) -> None:
-        tasks = [asyncio.create_task(self._regions.deploy(env, region)) for region in wave]
-        await workflow.wait_condition(lambda: all(task.done() for task in tasks) or self._stop is not None)
-        for task in tasks:
+        self._wave = [asyncio.create_task(self._regions.deploy(env, region)) for region in wave]
+        await workflow.wait_condition(lambda: all(task.done() for task in self._wave) or self._stop is not None)
+        await self._stop_wave()
+        if self._stop is not None:
+            raise Stopping
+
+    async def _stop_wave(self) -> None:
+        for task in self._wave:
             if not task.done():
                 task.cancel()
         # Region tasks never raise; waiting lets cancelled Pulumi runs finish stopping before any rollback.
-        await asyncio.gather(*tasks)
-        if self._stop is not None:
-            raise Stopping
+        await asyncio.gather(*self._wave, return_exceptions=True)
 
     def _is_last_wave(self, env: EnvironmentPlan, index: int) -> bool:
         return env.name == self._inp.plan.environments[-1].name and index == len(env.waves)

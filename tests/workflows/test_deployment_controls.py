@@ -107,6 +107,37 @@ async def test_abort_in_wave_two_rolls_back_and_invalid_requests_are_refused(
     assert len(accepted) == 3
 
 
+async def test_cancelling_from_temporal_rolls_back_like_abort(
+    temporal_env: WorkflowEnvironment, workers: WorkersFactory
+) -> None:
+    doubles = Doubles(baselines={US: OLD, EU: OLD, AP: OLD}, hold={EU: NEW, AP: NEW})
+    client = temporal_env.client
+    async with workers(doubles) as queues:
+        handle = await client.start_workflow(
+            DeploymentWorkflow.run,
+            deployment_input(PROD, queues),
+            id=f"deploy-cancel-{uuid.uuid4().hex[:6]}",
+            task_queue=queues.main,
+        )
+
+        async def wave_two_following() -> bool:
+            phases = {r.region: r.phase for r in (await status(handle)).regions}
+            return phases["eu-west-1"] is RegionPhase.SYNCING and phases["ap-south-1"] is RegionPhase.SYNCING
+
+        await eventually(wave_two_following, what="both wave-2 regions following their canaries")
+        await handle.cancel()  # what the UI's "Request Cancellation" and `temporal workflow cancel` send
+        result = await handle.result()
+
+    assert result.outcome is DeploymentOutcome.ABORTED
+    assert result.reason == "cancellation requested in Temporal"
+    assert {r.region: (r.phase, r.digest) for r in result.regions} == {
+        "us-east-1": (RegionPhase.ROLLED_BACK, OLD),
+        "eu-west-1": (RegionPhase.ROLLED_BACK, OLD),
+        "ap-south-1": (RegionPhase.ROLLED_BACK, OLD),
+    }
+    assert [(c.arg.digest, c.arg.actor) for c in doubles.named(ActivityName.MARK_DIGEST_BAD)] == [(NEW, "temporal")]
+
+
 async def test_pause_holds_before_the_next_wave_until_resumed(time_skipping_env: WorkflowEnvironment) -> None:
     # Signals, not updates: the Java time-skipping server handles updates poorly, and the UI sends signals too.
     doubles = Doubles(baselines={US: OLD, EU: OLD, AP: OLD}, hold={US: NEW})
