@@ -2,7 +2,9 @@
 
 Thin over `provisioning`: this is the one place its errors become Temporal ApplicationErrors. Each run
 happens in a child process; cancelling the activity cancels the Pulumi operation (SIGINT, then kill).
-Progress is heartbeated, so a stuck run is noticed and cancellation is delivered.
+Heartbeats keep flowing while the run lives (a cloud resource may take many minutes without an engine
+event), so a dead worker is noticed within the heartbeat timeout and cancellation is delivered; a run
+that hangs is bounded by the activity's start-to-close timeout.
 """
 
 from __future__ import annotations
