@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 import sys
 from collections.abc import MutableMapping
-from typing import Any, Literal
+from typing import Any, Literal, TextIO, cast
 
 import structlog
 
@@ -44,6 +45,21 @@ def redact_secrets(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> Mut
     return event_dict
 
 
+class _CurrentStderr(io.TextIOBase):
+    """Whatever `sys.stderr` is when a line is written, not the stream seen when logging was configured:
+    test runners and daemonizers replace it, and a closed one must not take logging down with it."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
+# TextIOBase is all the writers use of a TextIO; structlog's signature asks for the nominal type.
+_CURRENT_STDERR = cast(TextIO, _CurrentStderr())
+
+
 class _ScrubStdlibRecords(logging.Filter):
     """Known secret values never leave through a library's own log lines either."""
 
@@ -70,11 +86,11 @@ def configure_logging(mode: Literal["auto", "json", "console"] = "auto", level: 
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric_level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=_CURRENT_STDERR),
         cache_logger_on_first_use=False,
     )
     # Library loggers (uvicorn, temporalio, httpx) go through the stdlib: same level, same redaction.
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(_CURRENT_STDERR)
     handler.addFilter(_ScrubStdlibRecords())
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=numeric_level, handlers=[handler], force=True)

@@ -102,6 +102,11 @@ def execute(request: ChildRequest, emit: Callable[[Progress], None]) -> ChildRes
             refresh = stack.refresh(clear_pending_creates=request.clear_pending_creates)
             result.summary = _summary(refresh.summary.resource_changes)
             return result
+        if request.operation is Operation.DESTROY:
+            observer = StepObserver(emit, total=None)
+            stack.destroy(on_event=observer, exclude_protected=True)
+            result.summary = _count(observer.steps)
+            return result
         if not _preview(stack, request, result) or request.operation is Operation.PREVIEW:
             return result
         observer = StepObserver(emit, total=len(result.steps))

@@ -17,6 +17,8 @@ class Operation(StrEnum):
     # Preview, guardrails, then `up`, in one process: a refused preview never reaches `up`.
     PROVISION = "provision"
     REFRESH = "refresh"
+    # Tears down what the stack manages, except protected resources (the environment's database).
+    DESTROY = "destroy"
 
 
 class GuardrailContext(BaseModel):

@@ -51,6 +51,16 @@ class Provisioner:
         """Preview, refuse on any guardrail violation, then `up`."""
         return await self._run(self._request(Operation.PROVISION, inputs, program, guardrails), on_progress)
 
+    async def refresh(self, inputs: StackInputs, program: str) -> ChildResult:
+        """Bring the stack's state in line with what really exists."""
+        return await self._run(self._request(Operation.REFRESH, inputs, program, None))
+
+    async def destroy(
+        self, inputs: StackInputs, program: str, on_progress: ProgressCallback | None = None
+    ) -> ChildResult:
+        """Remove what the stack manages; protected resources (the environment's database) stay."""
+        return await self._run(self._request(Operation.DESTROY, inputs, program, None), on_progress)
+
     def _request(
         self, operation: Operation, inputs: StackInputs, program: str, guardrails: GuardrailContext | None
     ) -> ChildRequest:

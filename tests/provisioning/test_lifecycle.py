@@ -64,9 +64,8 @@ async def test_first_up_creates_database_and_pinned_manifests(provisioner: Provi
     ]
     rollout = files["staging/local-a/shop/rollout.yaml"]
     assert f"image: {pinned_image('registry.local:5000/shop/api', DIGEST_1)}" in rollout
-    assert (
-        "- setWeight: 20\n      - pause:\n          duration: 30s\n      - setWeight: 60\n      - pause: {}" in rollout
-    )
+    assert "- setWeight: 20\n      - pause:\n          duration: 30s\n      - setWeight: 60\n" in rollout
+    assert "pause: {}" not in rollout
     assert "replicas: 2" in rollout
     assert f"DATABASE_URL: sqlite:///{db_path}" in files["staging/local-a/shop/configmap.yaml"]
     for content in files.values():
@@ -160,3 +159,18 @@ async def test_scale_to_zero_then_remove_keeps_the_database(provisioner: Provisi
     assert not (provisioner.manifests_dir(STAGING.stack_name) / "staging").exists()
     assert (provisioner.data_dir() / "staging" / "shop.db").exists()
     assert result.outputs["manifests"] == {}
+
+
+async def test_destroy_removes_the_region_but_never_the_protected_database(provisioner: Provisioner) -> None:
+    target = RegionTarget(service="shop", environment="staging", region="local-b")
+    region_inputs = inputs_for(provisioner, target, DIGEST_1)
+    await provisioner.provision(region_inputs, PROGRAM, guard(target))
+    assert manifests(provisioner, target)
+
+    destroyed = await provisioner.destroy(region_inputs, PROGRAM)
+
+    assert destroyed.summary.get("delete") == 3
+    assert manifests(provisioner, target) == {}
+    assert (provisioner.data_dir() / "staging" / "shop.db").exists()
+    refreshed = await provisioner.refresh(region_inputs, PROGRAM)
+    assert refreshed.error is None
