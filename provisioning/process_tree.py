@@ -32,6 +32,20 @@ def command_if_running(pid: int) -> str | None:
     return None if rest.split()[0] in ("Z", "X") else name
 
 
+def live_group_members(pgid: int) -> list[int]:
+    """Processes still alive (not zombies) in process group `pgid`."""
+    members: list[int] = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        # After the command name: state, ppid, pgrp.
+        if len(fields) > 2 and fields[2] == str(pgid) and fields[0] not in ("Z", "X"):
+            members.append(int(stat.parent.name))
+    return members
+
+
 def children(pid: int) -> list[int]:
     return [child for child, parent in _parents().items() if parent == pid]
 

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import inspect
 import signal
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Annotated
@@ -19,7 +20,7 @@ from pydantic import Field, RootModel
 
 from observability.logging import get_logger
 from provisioning.errors import PulumiOperationError
-from provisioning.process_tree import kill_tree
+from provisioning.process_tree import kill_tree, live_group_members
 from provisioning.protocol import ChildRequest, ChildResult, Progress
 from provisioning.settings import RunnerSettings
 
@@ -70,12 +71,27 @@ class PulumiRunner:
             if proc.returncode is None:
                 kill_tree(proc.pid)
                 await proc.wait()
+            await self._until_group_gone(proc.pid, request.stack)
             with contextlib.suppress(asyncio.CancelledError):
                 await stderr_task
         if result is None:
             detail = "\n".join(stderr_tail) or f"exit status {proc.returncode}"
             raise PulumiOperationError(request.operation.value, request.stack, f"runner died: {detail}")
         return result
+
+    async def _until_group_gone(self, pgid: int, stack: str) -> None:
+        """The child may be gone while its `pulumi` is still exiting (or was orphaned by a crash): the stack's
+        lock is only free once every process of the run is, so the next operation must not start before."""
+        grace = self._settings.cancel_grace.total_seconds()
+        if await _gone_within(pgid, grace):
+            return
+        members = live_group_members(pgid)
+        log.warning("pulumi_leftovers_killed", stack=stack, pids=members)
+        for pid in members:
+            kill_tree(pid)
+        if not await _gone_within(pgid, grace):
+            # Reported, not waited on forever: the lock check will call the stack busy, which is retried.
+            log.error("pulumi_leftovers_survive", stack=stack, pids=live_group_members(pgid))
 
     async def _cancel(self, proc: asyncio.subprocess.Process, stack: str) -> None:
         log.warning("pulumi_cancel_requested", stack=stack, pid=proc.pid)
@@ -87,6 +103,15 @@ class PulumiRunner:
             log.warning("pulumi_cancel_forced", stack=stack, pid=proc.pid)
             kill_tree(proc.pid)
             await proc.wait()
+
+
+async def _gone_within(pgid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while live_group_members(pgid):
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.1)
+    return True
 
 
 async def _read_result(proc: asyncio.subprocess.Process, on_progress: ProgressCallback | None) -> ChildResult | None:

@@ -17,7 +17,7 @@ def test_secrets_are_redacted_in_service_logs(capsys: pytest.CaptureFixture[str]
     register_secret(SECRET)
 
     get_logger("rollwright.test").info("notify", url=f"https://hooks.example/services/{SECRET}", argocd_token="abc")
-    logging.getLogger("uvicorn.error").warning("POST https://hooks.example/services/%s failed", SECRET)
+    logging.getLogger("some.library").warning("POST https://hooks.example/services/%s failed", SECRET)
     logging.getLogger("httpx").info("HTTP Request: POST https://hooks.example/services/%s", SECRET)
 
     err = capsys.readouterr().err
@@ -25,6 +25,6 @@ def test_secrets_are_redacted_in_service_logs(capsys: pytest.CaptureFixture[str]
     structured = json.loads(next(line for line in err.splitlines() if line.startswith("{")))
     assert structured["url"] == "https://hooks.example/services/[redacted]"
     assert structured["argocd_token"] == "[redacted]"
-    assert "WARNING uvicorn.error: POST https://hooks.example/services/[redacted] failed" in err
+    assert "WARNING some.library: POST https://hooks.example/services/[redacted] failed" in err
     # Request lines at INFO are not logged at all: URLs are where secrets hide.
     assert "HTTP Request" not in err
