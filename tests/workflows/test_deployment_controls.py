@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.contracts import ActivityName, ProvisionPurpose
@@ -25,6 +25,7 @@ from tests.workflows.doubles import Doubles
 from tests.workflows.harness import (
     NEW,
     OLD,
+    Queues,
     check_replay,
     deployment_input,
     environment,
@@ -54,24 +55,32 @@ async def refused(
     return str(failure.value.cause)
 
 
+async def start_in_wave_two(
+    client: Client, queues: Queues, kind: str
+) -> WorkflowHandle[DeploymentWorkflow, DeploymentResult]:
+    """Start a prod deployment and return once both wave-2 regions follow their (held) canaries."""
+    handle = await client.start_workflow(
+        DeploymentWorkflow.run,
+        deployment_input(PROD, queues),
+        id=f"deploy-{kind}-{uuid.uuid4().hex[:6]}",
+        task_queue=queues.main,
+    )
+
+    async def wave_two_following() -> bool:
+        phases = {r.region: r.phase for r in (await status(handle)).regions}
+        return phases["eu-west-1"] is RegionPhase.SYNCING and phases["ap-south-1"] is RegionPhase.SYNCING
+
+    await eventually(wave_two_following, what="both wave-2 regions following their canaries")
+    return handle
+
+
 async def test_abort_in_wave_two_rolls_back_and_invalid_requests_are_refused(
     temporal_env: WorkflowEnvironment, workers: WorkersFactory
 ) -> None:
     doubles = Doubles(baselines={US: OLD, EU: OLD, AP: OLD}, hold={EU: NEW, AP: NEW})
     client = temporal_env.client
     async with workers(doubles) as queues:
-        handle = await client.start_workflow(
-            DeploymentWorkflow.run,
-            deployment_input(PROD, queues),
-            id=f"deploy-abort-{uuid.uuid4().hex[:6]}",
-            task_queue=queues.main,
-        )
-
-        async def wave_two_following() -> bool:
-            phases = {r.region: r.phase for r in (await status(handle)).regions}
-            return phases["eu-west-1"] is RegionPhase.SYNCING and phases["ap-south-1"] is RegionPhase.SYNCING
-
-        await eventually(wave_two_following, what="both wave-2 regions following their canaries")
+        handle = await start_in_wave_two(client, queues, "abort")
 
         assert "not paused" in await refused(handle, ControlName.RESUME, request("carry on"))
         assert "nothing is waiting for approval" in await refused(handle, ControlName.APPROVE, request("lgtm"))
@@ -113,18 +122,7 @@ async def test_cancelling_from_temporal_rolls_back_like_abort(
     doubles = Doubles(baselines={US: OLD, EU: OLD, AP: OLD}, hold={EU: NEW, AP: NEW})
     client = temporal_env.client
     async with workers(doubles) as queues:
-        handle = await client.start_workflow(
-            DeploymentWorkflow.run,
-            deployment_input(PROD, queues),
-            id=f"deploy-cancel-{uuid.uuid4().hex[:6]}",
-            task_queue=queues.main,
-        )
-
-        async def wave_two_following() -> bool:
-            phases = {r.region: r.phase for r in (await status(handle)).regions}
-            return phases["eu-west-1"] is RegionPhase.SYNCING and phases["ap-south-1"] is RegionPhase.SYNCING
-
-        await eventually(wave_two_following, what="both wave-2 regions following their canaries")
+        handle = await start_in_wave_two(client, queues, "cancel")
         await handle.cancel()  # what the UI's "Request Cancellation" and `temporal workflow cancel` send
         result = await handle.result()
 
