@@ -2,50 +2,36 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import Field, SecretStr
 
+from connections import http
+from connections.http import FrozenSettings
+from connections.http import Timeouts as Timeouts  # the client's public surface re-exports it
 from deployconfig.models import ArgoCDConfig
 from deployconfig.secrets import read_secret
 from observability.logging import register_secret
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class TLSOptions(_Frozen):
+class TLSOptions(FrozenSettings):
     verify: bool = True
     ca_file: str | None = Field(default=None, description="PEM bundle to trust instead of the system store")
 
 
-class Timeouts(_Frozen):
-    connect: float = Field(default=5.0, gt=0)
-    read: float = Field(default=10.0, gt=0)
-    write: float = Field(default=10.0, gt=0)
-    pool: float = Field(default=5.0, gt=0)
-
-
-class RetryPolicy(_Frozen):
-    """Retries for 5xx answers and connection errors; each wait is backoff × multiplier^n, capped."""
+class RetryPolicy(http.RetryPolicy):
+    """Retries for 5xx answers and connection errors: Argo CD restarts take a few seconds, so more of them."""
 
     max_attempts: int = Field(default=5, ge=1)
-    initial_backoff: float = Field(default=0.2, ge=0)
-    multiplier: float = Field(default=2.0, ge=1)
     max_backoff: float = Field(default=3.0, ge=0)
 
-    def backoff(self, attempt: int) -> float:
-        """Wait before retry number `attempt` (1 = the first retry)."""
-        return float(min(self.max_backoff, self.initial_backoff * self.multiplier ** (attempt - 1)))
 
-
-class OperationWait(_Frozen):
+class OperationWait(FrozenSettings):
     """How long a sync waits for an operation already running on the application to finish."""
 
     interval: float = Field(default=1.0, gt=0)
     timeout: float = Field(default=120.0, gt=0)
 
 
-class ArgoCDClientConfig(_Frozen):
+class ArgoCDClientConfig(FrozenSettings):
     server: str = Field(description="base URL, e.g. https://argocd.example.com")
     token: SecretStr | None = None
     tls: TLSOptions = TLSOptions()

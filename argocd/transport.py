@@ -39,12 +39,11 @@ def build_http_client(config: ArgoCDClientConfig) -> httpx.AsyncClient:
     headers = {"User-Agent": config.user_agent, "Accept": "application/json"}
     if config.token is not None:
         headers["Authorization"] = f"Bearer {config.token.get_secret_value()}"
-    t = config.timeouts
     return httpx.AsyncClient(
         base_url=config.server.rstrip("/"),
         headers=headers,
         verify=_verify(config),
-        timeout=httpx.Timeout(connect=t.connect, read=t.read, write=t.write, pool=t.pool),
+        timeout=config.timeouts.for_httpx(),
     )
 
 

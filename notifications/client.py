@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 from types import TracebackType
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field
 
+from connections.http import FrozenSettings, RetryPolicy, Timeouts
 from notifications.errors import NotifyRejectedError, NotifyUnavailableError
 from notifications.message import SlackMessage
 from observability.logging import get_logger
@@ -16,13 +15,9 @@ from observability.logging import get_logger
 log = get_logger(__name__)
 
 
-class NotifySettings(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    timeout: timedelta = timedelta(seconds=5)
-    attempts: int = Field(default=3, ge=1, le=10)
-    first_backoff: timedelta = timedelta(milliseconds=500)
-    max_backoff: timedelta = timedelta(seconds=5)
+class NotifySettings(FrozenSettings):
+    timeouts: Timeouts = Timeouts(read=5.0, write=5.0)
+    retry: RetryPolicy = RetryPolicy(initial_backoff=0.5, max_backoff=5.0)
 
 
 def _retryable(status: int) -> bool:
@@ -37,7 +32,7 @@ class SlackWebhookClient:
     ) -> None:
         self._url = url
         self._settings = settings or NotifySettings()
-        self._http = httpx.AsyncClient(timeout=self._settings.timeout.total_seconds(), transport=transport)
+        self._http = httpx.AsyncClient(timeout=self._settings.timeouts.for_httpx(), transport=transport)
 
     async def __aenter__(self) -> SlackWebhookClient:
         return self
@@ -49,9 +44,9 @@ class SlackWebhookClient:
 
     async def post(self, message: SlackMessage) -> None:
         """Deliver once; raise NotifyRejectedError on a 4xx, NotifyUnavailableError when retries run out."""
-        backoff = self._settings.first_backoff.total_seconds()
+        attempts = self._settings.retry.max_attempts
         problem = ""
-        for attempt in range(1, self._settings.attempts + 1):
+        for attempt in range(1, attempts + 1):
             try:
                 response = await self._http.post(self._url, json=message.model_dump())
             except httpx.HTTPError as exc:
@@ -64,7 +59,6 @@ class SlackWebhookClient:
                     raise NotifyRejectedError(response.status_code, response.text[:200])
                 problem = f"HTTP {response.status_code}"
             log.debug("notification attempt failed", attempt=attempt, problem=problem)
-            if attempt < self._settings.attempts:
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, self._settings.max_backoff.total_seconds())
-        raise NotifyUnavailableError(self._settings.attempts, problem)
+            if attempt < attempts:
+                await asyncio.sleep(self._settings.retry.backoff(attempt))
+        raise NotifyUnavailableError(attempts, problem)

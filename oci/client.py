@@ -88,11 +88,8 @@ class RegistryClient:
         self, config: RegistryClientConfig | None = None, *, transport: httpx.AsyncBaseTransport | None = None
     ):
         self.config = config or RegistryClientConfig()
-        timeouts = self.config.timeouts
         self._http = httpx.AsyncClient(
-            timeout=httpx.Timeout(
-                connect=timeouts.connect, read=timeouts.read, write=timeouts.write, pool=timeouts.pool
-            ),
+            timeout=self.config.timeouts.for_httpx(),
             follow_redirects=True,
             transport=transport,
         )

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import Field, SecretStr
 
+from connections import http
+from connections.http import FrozenSettings
+from connections.http import RetryPolicy as RetryPolicy  # the client's public surface re-exports it
 from deployconfig.models import RegistryConfig
 from deployconfig.secrets import read_secret
 from observability.logging import register_secret
@@ -12,36 +15,19 @@ from observability.logging import register_secret
 _ALWAYS_PLAIN_HTTP = ("127.0.0.1", "localhost", "[::1]")
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class Timeouts(http.Timeouts):
+    """Blobs are large: reads and writes get longer than the HTTP default."""
 
-
-class Timeouts(_Frozen):
-    connect: float = Field(default=5.0, gt=0)
     read: float = Field(default=30.0, gt=0)
     write: float = Field(default=30.0, gt=0)
-    pool: float = Field(default=5.0, gt=0)
 
 
-class RetryPolicy(_Frozen):
-    """Bounded retries for transient failures (5xx, 429, timeouts, refused connections)."""
-
-    max_attempts: int = Field(default=3, ge=1)
-    initial_backoff: float = Field(default=0.2, ge=0)
-    max_backoff: float = Field(default=2.0, ge=0)
-    multiplier: float = Field(default=2.0, ge=1)
-
-    def backoff(self, attempt: int) -> float:
-        """Seconds to wait after the `attempt`-th failure (1-based)."""
-        return float(min(self.max_backoff, self.initial_backoff * self.multiplier ** (attempt - 1)))
-
-
-class BasicCredentials(_Frozen):
+class BasicCredentials(FrozenSettings):
     username: str
     password: SecretStr
 
 
-class RegistryClientConfig(_Frozen):
+class RegistryClientConfig(FrozenSettings):
     timeouts: Timeouts = Timeouts()
     retry: RetryPolicy = RetryPolicy()
     # Keyed by registry host as written in references (`host:port`).

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import sys
-from datetime import timedelta
 
 import pytest
 import structlog
@@ -12,6 +11,7 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.contracts import Notification, NotificationKind
 from activities.notify import NotifyActivities
+from connections.http import RetryPolicy, Timeouts
 from deployconfig.models import NotifyConfig, SecretRef
 from devstack.ports import free_port
 from notifications import NotifySettings
@@ -19,7 +19,9 @@ from observability.logging import configure_logging
 from tests.notifications.conftest import Endpoint
 
 DIGEST = "sha256:" + "c0" * 32
-FAST = NotifySettings(attempts=3, first_backoff=timedelta(milliseconds=10), timeout=timedelta(seconds=2))
+FAST = NotifySettings(
+    retry=RetryPolicy(max_attempts=3, initial_backoff=0.01), timeouts=Timeouts(connect=2, read=2, write=2, pool=2)
+)
 ROLLBACK = Notification(
     kind=NotificationKind.ROLLED_BACK,
     service="checkout-api",
