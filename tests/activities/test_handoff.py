@@ -6,7 +6,7 @@ import asyncio
 import dataclasses
 import json
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -35,17 +35,6 @@ TARGET = RegionTarget(service="api", environment="staging", region="local-a")
 APP = TARGET.app_name("{service}-{env}-{region}")
 TOKEN_ENV = "TEST_HANDOFF_ARGOCD_TOKEN"
 MANUAL_STEPS: list[dict[str, Any]] = [{"setWeight": 25}, {"pause": {}}, {"setWeight": 75}]
-
-
-@pytest.fixture
-def gitops(tmp_path: Path) -> GitOpsRepo:
-    return GitOpsRepo(tmp_path)
-
-
-@pytest.fixture
-async def standin(gitops: GitOpsRepo, tmp_path: Path) -> AsyncIterator[RunningStandin]:
-    async with run_standin(repo=gitops.bare, workdir=tmp_path, speed=200) as running:
-        yield running
 
 
 def activities(standin: RunningStandin, monkeypatch: pytest.MonkeyPatch, token: str | None = None) -> dict[str, Any]:
