@@ -22,9 +22,9 @@ from activities.contracts import (
     PublishInput,
     PublishResult,
 )
-from activities.versions import store_failure
+from activities.versions import shared_store, store_failure
 from deployconfig.models import RollwrightConfig
-from deployconfig.secrets import SecretUnavailableError, version_store_url
+from deployconfig.secrets import SecretUnavailableError
 from observability.logging import get_logger
 from oci import (
     ImageReference,
@@ -167,6 +167,7 @@ class PublishActivities:
 
 
 def create_activities(config: RollwrightConfig) -> list[Callable[..., Any]]:
-    store = VersionStore(version_store_url(config.version_store))
-    publish = PublishActivities(config, store, lambda: RegistryClientConfig.from_settings(config.registry))
+    publish = PublishActivities(
+        config, shared_store(config), lambda: RegistryClientConfig.from_settings(config.registry)
+    )
     return [publish.inspect_candidate, publish.publish_image]

@@ -6,6 +6,7 @@ The store is synchronous; every call runs in a thread so the worker's event loop
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -76,6 +77,16 @@ class VersionActivities:
         log.info("digest_marked_bad", service=request.service, digest=request.digest, actor=request.actor)
 
 
+@functools.cache
+def _store_for(url: str) -> VersionStore:
+    return VersionStore(url)
+
+
+def shared_store(config: RollwrightConfig) -> VersionStore:
+    """One store (one engine, migrations run once) for every activity module of a worker process."""
+    return _store_for(version_store_url(config.version_store))
+
+
 def create_activities(config: RollwrightConfig) -> list[Callable[..., Any]]:
-    versions = VersionActivities(VersionStore(version_store_url(config.version_store)))
+    versions = VersionActivities(shared_store(config))
     return [versions.get_region_baseline, versions.record_region_state, versions.mark_digest_bad]
