@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import sys
 
+from connections.temporal import exit_without_finalizing
 from operator_cli.main import main
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:] or ["webhook"]))
+    exit_without_finalizing(main(sys.argv[1:] or ["webhook"]))

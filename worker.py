@@ -12,7 +12,6 @@ import argparse
 import asyncio
 import importlib
 import signal
-import sys
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from enum import StrEnum
@@ -21,7 +20,7 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from connections.temporal import connect_temporal
+from connections.temporal import connect_temporal, exit_without_finalizing
 from deployconfig import ConfigError, RollwrightConfig, load_config
 from deployconfig.secrets import SecretUnavailableError
 from observability.logging import configure_logging, get_logger
@@ -135,4 +134,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_without_finalizing(main())

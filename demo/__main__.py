@@ -9,6 +9,7 @@ import signal
 import sys
 from pathlib import Path
 
+from connections.temporal import exit_without_finalizing
 from demo import sample
 from demo.narrator import Narrator
 from demo.report import print_summary, read_outcome
@@ -95,4 +96,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_without_finalizing(main())

@@ -1,5 +1,4 @@
-import sys
-
+from connections.temporal import exit_without_finalizing
 from operator_cli.main import main
 
-sys.exit(main())
+exit_without_finalizing(main())

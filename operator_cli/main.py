@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import IO, NoReturn
 
+from connections.temporal import exit_without_finalizing
 from deployconfig import ConfigError, load_config
 from observability.logging import configure_logging
 from operator_cli.commands import controls, deploy, history, preview, status, versions, webhook
@@ -98,3 +99,8 @@ def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None, err: 
     except Exception as exc:  # the promise is one line, never a traceback
         print(f"{PROG}: failed: {type(exc).__name__}: {one_line(exc)}", file=err)
         return 1
+
+
+def run() -> None:
+    """The `rollwright` console script: `main`, then a clean exit (see exit_without_finalizing)."""
+    exit_without_finalizing(main())
