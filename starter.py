@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import sys
 
-from connections.temporal import exit_without_finalizing
-from operator_cli.main import main
+from rollwright.cli.main import main
+from rollwright.connections.temporal import exit_without_finalizing
 
 if __name__ == "__main__":
     exit_without_finalizing(main(sys.argv[1:] or ["webhook"]))

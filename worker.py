@@ -20,11 +20,11 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from connections.temporal import connect_temporal, exit_without_finalizing
-from deployconfig import ConfigError, RollwrightConfig, load_config
-from deployconfig.secrets import SecretUnavailableError
-from observability.logging import configure_logging, get_logger
-from provisioning.cli_binary import PulumiCliMissingError
+from rollwright.config import ConfigError, RollwrightConfig, load_config
+from rollwright.config.secrets import SecretUnavailableError
+from rollwright.connections.temporal import connect_temporal, exit_without_finalizing
+from rollwright.observability.logging import configure_logging, get_logger
+from rollwright.provisioning.cli_binary import PulumiCliMissingError
 
 log = get_logger("rollwright.worker")
 

@@ -12,9 +12,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from domain.digest import Digest
-from domain.identity import RegionTarget
-from domain.plan import CanaryStep
+from rollwright.domain.digest import Digest
+from rollwright.domain.identity import RegionTarget
+from rollwright.domain.plan import CanaryStep
 
 
 class ActivityName(StrEnum):
@@ -149,7 +149,7 @@ class ProvisionInput(BaseModel):
     image: str
     digest: Digest | None = Field(default=None, description="None only for purpose=remove")
     tag: str | None = None
-    program: str = "stacks.web_service:program"
+    program: str = "rollwright.stacks.web_service:program"
     pulumi_config: dict[str, Any] = Field(default_factory=dict)
     canary_steps: list[CanaryStep] = Field(default_factory=list)
     purpose: ProvisionPurpose = ProvisionPurpose.DEPLOY

@@ -14,10 +14,10 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.contracts import ActivityName, CommitInput, CommitResult, ErrorType
-from deployconfig.models import RollwrightConfig
-from gitops.errors import GitOpsError, InvalidManifestPath
-from gitops.message import CommitIdentity
-from gitops.repository import GitOpsRepository, GitOpsSettings
+from rollwright.config.models import RollwrightConfig
+from rollwright.gitops.errors import GitOpsError, InvalidManifestPath
+from rollwright.gitops.message import CommitIdentity
+from rollwright.gitops.repository import GitOpsRepository, GitOpsSettings
 
 
 def to_application_error(exc: GitOpsError) -> ApplicationError:

@@ -20,13 +20,13 @@ from activities.contracts import (
     HandoffResult,
     RolloutActionInput,
 )
-from argocd.client import ArgoCDClient
-from argocd.config import ArgoCDClientConfig, client_config_from
-from argocd.errors import ArgoCDAuthError, ArgoCDError, ArgoCDNotFoundError
-from argocd.follow import ROLLOUT_GROUP, ROLLOUT_KIND, FollowProgress, FollowSettings, RolloutFollower
-from deployconfig.models import RollwrightConfig
-from deployconfig.secrets import SecretUnavailableError
-from observability.logging import get_logger
+from rollwright.argocd.client import ArgoCDClient
+from rollwright.argocd.config import ArgoCDClientConfig, client_config_from
+from rollwright.argocd.errors import ArgoCDAuthError, ArgoCDError, ArgoCDNotFoundError
+from rollwright.argocd.follow import ROLLOUT_GROUP, ROLLOUT_KIND, FollowProgress, FollowSettings, RolloutFollower
+from rollwright.config.models import RollwrightConfig
+from rollwright.config.secrets import SecretUnavailableError
+from rollwright.observability.logging import get_logger
 
 log = get_logger(__name__)
 

@@ -9,10 +9,10 @@ from typing import Any
 from temporalio import activity
 
 from activities.contracts import ActivityName, Notification
-from deployconfig.models import NotifyConfig, RollwrightConfig
-from deployconfig.secrets import SecretUnavailableError, read_secret
-from notifications import NotifyError, NotifySettings, SlackWebhookClient, render
-from observability.logging import get_logger, register_secret
+from rollwright.config.models import NotifyConfig, RollwrightConfig
+from rollwright.config.secrets import SecretUnavailableError, read_secret
+from rollwright.notify import NotifyError, NotifySettings, SlackWebhookClient, render
+from rollwright.observability.logging import get_logger, register_secret
 
 log = get_logger(__name__)
 

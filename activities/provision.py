@@ -18,24 +18,24 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.contracts import ActivityName, ErrorType, PreviewResult, ProvisionInput, ProvisionResult
-from deployconfig.models import RollwrightConfig
-from domain.identity import RegionTarget
-from observability.logging import get_logger
-from provisioning.cli_binary import pulumi_bin_dir
-from provisioning.errors import (
+from rollwright.config.models import RollwrightConfig
+from rollwright.domain.identity import RegionTarget
+from rollwright.observability.logging import get_logger
+from rollwright.provisioning.cli_binary import pulumi_bin_dir
+from rollwright.provisioning.errors import (
     GuardrailViolation,
     ProgramError,
     ProvisioningError,
     PulumiSetupError,
     StackBusyError,
 )
-from provisioning.protocol import Progress
-from provisioning.provisioner import Provisioner
-from provisioning.region import guardrail_context, preview_region, stack_inputs
-from provisioning.settings import RunnerSettings
-from provisioning.working_copy import read_region_manifests
-from stacks.inputs import RenderPurpose, StackInputs
-from stacks.k8s_manifests import content_hash
+from rollwright.provisioning.protocol import Progress
+from rollwright.provisioning.provisioner import Provisioner
+from rollwright.provisioning.region import guardrail_context, preview_region, stack_inputs
+from rollwright.provisioning.settings import RunnerSettings
+from rollwright.provisioning.working_copy import read_region_manifests
+from rollwright.stacks.inputs import RenderPurpose, StackInputs
+from rollwright.stacks.k8s_manifests import content_hash
 
 log = get_logger(__name__)
 

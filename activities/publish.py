@@ -23,10 +23,10 @@ from activities.contracts import (
     PublishResult,
 )
 from activities.versions import shared_store, store_failure
-from deployconfig.models import RollwrightConfig
-from deployconfig.secrets import SecretUnavailableError
-from observability.logging import get_logger
-from oci import (
+from rollwright.config.models import RollwrightConfig
+from rollwright.config.secrets import SecretUnavailableError
+from rollwright.observability.logging import get_logger
+from rollwright.registry import (
     ImageReference,
     InvalidReferenceError,
     NotFoundError,
@@ -38,7 +38,7 @@ from oci import (
     parse_reference,
     parse_repository,
 )
-from versionstore import VersionStore, VersionStoreError
+from rollwright.versionstore import VersionStore, VersionStoreError
 
 log = get_logger(__name__)
 

@@ -14,11 +14,11 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.contracts import ActivityName, MarkDigestBadInput, RecordRegionStateInput, RegionBaseline
-from deployconfig.models import RollwrightConfig
-from deployconfig.secrets import version_store_url
-from domain.identity import RegionTarget
-from observability.logging import get_logger
-from versionstore import VersionStore, VersionStoreError, VersionStoreUnavailableError
+from rollwright.config.models import RollwrightConfig
+from rollwright.config.secrets import version_store_url
+from rollwright.domain.identity import RegionTarget
+from rollwright.observability.logging import get_logger
+from rollwright.versionstore import VersionStore, VersionStoreError, VersionStoreUnavailableError
 
 log = get_logger(__name__)
 

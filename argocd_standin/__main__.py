@@ -10,7 +10,7 @@ import uvicorn
 
 from argocd_standin.app import create_app
 from argocd_standin.settings import StandinSettings
-from observability.logging import configure_logging
+from rollwright.observability.logging import configure_logging
 
 
 def main(argv: list[str] | None = None) -> None:

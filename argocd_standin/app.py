@@ -16,7 +16,7 @@ from argocd_standin.errors import StandinError, unauthenticated
 from argocd_standin.gitrepo import GitRepo
 from argocd_standin.settings import StandinSettings
 from argocd_standin.state import Store
-from observability.logging import get_logger
+from rollwright.observability.logging import get_logger
 
 log = get_logger(__name__)
 VERSION = "v3.5.1+standin"

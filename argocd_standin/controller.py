@@ -14,7 +14,7 @@ from argocd_standin.rollouts import RolloutController, timestamp
 from argocd_standin.rules import first_match
 from argocd_standin.settings import StandinSettings
 from argocd_standin.state import AppRecord, LiveResource, Store
-from observability.logging import get_logger
+from rollwright.observability.logging import get_logger
 
 log = get_logger(__name__)
 

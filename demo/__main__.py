@@ -9,7 +9,6 @@ import signal
 import sys
 from pathlib import Path
 
-from connections.temporal import exit_without_finalizing
 from demo import sample
 from demo.narrator import Narrator
 from demo.report import print_summary, read_outcome
@@ -17,8 +16,9 @@ from demo.stack import DemoStack, start_stack
 from demo.story import deploy, fail_next_version_in_prod_wave_two
 from devstack.ports import free_port
 from devstack.process import ProcessStartError
-from domain.deployment import DeploymentOutcome
-from observability.logging import configure_logging
+from rollwright.connections.temporal import exit_without_finalizing
+from rollwright.domain.deployment import DeploymentOutcome
+from rollwright.observability.logging import configure_logging
 
 GOOD, BAD = "v1.0.0", "v1.1.0"
 

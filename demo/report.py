@@ -7,9 +7,9 @@ from urllib.parse import quote
 from demo import sample
 from demo.narrator import Narrator
 from demo.stack import DemoStack
-from deployconfig.secrets import version_store_url
-from domain.digest import short
-from versionstore import LiveRegion, VersionRecord, VersionStore
+from rollwright.config.secrets import version_store_url
+from rollwright.domain.digest import short
+from rollwright.versionstore import LiveRegion, VersionRecord, VersionStore
 
 
 def _table(rows: list[list[str]]) -> list[str]:

@@ -36,7 +36,7 @@ def demo_config(
                 "name": SERVICE,
                 "image": f"{registry_host}/{REPOSITORY}",
                 "tags": r"^v\d+\.\d+\.\d+$",
-                "pulumi": {"program": "stacks.web_service:program", "config": {"replicas": 2}},
+                "pulumi": {"program": "rollwright.stacks.web_service:program", "config": {"replicas": 2}},
                 "canary": {
                     "steps": [{"weight": 20, "pause": "20s"}, {"weight": 50, "pause": "20s"}],
                     "progress_deadline": "3m",

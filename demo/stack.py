@@ -25,11 +25,11 @@ from temporalio.client import Client
 from argocd_standin.process import RunningStandin, run_standin
 from demo import sample
 from demo.narrator import Narrator
-from deployconfig import RollwrightConfig, load_config
 from devstack.ports import free_port
 from devstack.process import ReadinessProbe, http_probe, managed_process
 from devstack.registry import RunningRegistry, run_registry
 from devstack.temporal import start_dev_server
+from rollwright.config import RollwrightConfig, load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 # Canary pauses in the sample config are 20 s; the stand-in runs them this many times faster.

@@ -13,7 +13,8 @@ from temporalio.service import RPCError
 from demo import sample
 from demo.narrator import Narrator
 from demo.stack import DemoStack, until
-from domain.deployment import (
+from devstack.images import BuiltManifest, build_image, push_manifest
+from rollwright.domain.deployment import (
     STATUS_QUERY,
     ControlAnswer,
     ControlName,
@@ -23,8 +24,7 @@ from domain.deployment import (
     PipelineStatus,
     pipeline_workflow_id,
 )
-from domain.digest import short
-from oci.push import BuiltManifest, build_image, push_manifest
+from rollwright.domain.digest import short
 
 DEMO_ACTOR = "rollwright-demo"
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from observability.logging import get_logger
+from rollwright.observability.logging import get_logger
 
 log = get_logger(__name__)
 

@@ -18,7 +18,7 @@ from devstack.leftovers import SESSION_MARKER, processes_with_marker
 from devstack.postgres import run_postgres
 from devstack.registry import RunningRegistry, run_registry
 from devstack.temporal import start_dev_server, start_time_skipping
-from provisioning.cli_binary import pulumi_bin_dir
+from rollwright.provisioning.cli_binary import pulumi_bin_dir
 from tests.argocd_standin.gitops_repo import GitOpsRepo
 
 _session_id = uuid.uuid4().hex

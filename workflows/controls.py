@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from domain.deployment import ControlName, ControlRequest
+    from rollwright.domain.deployment import ControlName, ControlRequest
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from workflows.stopping import Stop, StopKind, Stopping
 
 with workflow.unsafe.imports_passed_through():
     from activities.contracts import MarkDigestBadInput, Notification, NotificationKind, PublishInput
-    from domain.deployment import (
+    from rollwright.domain.deployment import (
         DEPLOYMENT_WORKFLOW,
         STATUS_QUERY,
         ControlAnswer,
@@ -34,8 +34,8 @@ with workflow.unsafe.imports_passed_through():
         DeploymentResult,
         DeploymentStatus,
     )
-    from domain.durations import format_duration
-    from domain.plan import ApprovalDefault, EnvironmentPlan
+    from rollwright.domain.durations import format_duration
+    from rollwright.domain.plan import ApprovalDefault, EnvironmentPlan
 
 
 @workflow.defn(name=DEPLOYMENT_WORKFLOW)

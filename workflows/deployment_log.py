@@ -11,7 +11,7 @@ from temporalio import workflow
 from workflows import search_attributes as sa
 
 with workflow.unsafe.imports_passed_through():
-    from domain.deployment import (
+    from rollwright.domain.deployment import (
         AuditEntry,
         DeploymentInput,
         DeploymentOutcome,
@@ -20,8 +20,8 @@ with workflow.unsafe.imports_passed_through():
         RegionPhase,
         RegionStatus,
     )
-    from domain.digest import short
-    from domain.identity import RegionTarget
+    from rollwright.domain.digest import short
+    from rollwright.domain.identity import RegionTarget
 
 _LOG_LINES = 30
 _SETTLED = frozenset(

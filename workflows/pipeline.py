@@ -24,7 +24,7 @@ from workflows.steps import Steps
 
 with workflow.unsafe.imports_passed_through():
     from activities.contracts import CandidateInfo, InspectCandidateInput
-    from domain.deployment import (
+    from rollwright.domain.deployment import (
         ENQUEUE_SIGNAL,
         PIPELINE_WORKFLOW,
         STATUS_QUERY,
@@ -40,7 +40,7 @@ with workflow.unsafe.imports_passed_through():
         QueuedVersion,
         SupersededVersion,
     )
-    from domain.digest import short
+    from rollwright.domain.digest import short
 
 # Keep the carried state (and so every continue-as-new input) small.
 _KEEP_SEEN = 500

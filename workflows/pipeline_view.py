@@ -5,8 +5,8 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from domain.deployment import DeploymentInput, PipelineState
-    from domain.durations import format_duration
+    from rollwright.domain.deployment import DeploymentInput, PipelineState
+    from rollwright.domain.durations import format_duration
 
 
 def deployment_details(inp: DeploymentInput, pipeline_id: str) -> str:

@@ -29,10 +29,10 @@ with workflow.unsafe.imports_passed_through():
         RegionState,
         RolloutActionInput,
     )
-    from domain.deployment import DeploymentInput, RegionPhase
-    from domain.digest import short
-    from domain.identity import RegionTarget
-    from domain.plan import EnvironmentPlan, FirstDeployRollback
+    from rollwright.domain.deployment import DeploymentInput, RegionPhase
+    from rollwright.domain.digest import short
+    from rollwright.domain.identity import RegionTarget
+    from rollwright.domain.plan import EnvironmentPlan, FirstDeployRollback
 
 
 @dataclass

@@ -17,8 +17,8 @@ from workflows.version_order import is_newer
 
 with workflow.unsafe.imports_passed_through():
     from activities.contracts import CandidateInfo
-    from domain.deployment import PipelineState, QueuedVersion
-    from domain.digest import short
+    from rollwright.domain.deployment import PipelineState, QueuedVersion
+    from rollwright.domain.digest import short
 
 
 class Verdict(StrEnum):

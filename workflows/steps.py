@@ -35,8 +35,8 @@ with workflow.unsafe.imports_passed_through():
         RegionBaseline,
         RolloutActionInput,
     )
-    from domain.deployment import DeploymentLimits
-    from domain.identity import RegionTarget
+    from rollwright.domain.deployment import DeploymentLimits
+    from rollwright.domain.identity import RegionTarget
 
 ResultT = TypeVar("ResultT", bound=BaseModel)
 

@@ -18,9 +18,9 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.contracts import ErrorType, HandoffInput, HandoffOutcome, HandoffResult, RolloutActionInput
 from activities.handoff import create_activities
-from argocd import ArgoCDClient, ArgoCDClientConfig
 from argocd_standin.process import RunningStandin, run_standin
-from deployconfig.models import (
+from rollwright.argocd import ArgoCDClient, ArgoCDClientConfig
+from rollwright.config.models import (
     ArgoCDConfig,
     EnvironmentConfig,
     GitOpsConfig,
@@ -28,7 +28,7 @@ from deployconfig.models import (
     SecretRef,
     ServiceConfig,
 )
-from domain.identity import RegionTarget
+from rollwright.domain.identity import RegionTarget
 from tests.argocd_standin.gitops_repo import GitOpsRepo, digest_for
 
 TARGET = RegionTarget(service="api", environment="staging", region="local-a")

@@ -18,12 +18,12 @@ from temporalio.testing import ActivityEnvironment
 from activities import gitops as gitops_activities
 from activities import provision as provision_activities
 from activities.contracts import CommitInput, ErrorType, ProvisionInput, ProvisionResult
-from deployconfig.models import RollwrightConfig
-from domain.identity import RegionTarget
-from domain.plan import CanaryStep
-from provisioning.locks import stack_locks
-from provisioning.process_tree import command_if_running, kill_tree
-from provisioning.settings import RunnerSettings
+from rollwright.config.models import RollwrightConfig
+from rollwright.domain.identity import RegionTarget
+from rollwright.domain.plan import CanaryStep
+from rollwright.provisioning.locks import stack_locks
+from rollwright.provisioning.process_tree import command_if_running, kill_tree
+from rollwright.provisioning.settings import RunnerSettings
 from tests.provisioning.conftest import make_settings
 
 DIGEST = "sha256:" + "3" * 64

@@ -11,13 +11,13 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.contracts import ErrorType, InspectCandidateInput, PublishInput, SourceEvent
 from activities.publish import create_activities
-from deployconfig import RollwrightConfig, parse_config
 from devstack.ports import free_port
 from devstack.registry import RunningRegistry
-from oci import RegistryClient, parse_reference
+from rollwright.config import RollwrightConfig, parse_config
+from rollwright.registry import RegistryClient, parse_reference
+from rollwright.versionstore import VersionStore
 from tests.conftest import RegistryFactory
 from tests.support.oci_images import push_image, push_index
-from versionstore import VersionStore
 
 POLICY = r"v\d+\.\d+\.\d+"
 SOURCE = SourceEvent(source="distribution", delivery_id="evt-1")

@@ -10,10 +10,10 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.contracts import MarkDigestBadInput, RecordRegionStateInput, RegionBaseline, RegionState
 from activities.versions import create_activities
-from deployconfig import RollwrightConfig, parse_config
 from devstack.ports import free_port
-from domain.identity import RegionTarget
-from versionstore import AuditAction, VersionState, VersionStore
+from rollwright.config import RollwrightConfig, parse_config
+from rollwright.domain.identity import RegionTarget
+from rollwright.versionstore import AuditAction, VersionState, VersionStore
 
 D1 = "sha256:" + "1" * 64
 D2 = "sha256:" + "2" * 64

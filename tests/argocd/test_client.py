@@ -8,7 +8,9 @@ import time
 import pytest
 from pydantic import SecretStr
 
-from argocd import (
+from argocd_standin.process import RunningStandin, run_standin
+from devstack.ports import free_port
+from rollwright.argocd import (
     ArgoCDAuthError,
     ArgoCDClient,
     ArgoCDClientConfig,
@@ -17,8 +19,6 @@ from argocd import (
     OperationWait,
     RetryPolicy,
 )
-from argocd_standin.process import RunningStandin, run_standin
-from devstack.ports import free_port
 from tests.argocd_standin.gitops_repo import GitOpsRepo, digest_for
 
 APP = "api-staging-local-a"

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from argocd.rollout_status import RolloutVerdict, interpret_rollout
+from rollwright.argocd.rollout_status import RolloutVerdict, interpret_rollout
 
 STEPS = [{"setWeight": 20}, {"pause": {"duration": "30s"}}, {"setWeight": 50}, {"pause": {}}]
 

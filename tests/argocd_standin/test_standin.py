@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from argocd import ArgoCDClient, ArgoCDClientConfig, ResourceRef
-from argocd.models import Application
 from argocd_standin.process import RunningStandin, run_standin
+from rollwright.argocd import ArgoCDClient, ArgoCDClientConfig, ResourceRef
+from rollwright.argocd.models import Application
 from tests.argocd_standin.gitops_repo import GitOpsRepo, digest_for
 
 APP = "api-staging-local-a"

@@ -11,8 +11,8 @@ from pathlib import Path
 import yaml
 
 from demo import sample
-from domain.identity import RegionTarget
-from versionstore import VersionState, VersionStore
+from rollwright.domain.identity import RegionTarget
+from rollwright.versionstore import VersionState, VersionStore
 
 ROOT = Path(__file__).resolve().parents[2]
 

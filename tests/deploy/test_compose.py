@@ -25,15 +25,15 @@ from temporalio.common import SearchAttributeIndexedValueType
 from temporalio.testing import WorkflowEnvironment
 
 import worker
-from deployconfig import RollwrightConfig, load_config
-from deployconfig.models import SecretRef
+from devstack.images import push_image
 from devstack.ports import free_port
 from devstack.process import http_probe, managed_process
 from devstack.registry import registry_binary
 from devstack.temporal import dev_server_path
-from oci.push import push_image
-from operator_cli.main import build_parser as cli_parser
-from webhooks.auth import TOKEN_HEADER
+from rollwright.cli.main import build_parser as cli_parser
+from rollwright.config import RollwrightConfig, load_config
+from rollwright.config.models import SecretRef
+from rollwright.webhooks.auth import TOKEN_HEADER
 from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,7 +13,7 @@ import pulumi
 from pulumi import automation as auto
 from pulumi.dynamic import CreateResult, Resource, ResourceProvider
 
-from provisioning.cli_binary import pulumi_env
+from rollwright.provisioning.cli_binary import pulumi_env
 
 
 class GreetingFileProvider(ResourceProvider):

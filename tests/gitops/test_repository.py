@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from domain.identity import RegionTarget
-from gitops.message import CommitIdentity
-from gitops.repository import GitOpsRepository, GitOpsSettings
+from rollwright.domain.identity import RegionTarget
+from rollwright.gitops.message import CommitIdentity
+from rollwright.gitops.repository import GitOpsRepository, GitOpsSettings
 
 DIGEST = "sha256:" + "ab" * 32
 

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from observability.logging import configure_logging, get_logger, register_secret
+from rollwright.observability.logging import configure_logging, get_logger, register_secret
 
 SECRET = "T000-B000-SUPERSECRETTOKEN"
 

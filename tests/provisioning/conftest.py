@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from deployconfig.models import SecretRef
-from provisioning.provisioner import Provisioner
-from provisioning.settings import RunnerSettings
+from rollwright.config.models import SecretRef
+from rollwright.provisioning.provisioner import Provisioner
+from rollwright.provisioning.settings import RunnerSettings
 
 PASSPHRASE_ENV = "ROLLWRIGHT_TEST_PULUMI_PASSPHRASE"
 

@@ -10,8 +10,8 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CreateResult, Resource, ResourceProvider
 
-from stacks import web_service
-from stacks.inputs import StackInputs
+from rollwright.stacks import web_service
+from rollwright.stacks.inputs import StackInputs
 
 
 def without_database() -> None:

@@ -3,9 +3,9 @@ test_lifecycle.py): what counts as a violation, and what does not."""
 
 from __future__ import annotations
 
-from domain.identity import RegionTarget
-from provisioning import guardrails, preview_report
-from provisioning.protocol import GuardrailContext, StepRecord
+from rollwright.domain.identity import RegionTarget
+from rollwright.provisioning import guardrails, preview_report
+from rollwright.provisioning.protocol import GuardrailContext, StepRecord
 
 PROD = GuardrailContext(environment="prod", foreign_stacks={"shop-staging-a": "staging"})
 STAGING_OUTPUTS = {"shop-staging-a": {"databaseUrl": "postgres://db.staging.internal/shop", "replicas": "1"}}

@@ -8,21 +8,21 @@ from pathlib import Path
 
 import pytest
 
-from domain.digest import pinned_image
-from domain.identity import RegionTarget
-from domain.plan import CanaryStep
-from provisioning import preview_report
-from provisioning.errors import GuardrailViolation
-from provisioning.protocol import GuardrailContext
-from provisioning.provisioner import Provisioner
-from provisioning.working_copy import read_region_manifests
-from stacks.inputs import RenderPurpose, StackInputs
+from rollwright.domain.digest import pinned_image
+from rollwright.domain.identity import RegionTarget
+from rollwright.domain.plan import CanaryStep
+from rollwright.provisioning import preview_report
+from rollwright.provisioning.errors import GuardrailViolation
+from rollwright.provisioning.protocol import GuardrailContext
+from rollwright.provisioning.provisioner import Provisioner
+from rollwright.provisioning.working_copy import read_region_manifests
+from rollwright.stacks.inputs import RenderPurpose, StackInputs
 
 STAGING = RegionTarget(service="shop", environment="staging", region="local-a")
 PROD = RegionTarget(service="shop", environment="prod", region="us-east-1")
 DIGEST_1 = "sha256:" + "1" * 64
 DIGEST_2 = "sha256:" + "2" * 64
-PROGRAM = "stacks.web_service:program"
+PROGRAM = "rollwright.stacks.web_service:program"
 STEPS = [CanaryStep(weight=20, pause="30s"), CanaryStep(weight=60, pause=None)]
 
 

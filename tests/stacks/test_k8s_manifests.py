@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import yaml
 
-from domain.identity import RegionTarget
-from domain.plan import CanaryStep
-from stacks import k8s_manifests as k8s
+from rollwright.domain.identity import RegionTarget
+from rollwright.domain.plan import CanaryStep
+from rollwright.stacks import k8s_manifests as k8s
 
 TARGET = RegionTarget(service="shop", environment="prod", region="eu-west-1")
 DIGEST = "sha256:" + "c" * 64

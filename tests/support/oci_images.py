@@ -5,7 +5,7 @@ The building and pushing lives in `oci.push` so the demo can use it too; this ad
 
 from __future__ import annotations
 
-from oci.push import (
+from devstack.images import (
     BuiltManifest,
     build_image,
     build_index,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from versionstore import VersionStore
+from rollwright.versionstore import VersionStore
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

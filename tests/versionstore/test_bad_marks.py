@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from versionstore import AuditAction, NotMarkedBadError, VersionStore
+from rollwright.versionstore import AuditAction, NotMarkedBadError, VersionStore
 
 D1 = "sha256:" + "1" * 64
 D2 = "sha256:" + "2" * 64

@@ -5,8 +5,8 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from activities.contracts import RegionState
-from domain.identity import RegionTarget
-from versionstore import VersionStore
+from rollwright.domain.identity import RegionTarget
+from rollwright.versionstore import VersionStore
 
 WRITERS = 8
 WRITES_EACH = 10

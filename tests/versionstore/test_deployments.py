@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from activities.contracts import RegionState
-from domain.identity import RegionTarget
-from versionstore import VersionStore
+from rollwright.domain.identity import RegionTarget
+from rollwright.versionstore import VersionStore
 
 D1, D2, D3 = ("sha256:" + c * 64 for c in "123")
 EU = RegionTarget(service="api", environment="prod", region="eu-west-1")

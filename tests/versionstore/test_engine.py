@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from devstack.ports import free_port
-from versionstore import VersionStore, VersionStoreError, VersionStoreUnavailableError
+from rollwright.versionstore import VersionStore, VersionStoreError, VersionStoreUnavailableError
 
 
 def test_sqlite_path_expands_home_and_creates_parents(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import sqlalchemy
 
 from activities.contracts import RegionState
-from domain.identity import RegionTarget
-from versionstore import VersionState, VersionStore
+from rollwright.domain.identity import RegionTarget
+from rollwright.versionstore import VersionState, VersionStore
 
 D1 = "sha256:" + "1" * 64
 D2 = "sha256:" + "2" * 64

@@ -16,9 +16,9 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
-from deployconfig import RollwrightConfig, parse_config
-from domain.deployment import ENQUEUE_SIGNAL, PushEvent, pipeline_workflow_id
-from webhooks.app import create_app
+from rollwright.config import RollwrightConfig, parse_config
+from rollwright.domain.deployment import ENQUEUE_SIGNAL, PushEvent, pipeline_workflow_id
+from rollwright.webhooks.app import create_app
 
 SOURCE_IMAGES = {
     "distribution": "registry.local:5000/shop/{service}",

@@ -11,10 +11,10 @@ import httpx
 import pytest
 import structlog
 
-from observability.logging import configure_logging
+from rollwright.observability.logging import configure_logging
+from rollwright.webhooks.app import create_app
 from tests.webhooks import payloads
 from tests.webhooks.conftest import WebhookStack
-from webhooks.app import create_app
 
 DIGEST = "sha256:" + "7a" * 32
 MIB = 1024 * 1024

@@ -10,9 +10,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from rollwright.webhooks.sources import SOURCES
 from tests.webhooks import payloads
 from tests.webhooks.conftest import WebhookStack
-from webhooks.sources import SOURCES
 
 HEADER_NAMES = [
     "content-type",

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import httpx
 
-from connections.temporal import connect_temporal
 from devstack.ports import free_port
+from rollwright.connections.temporal import connect_temporal
+from rollwright.webhooks.app import create_app
 from tests.webhooks.conftest import WebhookStack
-from webhooks.app import create_app
 
 
 async def test_ready_when_temporal_answers(stack: WebhookStack) -> None:

@@ -16,13 +16,13 @@ import uvicorn
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-from deployconfig import parse_config
+from devstack.images import push_image
 from devstack.ports import free_port
 from devstack.registry import run_registry
-from domain.deployment import pipeline_workflow_id
-from oci.push import push_image
+from rollwright.config import parse_config
+from rollwright.domain.deployment import pipeline_workflow_id
+from rollwright.webhooks.app import create_app
 from tests.webhooks.conftest import enqueued_events
-from webhooks.app import create_app
 
 ASGIApp = Any
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from domain.deployment import pipeline_workflow_id
+from rollwright.domain.deployment import pipeline_workflow_id
 from tests.webhooks import payloads
 from tests.webhooks.conftest import WebhookStack
 

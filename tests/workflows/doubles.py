@@ -39,7 +39,7 @@ from activities.contracts import (
     RegionBaseline,
     RolloutActionInput,
 )
-from domain.identity import RegionTarget
+from rollwright.domain.identity import RegionTarget
 
 
 def digest_of(text: str) -> str:

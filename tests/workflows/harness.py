@@ -18,8 +18,8 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer, Worker
 
 from activities.contracts import SourceEvent
-from domain.deployment import DeploymentInput, DeploymentLimits
-from domain.plan import ApprovalDefault, ApprovalPlan, CanaryPlan, CanaryStep, EnvironmentPlan, ServicePlan
+from rollwright.domain.deployment import DeploymentInput, DeploymentLimits
+from rollwright.domain.plan import ApprovalDefault, ApprovalPlan, CanaryPlan, CanaryStep, EnvironmentPlan, ServicePlan
 from tests.workflows.doubles import Doubles, digest_of
 from workflows.deployment import DeploymentWorkflow
 from workflows.pipeline import ServicePipelineWorkflow
@@ -65,7 +65,7 @@ def plan(
         {
             "service": service,
             "image": "registry.local:5000/shop/checkout-api",
-            "pulumi_program": "stacks.web_service:program",
+            "pulumi_program": "rollwright.stacks.web_service:program",
             "canary": CanaryPlan(steps=[CanaryStep(weight=10), CanaryStep(weight=50)]),
             "environments": environments,
             "first_deploy_rollback": first_deploy_rollback,

@@ -11,7 +11,7 @@ from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.contracts import ActivityName, ProvisionPurpose
-from domain.deployment import (
+from rollwright.domain.deployment import (
     ControlName,
     ControlRequest,
     DeploymentOutcome,

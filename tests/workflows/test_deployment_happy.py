@@ -10,8 +10,8 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
 from activities.contracts import ActivityName, NotificationKind
-from domain.deployment import DeploymentOutcome, RegionPhase
-from domain.plan import ApprovalDefault
+from rollwright.domain.deployment import DeploymentOutcome, RegionPhase
+from rollwright.domain.plan import ApprovalDefault
 from tests.workflows.doubles import Doubles
 from tests.workflows.harness import OLD, check_replay, deployment_input, environment, plan, running_workers
 from workflows.deployment import DeploymentWorkflow

@@ -8,7 +8,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
 from activities.contracts import ActivityName, SourceEvent
-from domain.deployment import (
+from rollwright.domain.deployment import (
     ENQUEUE_SIGNAL,
     DeploymentOutcome,
     PipelineInput,

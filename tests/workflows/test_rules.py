@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from activities.contracts import CandidateInfo, SourceEvent
-from domain.deployment import ControlName, ControlRequest, PipelineState, QueuedVersion
+from rollwright.domain.deployment import ControlName, ControlRequest, PipelineState, QueuedVersion
 from tests.workflows.doubles import digest_of
 from workflows.controls import ControlView, rejection
 from workflows.screening import Verdict, screen

@@ -1,0 +1,50 @@
+"""Argo CD client: typed calls over its REST API, Rollout status reading, and sync-and-follow. No Temporal here."""
+
+from rollwright.argocd.client import ArgoCDClient
+from rollwright.argocd.config import (
+    ArgoCDClientConfig,
+    OperationWait,
+    RetryPolicy,
+    Timeouts,
+    TLSOptions,
+    client_config_from,
+)
+from rollwright.argocd.errors import (
+    ArgoCDAuthError,
+    ArgoCDError,
+    ArgoCDNotFoundError,
+    ArgoCDPermissionError,
+    ArgoCDRequestError,
+    ArgoCDResponseError,
+    ArgoCDUnavailableError,
+    OperationInProgressError,
+)
+from rollwright.argocd.follow import FollowOutcome, FollowProgress, FollowSettings, RolloutFollower
+from rollwright.argocd.models import ResourceRef
+from rollwright.argocd.rollout_status import RolloutStatus, RolloutVerdict, interpret_rollout
+
+__all__ = [
+    "ArgoCDAuthError",
+    "ArgoCDClient",
+    "ArgoCDClientConfig",
+    "ArgoCDError",
+    "ArgoCDNotFoundError",
+    "ArgoCDPermissionError",
+    "ArgoCDRequestError",
+    "ArgoCDResponseError",
+    "ArgoCDUnavailableError",
+    "FollowOutcome",
+    "FollowProgress",
+    "FollowSettings",
+    "OperationInProgressError",
+    "OperationWait",
+    "ResourceRef",
+    "RetryPolicy",
+    "RolloutFollower",
+    "RolloutStatus",
+    "RolloutVerdict",
+    "TLSOptions",
+    "Timeouts",
+    "client_config_from",
+    "interpret_rollout",
+]

@@ -1,0 +1,194 @@
+"""Hand a commit to Argo CD and follow its Rollout to an outcome: sync, wait for the revision, watch the canary.
+
+A failed canary is an outcome, not an exception: `follow` returns it. Exceptions mean Argo CD could not be
+asked (auth, missing app, still unreachable after the transient budget), which the caller may retry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from enum import StrEnum
+from typing import TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from rollwright.argocd.client import ArgoCDClient
+from rollwright.argocd.errors import ArgoCDUnavailableError
+from rollwright.argocd.models import Application, ResourceRef
+from rollwright.argocd.rollout_status import RolloutStatus, RolloutVerdict, interpret_rollout
+from rollwright.observability.logging import get_logger
+
+log = get_logger(__name__)
+
+T = TypeVar("T")
+ROLLOUT_GROUP, ROLLOUT_KIND = "argoproj.io", "Rollout"
+
+
+class FollowSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    poll_interval: float = Field(default=2.0, gt=0)
+    # Argo CD unreachable for this long in a row (after the client's own retries) ends the hand-off with an error.
+    transient_budget: float = Field(default=60.0, gt=0)
+    sync_attempts: int = Field(default=3, ge=1, description="syncs Argo CD reports Failed before we give up")
+
+
+class Stage(StrEnum):
+    SYNCING = "syncing"
+    FOLLOWING = "following"
+
+
+class FollowProgress(BaseModel):
+    """What a hand-off reports while it runs (heartbeat details, log lines)."""
+
+    app: str
+    revision: str
+    stage: Stage
+    rollout: str | None = None
+    phase: str | None = None
+    step_index: int | None = None
+    step_count: int | None = None
+    weight: int | None = None
+    message: str | None = None
+
+
+class FollowOutcome(BaseModel):
+    healthy: bool
+    reason: str | None = None
+    revision: str
+    rollout: str | None = None
+    step_index: int | None = None
+    weight: int | None = None
+
+
+def same_revision(actual: str | None, expected: str) -> bool:
+    """Argo CD reports full SHAs; accept an abbreviated expected SHA too."""
+    if not actual:
+        return False
+    actual, expected = actual.lower(), expected.lower()
+    return actual == expected or (len(expected) >= 7 and actual.startswith(expected))
+
+
+class RolloutFollower:
+    def __init__(
+        self,
+        client: ArgoCDClient,
+        settings: FollowSettings,
+        on_progress: Callable[[FollowProgress], None] = lambda _: None,
+    ) -> None:
+        self._client = client
+        self._settings = settings
+        self._on_progress = on_progress
+
+    async def _tolerant(self, call: Callable[[], Awaitable[T]]) -> T:
+        """Ride out Argo CD being unreachable for a while: one lost poll is not a failed deployment."""
+        first_failure: float | None = None
+        while True:
+            try:
+                return await call()
+            except ArgoCDUnavailableError as exc:
+                now = time.monotonic()
+                first_failure = first_failure or now
+                if now - first_failure > self._settings.transient_budget:
+                    raise
+                log.info("argocd unavailable, polling again", error=exc.message)
+                await asyncio.sleep(self._settings.poll_interval)
+
+    async def sync_and_follow(
+        self, app: str, revision: str, *, digest: str | None, deadline_seconds: float, run_id: str = ""
+    ) -> FollowOutcome:
+        deadline = time.monotonic() + deadline_seconds
+        infos = [("rollwright", run_id)] if run_id else []
+        await self._tolerant(lambda: self._client.sync(app, revision, infos=infos))
+        failure = await self._wait_for_sync(app, revision, deadline, infos)
+        if failure is not None:
+            return FollowOutcome(healthy=False, reason=failure, revision=revision)
+        tree = await self._tolerant(lambda: self._client.resource_tree(app))
+        rollouts = tree.managed(ROLLOUT_GROUP, ROLLOUT_KIND)
+        if not rollouts:
+            log.info("application synced with no Rollout to follow", app=app, revision=revision)
+            return FollowOutcome(healthy=True, reason="synced; the application has no Rollout", revision=revision)
+        return await self._follow(app, revision, rollouts[0].ref(), digest, deadline)
+
+    async def _wait_for_sync(
+        self, app: str, revision: str, deadline: float, infos: list[tuple[str, str]]
+    ) -> str | None:
+        """None once Argo CD has synced `revision`; else why the sync failed."""
+        failures = 0
+        while True:
+            application: Application = await self._tolerant(lambda: self._client.get_application(app, refresh="normal"))
+            state = application.status.operation_state
+            pending = application.operation is not None
+            self._on_progress(
+                FollowProgress(app=app, revision=revision, stage=Stage.SYNCING, phase=state.phase if state else None)
+            )
+            if state is not None and not pending and state.completed:
+                synced = application.status.sync
+                ours = same_revision(state.revision, revision)
+                if ours and state.phase == "Succeeded":
+                    # status.sync describes the branch's newest commit; a later commit that leaves this app's
+                    # path alone (another region's) still reads Synced, so either form confirms the hand-off.
+                    # Otherwise the comparison lags the operation: wait for the next one.
+                    if synced is not None and (same_revision(synced.revision, revision) or synced.status == "Synced"):
+                        return None
+                else:
+                    if ours:
+                        failures += 1
+                        log.warning("argocd sync failed", app=app, revision=revision, message=state.message)
+                        if failures >= self._settings.sync_attempts:
+                            return f"Argo CD could not sync {revision}: {state.message or state.phase}"
+                    # Our sync failed, or another operation (say an auto-sync) finished after it: ask again.
+                    await self._tolerant(lambda: self._client.sync(app, revision, infos=infos))
+            if time.monotonic() > deadline:
+                return f"Argo CD did not finish syncing {revision} before the progress deadline"
+            await asyncio.sleep(self._settings.poll_interval)
+
+    async def _follow(
+        self, app: str, revision: str, ref: ResourceRef, digest: str | None, deadline: float
+    ) -> FollowOutcome:
+        while True:
+            live = await self._tolerant(lambda: self._client.get_resource(app, ref))
+            late = time.monotonic() > deadline
+            status = interpret_rollout(live, deadline_passed=late)
+            if digest and not status.runs(digest):
+                # The live object still shows another template, so its status is not about our version.
+                status = status.model_copy(
+                    update={
+                        "verdict": RolloutVerdict.FAILED if late else RolloutVerdict.PROGRESSING,
+                        "reason": f"the Rollout never ran {digest} (it runs {', '.join(status.images) or 'nothing'})",
+                    }
+                )
+            self._report(app, revision, status)
+            if status.verdict is RolloutVerdict.HEALTHY:
+                return self._outcome(True, revision, status, None)
+            if status.verdict is RolloutVerdict.FAILED:
+                return self._outcome(False, revision, status, status.reason)
+            await asyncio.sleep(self._settings.poll_interval)
+
+    def _report(self, app: str, revision: str, status: RolloutStatus) -> None:
+        self._on_progress(
+            FollowProgress(
+                app=app,
+                revision=revision,
+                stage=Stage.FOLLOWING,
+                rollout=status.name,
+                phase=status.phase,
+                step_index=status.step_index,
+                step_count=status.step_count,
+                weight=status.weight,
+                message=status.message,
+            )
+        )
+
+    @staticmethod
+    def _outcome(healthy: bool, revision: str, status: RolloutStatus, reason: str | None) -> FollowOutcome:
+        return FollowOutcome(
+            healthy=healthy,
+            reason=reason,
+            revision=revision,
+            rollout=status.name,
+            step_index=status.step_index,
+            weight=status.weight,
+        )

@@ -1,0 +1,256 @@
+"""Typed models for the config file. Secrets are never values here: only the names of env vars or files."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from rollwright.domain.durations import Duration
+from rollwright.domain.identity import NAME_PATTERN
+from rollwright.domain.plan import (
+    ApprovalDefault,
+    ApprovalPlan,
+    CanaryPlan,
+    EnvironmentPlan,
+    FirstDeployRollback,
+    ServicePlan,
+)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SecretRef(_Strict):
+    """Where a secret comes from: an environment variable or a file. Never the secret itself."""
+
+    env: str | None = None
+    file: str | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> SecretRef:
+        if (self.env is None) == (self.file is None):
+            raise ValueError("set exactly one of 'env' or 'file'")
+        return self
+
+
+class PulumiProgramConfig(_Strict):
+    program: str = Field(
+        default="rollwright.stacks.web_service:program",
+        pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$",
+        description="module:function of the Pulumi program",
+    )
+    config: dict[str, Any] = Field(default_factory=dict)
+
+
+class EnvironmentConfig(_Strict):
+    name: str = Field(pattern=NAME_PATTERN)
+    waves: list[list[str]] = Field(min_length=1)
+    bake: Duration | None = None
+    approval: Literal["none", "required"] = "none"
+    approval_timeout: Duration = timedelta(hours=4)
+    approval_default: ApprovalDefault = ApprovalDefault.STOP
+    # Overrides merged over the service's pulumi.config for this environment only.
+    config: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("waves")
+    @classmethod
+    def _waves_name_regions(cls, waves: list[list[str]]) -> list[list[str]]:
+        seen: set[str] = set()
+        for index, wave in enumerate(waves):
+            if not wave:
+                raise ValueError(f"wave {index + 1} names no region")
+            for region in wave:
+                if not re.match(NAME_PATTERN, region):
+                    raise ValueError(f"region {region!r} is not a valid name (lowercase letters, digits, '-')")
+                if region in seen:
+                    raise ValueError(f"region {region!r} appears in more than one wave")
+                seen.add(region)
+        return waves
+
+
+class ServiceConfig(_Strict):
+    name: str = Field(pattern=NAME_PATTERN)
+    image: str = Field(min_length=1, description="repository the registry pushes, e.g. registry.local:5000/shop/api")
+    tags: str = Field(default=r".*", description="regular expression a tag must match to be deployed")
+    pulumi: PulumiProgramConfig = PulumiProgramConfig()
+    canary: CanaryPlan = CanaryPlan()
+    environments: list[EnvironmentConfig] = Field(min_length=1)
+    promote_to: str | None = Field(default=None, description="central repository to copy the image into")
+    first_deploy_rollback: FirstDeployRollback = FirstDeployRollback.REMOVE
+
+    @field_validator("tags")
+    @classmethod
+    def _tags_is_regex(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression: {exc}") from exc
+        return value
+
+    @field_validator("environments")
+    @classmethod
+    def _unique_environments(cls, envs: list[EnvironmentConfig]) -> list[EnvironmentConfig]:
+        names = [env.name for env in envs]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"environment(s) listed twice: {', '.join(duplicates)}")
+        return envs
+
+    @property
+    def repository_path(self) -> str:
+        """The repository without its registry host: what registries put in their events."""
+        return self.image.split("/", 1)[1] if "/" in self.image else self.image
+
+    @property
+    def registry_host(self) -> str:
+        return self.image.split("/", 1)[0]
+
+    def plan(self, argocd_app_template: str) -> ServicePlan:
+        return ServicePlan(
+            service=self.name,
+            image=self.image,
+            pulumi_program=self.pulumi.program,
+            canary=self.canary,
+            argocd_app_template=argocd_app_template,
+            first_deploy_rollback=self.first_deploy_rollback,
+            environments=[
+                EnvironmentPlan(
+                    name=env.name,
+                    waves=env.waves,
+                    bake=env.bake,
+                    approval=ApprovalPlan(
+                        required=env.approval == "required",
+                        timeout=env.approval_timeout,
+                        on_timeout=env.approval_default,
+                    ),
+                    pulumi_config={**self.pulumi.config, **env.config},
+                )
+                for env in self.environments
+            ],
+        )
+
+
+class TemporalConfig(_Strict):
+    address: str = "127.0.0.1:7233"
+    namespace: str = "default"
+    task_queue: str = "rollwright"
+    pulumi_task_queue: str = "rollwright-pulumi"
+    tls: bool = False
+    api_key: SecretRef | None = None
+
+
+class ArgoCDConfig(_Strict):
+    server: str = "http://127.0.0.1:8090"
+    token: SecretRef | None = None
+    app: str = Field(default="{service}-{env}-{region}", description="Application name template")
+    verify_tls: bool = True
+    ca_file: str | None = Field(default=None, description="PEM bundle to trust for the Argo CD server")
+    timeout: Duration = timedelta(seconds=10)
+    # How often a hand-off polls the Application and its Rollout; the demo sets it low to run fast.
+    poll_interval: Duration = timedelta(seconds=2)
+
+    @field_validator("app")
+    @classmethod
+    def _app_template_formats(cls, template: str) -> str:
+        # Checked here, not when a deployment first formats it mid-rollout.
+        try:
+            name = template.format(service="s", env="e", region="r")
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(
+                f"not a valid name template ({exc!r}); use the placeholders {{service}}, {{env}} and {{region}}"
+            ) from None
+        if not name:
+            raise ValueError("the template makes an empty name")
+        return template
+
+
+class GitOpsConfig(_Strict):
+    repo: str = Field(description="URL or path of the GitOps remote (a bare repository locally)")
+    branch: str = "main"
+    author_name: str = "Rollwright"
+    author_email: str = "rollwright@localhost"
+
+
+class RegistryCredentials(_Strict):
+    host: str
+    username: str
+    password: SecretRef
+
+
+class RegistryConfig(_Strict):
+    credentials: list[RegistryCredentials] = Field(default_factory=list)
+    insecure_hosts: list[str] = Field(default_factory=list, description="hosts reached over plain HTTP")
+    timeout: Duration = timedelta(seconds=10)
+
+
+class VersionStoreConfig(_Strict):
+    url: str | SecretRef = Field(
+        default="sqlite:///rollwright-versions.db",
+        description="SQLAlchemy URL, or {env|file} naming where it is kept when it carries a password",
+    )
+
+
+class PulumiBackendConfig(_Strict):
+    backend_url: str = "file://~/.rollwright/pulumi-state"
+    work_root: str = "~/.rollwright/pulumi-work"
+    passphrase: SecretRef = SecretRef(env="PULUMI_CONFIG_PASSPHRASE")
+    max_concurrent_operations: int = Field(default=2, ge=1)
+
+
+class NotifyConfig(_Strict):
+    webhook_url: SecretRef | None = None
+
+
+class WebhookSourceConfig(_Strict):
+    """How one registry source proves a delivery is genuine: an HMAC secret, or a shared token."""
+
+    hmac_secret: SecretRef | None = None
+    token: SecretRef | None = None
+
+
+class WebhooksConfig(_Strict):
+    listen: str = "127.0.0.1:8080"
+    sources: dict[Literal["distribution", "dockerhub", "github", "harbor", "quay", "generic"], WebhookSourceConfig] = (
+        Field(default_factory=dict)
+    )
+
+
+class RollwrightConfig(_Strict):
+    services: list[ServiceConfig] = Field(min_length=1)
+    temporal: TemporalConfig = TemporalConfig()
+    argocd: ArgoCDConfig = ArgoCDConfig()
+    gitops: GitOpsConfig
+    registry: RegistryConfig = RegistryConfig()
+    version_store: VersionStoreConfig = VersionStoreConfig()
+    pulumi: PulumiBackendConfig = PulumiBackendConfig()
+    notify: NotifyConfig = NotifyConfig()
+    webhooks: WebhooksConfig = WebhooksConfig()
+
+    @field_validator("services")
+    @classmethod
+    def _unique_services(cls, services: list[ServiceConfig]) -> list[ServiceConfig]:
+        names = [service.name for service in services]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"service(s) listed twice: {', '.join(duplicates)}")
+        return services
+
+    def service(self, name: str) -> ServiceConfig:
+        for service in self.services:
+            if service.name == name:
+                return service
+        raise KeyError(f"no service named {name!r} in the config")
+
+    def service_for_repository(self, repository: str) -> ServiceConfig | None:
+        """The service that watches a pushed repository, given with or without its registry host."""
+        for service in self.services:
+            if repository in (service.image, service.repository_path):
+                return service
+        return None
+
+    def plan_for(self, service_name: str) -> ServicePlan:
+        return self.service(service_name).plan(self.argocd.app)

@@ -1,0 +1,258 @@
+"""The deployment and pipeline workflows' public surface: inputs, results, controls, status.
+
+Webhook receiver, CLI and workflows all import these, so the names of workflows, signals and updates
+live here once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from activities.contracts import SourceEvent
+from rollwright.domain.digest import Digest
+from rollwright.domain.durations import Duration
+from rollwright.domain.plan import ServicePlan
+
+DEPLOYMENT_WORKFLOW = "DeploymentWorkflow"
+PIPELINE_WORKFLOW = "ServicePipelineWorkflow"
+
+
+def pipeline_workflow_id(service: str) -> str:
+    """The per-service entity's workflow id: one pipeline per service, so one deployment at a time."""
+    return f"pipeline-{service}"
+
+
+class ControlName(StrEnum):
+    """Update names (and signal names, with the `_signal` suffix) of the operator controls."""
+
+    PAUSE = "pause"
+    RESUME = "resume"
+    ABORT = "abort"
+    APPROVE = "approve"
+
+    @property
+    def signal_name(self) -> str:
+        return f"{self.value}_signal"
+
+
+STATUS_QUERY = "status"
+ENQUEUE_SIGNAL = "enqueue"
+
+
+class ControlRequest(BaseModel):
+    """Who asks for a pause/resume/abort/approve, and why: both required, both audited."""
+
+    actor: str = Field(min_length=1)
+    reason: str = Field(min_length=1)
+    # approve only: which environment is approved; None approves whatever waits now.
+    environment: str | None = None
+
+
+class ControlAnswer(BaseModel):
+    """What the workflow says about an accepted request; a rejected one never gets this far (validators)."""
+
+    message: str
+
+
+class AuditEntry(BaseModel):
+    at: datetime
+    action: str
+    actor: str
+    reason: str
+
+
+class DeploymentOutcome(StrEnum):
+    SUCCEEDED = "succeeded"
+    ROLLED_BACK = "rolled_back"
+    ABORTED = "aborted"
+    FAILED = "failed"
+    STOPPED = "stopped"  # an approval timed out with on_timeout=stop; nothing was rolled back
+    SUPERSEDED = "superseded"
+
+
+class RegionPhase(StrEnum):
+    PENDING = "pending"
+    PROVISIONING = "provisioning"
+    COMMITTING = "committing"
+    SYNCING = "syncing"
+    LIVE = "live"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    ROLLING_BACK = "rolling_back"
+    ROLLED_BACK = "rolled_back"
+    ROLLBACK_FAILED = "rollback_failed"
+
+
+class DeploymentPhase(StrEnum):
+    """The deployment's current phase, as the RollwrightPhase search attribute shows it."""
+
+    PUBLISHING = "publishing"
+    DEPLOYING = "deploying"
+    BAKING = "baking"
+    AWAITING_APPROVAL = "awaiting_approval"
+    PAUSED = "paused"
+    ROLLING_BACK = "rolling_back"
+    DONE = "done"
+
+
+class DeploymentLimits(BaseModel):
+    """How long each step may take and how often it is retried: explicit, so slow clusters and tests can tune them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    light_timeout: Duration = timedelta(minutes=2)
+    publish_timeout: Duration = timedelta(minutes=10)
+    provision_timeout: Duration = timedelta(minutes=30)
+    provision_heartbeat: Duration = timedelta(minutes=1)
+    # sync_and_follow may run as long as the canary's progress deadline, plus this margin.
+    handoff_margin: Duration = timedelta(minutes=5)
+    handoff_heartbeat: Duration = timedelta(seconds=30)
+    retry_initial_interval: Duration = timedelta(seconds=2)
+    retry_max_interval: Duration = timedelta(minutes=1)
+    max_attempts: int = Field(default=5, ge=1)
+
+
+class DeploymentInput(BaseModel):
+    plan: ServicePlan
+    tag: str
+    digest: Digest
+    tag_policy: str = ".*"
+    promote_to: str | None = None
+    source: SourceEvent
+    # Provision activities run one Pulumi process each, on their own task queue with bounded concurrency.
+    pulumi_task_queue: str = "rollwright-pulumi"
+    limits: DeploymentLimits = DeploymentLimits()
+
+
+class RegionStatus(BaseModel):
+    service: str
+    environment: str
+    region: str
+    phase: RegionPhase = RegionPhase.PENDING
+    digest: Digest | None = None
+    previous_digest: Digest | None = None
+    revision: str | None = None
+    canary_step: int | None = None
+    message: str | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class DeploymentStatus(BaseModel):
+    service: str
+    tag: str
+    digest: Digest
+    phase: DeploymentPhase
+    outcome: DeploymentOutcome | None = None
+    paused: bool = False
+    awaiting_approval: str | None = Field(default=None, description="environment waiting for approval")
+    current_environment: str | None = None
+    current_wave: int | None = None
+    regions: list[RegionStatus] = Field(default_factory=list)
+    audit: list[AuditEntry] = Field(default_factory=list)
+    failure_reason: str | None = None
+
+
+class DeploymentResult(BaseModel):
+    outcome: DeploymentOutcome
+    tag: str
+    digest: Digest
+    reason: str | None = None
+    regions: list[RegionStatus]
+    audit: list[AuditEntry] = Field(default_factory=list)
+
+
+class PipelineSettings(BaseModel):
+    """What the pipeline needs from config to start a deployment; the latest enqueue's copy wins."""
+
+    plan: ServicePlan
+    tag_policy: str = ".*"
+    promote_to: str | None = None
+    pulumi_task_queue: str = "rollwright-pulumi"
+    limits: DeploymentLimits = DeploymentLimits()
+
+
+class PushEvent(BaseModel):
+    """A registry said "image pushed": only a hint, normalized from any webhook source (or the CLI)."""
+
+    service: str
+    repository: str
+    tag: str
+    digest_hint: Digest | None = None
+    pushed_at: datetime | None = None
+    source: SourceEvent
+    # The service's settings read from config when the event was received, so config edits reach the next deployment.
+    settings: PipelineSettings | None = None
+
+
+class PipelineInput(BaseModel):
+    service: str
+    state: PipelineState | None = None
+    settings: PipelineSettings | None = None
+    # Continue-as-new once history has this many events (None: only when the server suggests it). Tests set it low.
+    continue_as_new_after_events: int | None = Field(default=None, ge=10)
+
+
+class QueuedVersion(BaseModel):
+    tag: str
+    digest_hint: Digest | None = None
+    pushed_at: datetime | None = None
+    source: SourceEvent
+    digest: Digest | None = Field(default=None, description="resolved from the registry by inspect_candidate")
+
+
+class PipelineDeployment(BaseModel):
+    """One deployment the pipeline started, and how it ended (outcome None while it runs)."""
+
+    workflow_id: str
+    tag: str
+    digest: Digest
+    started_at: datetime
+    outcome: DeploymentOutcome | None = None
+    reason: str | None = None
+
+
+class SupersededVersion(BaseModel):
+    tag: str
+    digest: Digest | None = None
+    superseded_by: str
+    at: datetime
+
+
+class PipelineState(BaseModel):
+    """All of the pipeline entity's state, handed over whole on continue-as-new."""
+
+    queue: list[QueuedVersion] = Field(default_factory=list)
+    seen_delivery_ids: list[str] = Field(default_factory=list)
+    seen_digests: list[str] = Field(default_factory=list)
+    current: QueuedVersion | None = None
+    current_workflow_id: str | None = None
+    live_tag: str | None = None
+    live_digest: Digest | None = None
+    superseded: list[SupersededVersion] = Field(default_factory=list)
+    ignored: list[str] = Field(default_factory=list, description="why recent pushes started nothing")
+    deployments_started: int = 0
+    live_pushed_at: datetime | None = None
+    next_up: QueuedVersion | None = Field(default=None, description="screened and waiting for the current one")
+    recent: list[PipelineDeployment] = Field(default_factory=list)
+    settings: PipelineSettings | None = None
+
+
+PipelineInput.model_rebuild()
+
+
+class PipelineStatus(BaseModel):
+    service: str
+    current_workflow_id: str | None
+    current: QueuedVersion | None
+    queue: list[QueuedVersion]
+    live_tag: str | None
+    live_digest: Digest | None
+    superseded: list[SupersededVersion]
+    ignored: list[str]
+    next_up: QueuedVersion | None = None
+    recent: list[PipelineDeployment] = Field(default_factory=list)
+    deployments_started: int = 0

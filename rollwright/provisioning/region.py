@@ -1,0 +1,66 @@
+"""One region's Pulumi work as a deployment and the CLI's preview both see it: its stack inputs, the
+guardrail context (the service's other environments), and a preview turned into a change report."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Any
+
+from activities.contracts import PreviewResult
+from rollwright.config.models import RollwrightConfig
+from rollwright.domain.identity import RegionTarget
+from rollwright.domain.plan import CanaryStep
+from rollwright.provisioning import preview_report
+from rollwright.provisioning.protocol import GuardrailContext
+from rollwright.provisioning.provisioner import Provisioner
+from rollwright.stacks.inputs import RenderPurpose, StackInputs
+
+
+def guardrail_context(config: RollwrightConfig, target: RegionTarget) -> GuardrailContext:
+    """The stacks of the service's other environments: whatever they export is off limits here."""
+    foreign: dict[str, str] = {}
+    with contextlib.suppress(KeyError):
+        for environment in config.service(target.service).environments:
+            if environment.name == target.environment:
+                continue
+            for region in (region for wave in environment.waves for region in wave):
+                other = RegionTarget(service=target.service, environment=environment.name, region=region)
+                foreign[other.stack_name] = environment.name
+    return GuardrailContext(environment=target.environment, foreign_stacks=foreign)
+
+
+def stack_inputs(
+    provisioner: Provisioner,
+    *,
+    target: RegionTarget,
+    image: str,
+    digest: str | None,
+    purpose: RenderPurpose,
+    canary_steps: list[CanaryStep],
+    settings: dict[str, Any],
+) -> StackInputs:
+    data_dir = settings.get("data_dir") or provisioner.data_dir()
+    return StackInputs(
+        target=target,
+        image=image,
+        digest=digest,
+        purpose=purpose,
+        canary_steps=canary_steps,
+        settings=settings,
+        manifests_dir=str(provisioner.manifests_dir(target.stack_name)),
+        data_dir=str(Path(str(data_dir)).expanduser()),
+    )
+
+
+async def preview_region(
+    provisioner: Provisioner, inputs: StackInputs, program: str, guardrails: GuardrailContext
+) -> PreviewResult:
+    result = await provisioner.preview(inputs, program, guardrails)
+    changes = preview_report.changes(result.steps)
+    return PreviewResult(
+        target=inputs.target,
+        changes=changes,
+        markdown=preview_report.markdown(inputs.target, changes),
+        table=preview_report.table(changes),
+    )

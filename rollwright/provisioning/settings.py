@@ -1,0 +1,91 @@
+"""How the runner reaches Pulumi: backend, work dirs, passphrase, binaries, offline environment, cancel grace."""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from rollwright.config.models import PulumiBackendConfig, SecretRef
+from rollwright.config.secrets import SecretUnavailableError, read_secret
+from rollwright.observability.logging import register_secret
+from rollwright.provisioning.errors import PulumiSetupError
+from rollwright.stacks.inputs import PROJECT_NAME
+
+# Where `provisioning`, `stacks` and the configured programs import from, in the child and in the
+# dynamic-provider processes the engine starts (dill pickles provider classes by module reference).
+_PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _expand_file_url(url: str) -> str:
+    if not url.startswith("file://"):
+        return url
+    return "file://" + str(Path(url.removeprefix("file://")).expanduser().resolve())
+
+
+class RunnerSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    backend_url: str
+    work_root: Path
+    passphrase: SecretRef
+    bin_dirs: list[Path] = Field(default_factory=list, description="put first on PATH: pulumi and its launcher")
+    python: str = sys.executable
+    python_path: list[Path] = Field(default_factory=lambda: [_PROJECT_ROOT])
+    project: str = PROJECT_NAME
+    cancel_grace: timedelta = timedelta(seconds=10)
+
+    @classmethod
+    def from_config(cls, config: PulumiBackendConfig, bin_dirs: list[Path] | None = None) -> RunnerSettings:
+        return cls(
+            backend_url=_expand_file_url(config.backend_url),
+            work_root=Path(config.work_root).expanduser().resolve(),
+            passphrase=config.passphrase,
+            bin_dirs=bin_dirs or [],
+        )
+
+    @property
+    def backend_dir(self) -> Path | None:
+        """The state directory of a file backend; None for any other backend."""
+        if not self.backend_url.startswith("file://"):
+            return None
+        return Path(self.backend_url.removeprefix("file://"))
+
+    @property
+    def pulumi_home(self) -> Path:
+        return self.work_root / ".pulumi-home"
+
+    def stack_dir(self, stack: str) -> Path:
+        return self.work_root / "stacks" / stack
+
+    def environment(self) -> dict[str, str]:
+        """The child's environment: offline, this worker's PULUMI_HOME, our binaries first on PATH."""
+        try:
+            passphrase = read_secret(self.passphrase)
+        except SecretUnavailableError as exc:
+            raise PulumiSetupError(f"Pulumi passphrase unavailable: {exc}") from exc
+        register_secret(passphrase)
+        backend_dir = self.backend_dir
+        if backend_dir is not None:
+            backend_dir.mkdir(parents=True, exist_ok=True)
+        self.pulumi_home.mkdir(parents=True, exist_ok=True)
+        path = os.pathsep.join([*(str(d) for d in self.bin_dirs), os.environ.get("PATH", "")])
+        python_path = os.pathsep.join(
+            [*(str(p) for p in self.python_path), *filter(None, [os.environ.get("PYTHONPATH")])]
+        )
+        return {
+            **os.environ,
+            "PATH": path,
+            "PYTHONPATH": python_path,
+            "PULUMI_BACKEND_URL": self.backend_url,
+            "PULUMI_CONFIG_PASSPHRASE": passphrase,
+            "PULUMI_HOME": str(self.pulumi_home),
+            "PULUMI_SKIP_UPDATE_CHECK": "true",
+            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+            "PULUMI_PYTHON_CMD": self.python,
+            # A stack dir recreated on another worker has no salt file; reuse the state's secrets manager.
+            "PULUMI_FALLBACK_TO_STATE_SECRETS_MANAGER": "true",
+        }

@@ -1,0 +1,60 @@
+"""The registry client's knobs as explicit objects: timeouts, retry budget, credentials, plain-HTTP hosts."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+
+from rollwright.config.models import RegistryConfig
+from rollwright.config.secrets import read_secret
+from rollwright.connections import http
+from rollwright.connections.http import FrozenSettings
+from rollwright.connections.http import RetryPolicy as RetryPolicy  # the client's public surface re-exports it
+from rollwright.observability.logging import register_secret
+
+# Registries reached without TLS regardless of config: a registry on this machine never has a certificate.
+_ALWAYS_PLAIN_HTTP = ("127.0.0.1", "localhost", "[::1]")
+
+
+class Timeouts(http.Timeouts):
+    """Blobs are large: reads and writes get longer than the HTTP default."""
+
+    read: float = Field(default=30.0, gt=0)
+    write: float = Field(default=30.0, gt=0)
+
+
+class BasicCredentials(FrozenSettings):
+    username: str
+    password: SecretStr
+
+
+class RegistryClientConfig(FrozenSettings):
+    timeouts: Timeouts = Timeouts()
+    retry: RetryPolicy = RetryPolicy()
+    # Keyed by registry host as written in references (`host:port`).
+    credentials: dict[str, BasicCredentials] = Field(default_factory=dict)
+    insecure_hosts: frozenset[str] = frozenset()
+    # Uploads larger than this go in PATCH chunks rather than one PUT.
+    chunk_size: int = Field(default=8 * 1024 * 1024, ge=1024)
+
+    def scheme_for(self, host: str) -> str:
+        hostname = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+        plain = host in self.insecure_hosts or hostname in self.insecure_hosts or hostname in _ALWAYS_PLAIN_HTTP
+        return "http" if plain else "https"
+
+    def credentials_for(self, host: str) -> BasicCredentials | None:
+        return self.credentials.get(host)
+
+    @classmethod
+    def from_settings(cls, settings: RegistryConfig) -> RegistryClientConfig:
+        """Build from the config file's `registry:` section, reading each password from its secret source."""
+        credentials: dict[str, BasicCredentials] = {}
+        for entry in settings.credentials:
+            password = read_secret(entry.password)
+            register_secret(password)
+            credentials[entry.host] = BasicCredentials(username=entry.username, password=SecretStr(password))
+        seconds = settings.timeout.total_seconds()
+        return cls(
+            timeouts=Timeouts(connect=min(seconds, 5.0), read=seconds, write=seconds, pool=min(seconds, 5.0)),
+            credentials=credentials,
+            insecure_hosts=frozenset(settings.insecure_hosts),
+        )

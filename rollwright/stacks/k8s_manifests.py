@@ -1,0 +1,122 @@
+"""The Kubernetes manifests a web service runs on: pure functions from inputs to YAML text.
+
+Every object carries its environment and region as labels, so a manifest that strays into the wrong
+environment's directory (or points at another environment's resources) is visible to the guardrails.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+from typing import Any
+
+import yaml
+
+from rollwright.domain.digest import pinned_image
+from rollwright.domain.durations import format_duration
+from rollwright.domain.identity import RegionTarget
+from rollwright.domain.plan import CanaryStep
+
+ENVIRONMENT_LABEL = "rollwright.io/environment"
+REGION_LABEL = "rollwright.io/region"
+NAME_LABEL = "app.kubernetes.io/name"
+ROLLOUT_FILE = "rollout.yaml"
+SERVICE_FILE = "service.yaml"
+CONFIGMAP_FILE = "configmap.yaml"
+
+
+def content_hash(manifests: dict[str, str]) -> str:
+    """One hash over a region's files (path and content): equal hashes mean identical directories."""
+    digest = hashlib.sha256()
+    for path in sorted(manifests):
+        digest.update(path.encode() + b"\0" + manifests[path].encode() + b"\0")
+    return digest.hexdigest()
+
+
+def labels(target: RegionTarget) -> dict[str, str]:
+    return {NAME_LABEL: target.service, ENVIRONMENT_LABEL: target.environment, REGION_LABEL: target.region}
+
+
+def config_map_name(target: RegionTarget) -> str:
+    return f"{target.service}-config"
+
+
+def _metadata(target: RegionTarget, name: str) -> dict[str, Any]:
+    return {"name": name, "namespace": target.environment, "labels": labels(target)}
+
+
+def _dump(document: dict[str, Any]) -> str:
+    return yaml.safe_dump(document, sort_keys=False, default_flow_style=False)
+
+
+def canary_steps(steps: list[CanaryStep]) -> list[dict[str, Any]]:
+    """Argo Rollouts steps: each weight, then its timed pause if it has one (never an indefinite `pause: {}`)."""
+    rendered: list[dict[str, Any]] = []
+    for step in steps:
+        rendered.append({"setWeight": step.weight})
+        if step.pause is not None and step.pause > timedelta(0):
+            rendered.append({"pause": {"duration": format_duration(step.pause)}})
+    return rendered
+
+
+def render_rollout(
+    target: RegionTarget, repository: str, digest: str, replicas: int, steps: list[CanaryStep], port: int
+) -> str:
+    selector = {NAME_LABEL: target.service}
+    return _dump(
+        {
+            "apiVersion": "argoproj.io/v1alpha1",
+            "kind": "Rollout",
+            "metadata": _metadata(target, target.service),
+            "spec": {
+                "replicas": replicas,
+                "revisionHistoryLimit": 3,
+                "selector": {"matchLabels": selector},
+                "template": {
+                    "metadata": {"labels": labels(target)},
+                    "spec": {
+                        "containers": [
+                            {
+                                "name": target.service,
+                                "image": pinned_image(repository, digest),
+                                "ports": [{"name": "http", "containerPort": port}],
+                                "envFrom": [{"configMapRef": {"name": config_map_name(target)}}],
+                            }
+                        ]
+                    },
+                },
+                "strategy": {"canary": {"steps": canary_steps(steps)}},
+            },
+        }
+    )
+
+
+def render_service(target: RegionTarget, port: int) -> str:
+    return _dump(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": _metadata(target, target.service),
+            "spec": {
+                "selector": {NAME_LABEL: target.service},
+                "ports": [{"name": "http", "port": 80, "targetPort": "http"}],
+            },
+        }
+    )
+
+
+def render_config_map(target: RegionTarget, database_url: str, extra_env: dict[str, str]) -> str:
+    data = {
+        **{key: str(value) for key, value in sorted(extra_env.items())},
+        "DATABASE_URL": database_url,
+        "ROLLWRIGHT_ENVIRONMENT": target.environment,
+        "ROLLWRIGHT_REGION": target.region,
+    }
+    return _dump(
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": _metadata(target, config_map_name(target)),
+            "data": data,
+        }
+    )

@@ -1,0 +1,55 @@
+"""One engine factory for every backend the store runs on: a SQLite file by default, PostgreSQL by URL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+from rollwright.versionstore.errors import VersionStoreError
+
+SQLITE_BUSY_TIMEOUT_SECONDS = 30
+
+
+def _sqlite_engine(url: Any) -> Engine:
+    database = url.database
+    if not database or database == ":memory:":
+        raise VersionStoreError("the version store needs a SQLite file, not an in-memory database")
+    path = Path(database).expanduser()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url.set(database=str(path)),
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite would defer it otherwise).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        # Durable across application crashes in WAL mode, and far fewer fsyncs than FULL.
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        # Take the write lock up front: a deferred transaction that upgrades to a writer can fail with
+        # "database is locked" without waiting, which would lose a concurrent write.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def create_store_engine(url: str) -> Engine:
+    """`sqlite:///~/rollwright/versions.db` (the `~` is expanded, parents created) or `postgresql+psycopg://…`."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return _sqlite_engine(parsed)
+    if backend == "postgresql":
+        return create_engine(parsed, pool_pre_ping=True)
+    raise VersionStoreError(f"version_store.url: unsupported database {backend!r} (use sqlite or postgresql)")

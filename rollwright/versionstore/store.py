@@ -1,0 +1,275 @@
+"""The version data store: what was published, what runs where, what is bad, and who said so.
+
+Synchronous (SQLAlchemy Core); async callers run it in a thread. Every write is one transaction keyed
+on a unique constraint, so repeating a write (a retried activity) changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from types import TracebackType
+
+from sqlalchemy import Connection, delete, func, select
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from activities.contracts import RegionState
+from rollwright.domain.identity import RegionTarget
+from rollwright.versionstore import queries, schema, standing
+from rollwright.versionstore.engine import create_store_engine
+from rollwright.versionstore.errors import NotMarkedBadError, VersionStoreUnavailableError
+from rollwright.versionstore.migrations import migrate
+from rollwright.versionstore.models import (
+    AuditAction,
+    AuditRecord,
+    BadMark,
+    DeploymentRecord,
+    LiveRegion,
+    VersionRecord,
+    VersionState,
+)
+from rollwright.versionstore.standing import insert_for
+
+_FINISHED = {RegionState.LIVE, RegionState.FAILED, RegionState.ROLLED_BACK, RegionState.REMOVED}
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class VersionStore:
+    def __init__(self, url: str, *, clock: Callable[[], datetime] = _utcnow) -> None:
+        self._engine = create_store_engine(url)
+        self._clock = clock
+        self._migrated = False
+        self._migrate_lock = threading.Lock()
+
+    def __enter__(self) -> VersionStore:
+        self.migrate()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def migrate(self) -> None:
+        """Bring the schema up to date (once per process; cheap to call before every operation)."""
+        with self._migrate_lock:
+            if not self._migrated:
+                with self._unavailable_on_db_errors():
+                    migrate(self._engine)
+                self._migrated = True
+
+    @contextmanager
+    def _unavailable_on_db_errors(self) -> Iterator[None]:
+        try:
+            yield
+        except OperationalError as exc:
+            raise VersionStoreUnavailableError(f"version store unavailable: {exc.orig or exc}") from exc
+        except DBAPIError as exc:
+            if exc.connection_invalidated:
+                raise VersionStoreUnavailableError(f"version store connection lost: {exc.orig or exc}") from exc
+            raise
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        self.migrate()
+        with self._unavailable_on_db_errors(), self._engine.begin() as connection:
+            yield connection
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with self._write() as connection:
+            yield connection
+
+    # -- versions ----------------------------------------------------------------------------------
+
+    def record_version(
+        self,
+        *,
+        service: str,
+        tag: str,
+        digest: str,
+        image: str | None,
+        pushed_at: datetime | None = None,
+        source: str | None = None,
+        source_event_id: str | None = None,
+        workflow_id: str | None = None,
+    ) -> VersionRecord:
+        """Record a published version; a repeat keeps the first record (its source event and time)."""
+        now = self._clock()
+        with self._write() as connection:
+            values = dict(
+                service=service,
+                tag=tag,
+                digest=digest,
+                image=image,
+                pushed_at=pushed_at,
+                source=source,
+                source_event_id=source_event_id,
+                workflow_id=workflow_id,
+                recorded_at=now,
+                updated_at=now,
+                state=VersionState.PENDING.value,
+            )
+            statement = insert_for(connection, schema.versions).values(**values)
+            connection.execute(statement.on_conflict_do_nothing(index_elements=["service", "tag", "digest"]))
+            standing.refresh_version_state(connection, service, digest, now)
+            record = queries.version(connection, service, tag, digest)
+        assert record is not None
+        return record
+
+    # -- deployments -------------------------------------------------------------------------------
+
+    def record_region_state(
+        self,
+        target: RegionTarget,
+        *,
+        digest: str,
+        tag: str,
+        state: RegionState,
+        workflow_id: str,
+        detail: str | None = None,
+    ) -> DeploymentRecord:
+        now = self._clock()
+        key = dict(service=target.service, environment=target.environment, region=target.region)
+        with self._write() as connection:
+            # A rollback may deploy a digest recorded before Rollwright knew it: give it a version row.
+            version = insert_for(connection, schema.versions).values(
+                service=target.service,
+                tag=tag,
+                digest=digest,
+                image=None,
+                state=VersionState.PENDING.value,
+                recorded_at=now,
+                updated_at=now,
+            )
+            connection.execute(version.on_conflict_do_nothing(index_elements=["service", "tag", "digest"]))
+            table = schema.deployments
+            insert = insert_for(connection, table).values(
+                **key,
+                digest=digest,
+                tag=tag,
+                workflow_id=workflow_id,
+                state=state.value,
+                detail=detail,
+                started_at=now,
+                updated_at=now,
+                live_at=now if state is RegionState.LIVE else None,
+                finished_at=now if state in _FINISHED else None,
+            )
+            excluded = insert.excluded
+            connection.execute(
+                insert.on_conflict_do_update(
+                    index_elements=["service", "environment", "region", "workflow_id", "digest"],
+                    set_={
+                        "state": excluded.state,
+                        "detail": func.coalesce(excluded.detail, table.c.detail),
+                        "updated_at": excluded.updated_at,
+                        "live_at": func.coalesce(table.c.live_at, excluded.live_at),
+                        "finished_at": func.coalesce(excluded.finished_at, table.c.finished_at),
+                    },
+                )
+            )
+            deployment_id = connection.scalar(
+                select(table.c.id).where(
+                    *queries.same_target(table, target), table.c.workflow_id == workflow_id, table.c.digest == digest
+                )
+            )
+            touched = {digest} | standing.update_current(
+                connection, target, deployment_id, digest, tag, state, workflow_id, now
+            )
+            for each in touched:
+                standing.refresh_version_state(connection, target.service, each, now)
+            record = queries.deployment(connection, deployment_id)
+        assert record is not None
+        return record
+
+    # -- bad marks ---------------------------------------------------------------------------------
+
+    def mark_bad(
+        self,
+        *,
+        service: str,
+        digest: str,
+        reason: str,
+        actor: str,
+        workflow_id: str | None = None,
+        request_key: str | None = None,
+    ) -> BadMark:
+        """Mark a digest bad (the first mark's reason stands) and audit the request once per `request_key`."""
+        now = self._clock()
+        with self._write() as connection:
+            audit = insert_for(connection, schema.audit_log).values(
+                at=now,
+                action=AuditAction.MARK_BAD.value,
+                service=service,
+                digest=digest,
+                actor=actor,
+                reason=reason,
+                workflow_id=workflow_id,
+                request_key=request_key,
+            )
+            connection.execute(audit.on_conflict_do_nothing(index_elements=["request_key"]))
+            mark = insert_for(connection, schema.bad_digests).values(
+                service=service, digest=digest, reason=reason, actor=actor, workflow_id=workflow_id, marked_at=now
+            )
+            connection.execute(mark.on_conflict_do_nothing(index_elements=["service", "digest"]))
+            standing.refresh_version_state(connection, service, digest, now)
+            record = queries.bad_mark(connection, service, digest)
+        assert record is not None
+        return record
+
+    def clear_bad(self, *, service: str, digest: str, reason: str, actor: str) -> BadMark:
+        """Lift a bad mark (audited); returns the mark that was lifted."""
+        now = self._clock()
+        with self._write() as connection:
+            existing = queries.bad_mark(connection, service, digest)
+            if existing is None:
+                raise NotMarkedBadError(f"{service} {digest} is not marked bad; nothing to clear")
+            bad = schema.bad_digests
+            connection.execute(delete(bad).where(bad.c.service == service, bad.c.digest == digest))
+            connection.execute(
+                schema.audit_log.insert().values(
+                    at=now,
+                    action=AuditAction.CLEAR_BAD.value,
+                    service=service,
+                    digest=digest,
+                    actor=actor,
+                    reason=reason,
+                )
+            )
+            standing.refresh_version_state(connection, service, digest, now)
+        return existing
+
+    # -- reads (the queries themselves live in versionstore.queries) -------------------------------
+
+    def versions(self, service: str, limit: int = 50) -> list[VersionRecord]:
+        with self._read() as connection:
+            return queries.versions(connection, service, limit)
+
+    def live_regions(self, service: str) -> list[LiveRegion]:
+        with self._read() as connection:
+            return queries.live_regions(connection, service)
+
+    def last_known_good(self, target: RegionTarget) -> DeploymentRecord | None:
+        with self._read() as connection:
+            return queries.last_known_good(connection, target)
+
+    def bad_mark(self, service: str, digest: str) -> BadMark | None:
+        with self._read() as connection:
+            return queries.bad_mark(connection, service, digest)
+
+    def deployments(self, service: str, limit: int = 100) -> list[DeploymentRecord]:
+        with self._read() as connection:
+            return queries.deployments(connection, service, limit)
+
+    def audit(self, service: str, digest: str | None = None) -> list[AuditRecord]:
+        with self._read() as connection:
+            return queries.audit(connection, service, digest)

@@ -1,0 +1,56 @@
+"""The one way a pushed version reaches a service's pipeline: signal-with-start of its entity workflow.
+
+Used by the webhook receiver and by `rollwright deploy`. Signal-with-start needs no worker to be up:
+Temporal records the signal (starting the pipeline if none runs) and the pipeline dedups and queues.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio.client import Client
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
+
+from rollwright.config.models import RollwrightConfig
+from rollwright.domain.deployment import (
+    ENQUEUE_SIGNAL,
+    PIPELINE_WORKFLOW,
+    PipelineInput,
+    PipelineSettings,
+    PushEvent,
+    pipeline_workflow_id,
+)
+from workflows.search_attributes import SERVICE
+
+
+def pipeline_settings(config: RollwrightConfig, service: str) -> PipelineSettings:
+    """The service's slice of config as of now; an unknown service is a KeyError here, never a workflow."""
+    service_config = config.service(service)
+    return PipelineSettings(
+        plan=config.plan_for(service),
+        tag_policy=service_config.tags,
+        promote_to=service_config.promote_to,
+        pulumi_task_queue=config.temporal.pulumi_task_queue,
+    )
+
+
+async def enqueue_push(
+    client: Client, config: RollwrightConfig, event: PushEvent, *, rpc_timeout: timedelta | None = None
+) -> str:
+    """Queue `event` (with the service's current settings attached) in its pipeline; the workflow id."""
+    workflow_id = pipeline_workflow_id(event.service)
+    settings = pipeline_settings(config, event.service)
+    # A running pipeline ignores the input and takes the signal; settings ride on both so either sees them.
+    event = event.model_copy(update={"settings": settings})
+    await client.start_workflow(
+        PIPELINE_WORKFLOW,
+        PipelineInput(service=event.service, settings=settings),
+        id=workflow_id,
+        task_queue=config.temporal.task_queue,
+        start_signal=ENQUEUE_SIGNAL,
+        start_signal_args=[event],
+        search_attributes=TypedSearchAttributes([SearchAttributePair(SERVICE, event.service)]),
+        static_summary=f"{event.service}: version pipeline (one deployment at a time, newest wins)",
+        rpc_timeout=rpc_timeout,
+    )
+    return workflow_id

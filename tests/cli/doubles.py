@@ -1,0 +1,109 @@
+"""Test doubles for every activity the pipeline and deployment workflows call, under the real names.
+
+They answer instantly and record nothing outside memory: the CLI tests exercise the CLI against real
+workflows on the real dev server, not the activities.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from temporalio import activity
+
+from activities.contracts import (
+    ActivityName,
+    CandidateInfo,
+    CommitInput,
+    CommitResult,
+    HandoffInput,
+    HandoffOutcome,
+    HandoffResult,
+    InspectCandidateInput,
+    MarkDigestBadInput,
+    Notification,
+    ProvisionInput,
+    ProvisionResult,
+    PublishInput,
+    PublishResult,
+    RecordRegionStateInput,
+    RegionBaseline,
+    RolloutActionInput,
+)
+from rollwright.domain.digest import sha256_digest
+from rollwright.domain.identity import RegionTarget
+
+
+def digest_of(tag: str) -> str:
+    """The digest the registry double resolves a tag to."""
+    return sha256_digest(f"image for {tag}".encode())
+
+
+@activity.defn(name=ActivityName.INSPECT_CANDIDATE)
+async def inspect_candidate(inp: InspectCandidateInput) -> CandidateInfo:
+    return CandidateInfo(tag=inp.tag, digest=digest_of(inp.tag))
+
+
+@activity.defn(name=ActivityName.PUBLISH_IMAGE)
+async def publish_image(inp: PublishInput) -> PublishResult:
+    return PublishResult(digest=inp.digest, tag=inp.tag, image=inp.image)
+
+
+@activity.defn(name=ActivityName.GET_REGION_BASELINE)
+async def get_region_baseline(target: RegionTarget) -> RegionBaseline:
+    return RegionBaseline(target=target)
+
+
+@activity.defn(name=ActivityName.RECORD_REGION_STATE)
+async def record_region_state(inp: RecordRegionStateInput) -> None:
+    return None
+
+
+@activity.defn(name=ActivityName.MARK_DIGEST_BAD)
+async def mark_digest_bad(inp: MarkDigestBadInput) -> None:
+    return None
+
+
+@activity.defn(name=ActivityName.PROVISION_REGION)
+async def provision_region(inp: ProvisionInput) -> ProvisionResult:
+    return ProvisionResult(target=inp.target, manifests={}, content_hash=f"hash-{inp.digest}")
+
+
+@activity.defn(name=ActivityName.COMMIT_MANIFESTS)
+async def commit_manifests(inp: CommitInput) -> CommitResult:
+    return CommitResult(sha=(inp.digest or "sha256:" + "0" * 64)[7:47], created=True)
+
+
+@activity.defn(name=ActivityName.SYNC_AND_FOLLOW)
+async def sync_and_follow(inp: HandoffInput) -> HandoffResult:
+    return HandoffResult(outcome=HandoffOutcome.HEALTHY, revision=inp.revision, step_index=1, weight=100)
+
+
+@activity.defn(name=ActivityName.ABORT_ROLLOUT)
+async def abort_rollout(inp: RolloutActionInput) -> None:
+    return None
+
+
+@activity.defn(name=ActivityName.PROMOTE_ROLLOUT)
+async def promote_rollout(inp: RolloutActionInput) -> None:
+    return None
+
+
+@activity.defn(name=ActivityName.NOTIFY)
+async def notify(inp: Notification) -> None:
+    return None
+
+
+LIGHT: list[Callable[..., Any]] = [
+    inspect_candidate,
+    publish_image,
+    get_region_baseline,
+    record_region_state,
+    mark_digest_bad,
+    commit_manifests,
+    sync_and_follow,
+    abort_rollout,
+    promote_rollout,
+    notify,
+]
+HEAVY: list[Callable[..., Any]] = [provision_region]

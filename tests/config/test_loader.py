@@ -1,0 +1,127 @@
+"""A config mistake fails to load with a message naming the file and the key path."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from rollwright.config import ConfigError, load_config
+
+GOOD: dict[str, Any] = {
+    "services": [
+        {
+            "name": "checkout-api",
+            "image": "127.0.0.1:5000/shop/checkout-api",
+            "tags": r"^v\d+\.\d+\.\d+$",
+            "pulumi": {"program": "rollwright.stacks.web_service:program", "config": {"replicas": 3}},
+            "canary": {"steps": [{"weight": 10, "pause": "30s"}, {"weight": 50, "pause": "1m"}]},
+            "environments": [
+                {"name": "staging", "waves": [["local-a"]]},
+                {
+                    "name": "prod",
+                    "approval": "required",
+                    "bake": "5m",
+                    "waves": [["us-east-1"], ["eu-west-1", "ap-south-1"]],
+                    "config": {"replicas": 5},
+                },
+            ],
+        }
+    ],
+    "argocd": {"server": "http://127.0.0.1:8090", "token": {"env": "ARGOCD_TOKEN"}},
+    "gitops": {"repo": "/var/lib/rollwright/gitops.git"},
+}
+
+
+def write(tmp_path: Path, data: dict[str, Any]) -> Path:
+    path = tmp_path / "rollwright.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_valid_config_resolves_to_a_plan(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, GOOD))
+    plan = config.plan_for("checkout-api")
+    prod = plan.environments[1]
+    assert prod.waves == [["us-east-1"], ["eu-west-1", "ap-south-1"]]
+    assert prod.bake == timedelta(minutes=5)
+    assert prod.approval.required
+    assert prod.pulumi_config == {"replicas": 5}
+    assert plan.environments[0].pulumi_config == {"replicas": 3}
+    assert plan.canary.steps[1].pause == timedelta(minutes=1)
+    assert config.service_for_repository("shop/checkout-api") is config.services[0]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (lambda d: d["services"][0].update(replicas=3), "services[0].replicas: unknown key"),
+        (lambda d: d["services"][0]["environments"][1]["waves"].append([]), "services[0].environments[1].waves: "),
+        (lambda d: d["services"][0]["environments"][1].update(bake="5 minutes"), "services[0].environments[1].bake"),
+        (lambda d: d["services"][0]["canary"]["steps"][0].update(pause="soon"), "canary.steps[0].pause"),
+        (lambda d: d["services"][0].update(tags="(unclosed"), "services[0].tags: not a valid regular expression"),
+        (lambda d: d.pop("gitops"), "gitops: Field required"),
+        (lambda d: d["argocd"].update(app="{svc}-{env}"), "argocd.app: not a valid name template (KeyError('svc'))"),
+    ],
+)
+def test_mistakes_name_the_key_path(tmp_path: Path, mutate: Any, expected: str) -> None:
+    data = yaml.safe_load(yaml.safe_dump(GOOD))
+    mutate(data)
+    path = write(tmp_path, data)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    message = str(caught.value)
+    assert str(path) in message
+    assert expected in message
+
+
+def test_empty_wave_says_which_wave(tmp_path: Path) -> None:
+    data = yaml.safe_load(yaml.safe_dump(GOOD))
+    data["services"][0]["environments"][1]["waves"].append([])
+    with pytest.raises(ConfigError, match=r"wave 3 names no region"):
+        load_config(write(tmp_path, data))
+
+
+def test_bad_duration_says_what_is_expected(tmp_path: Path) -> None:
+    data = yaml.safe_load(yaml.safe_dump(GOOD))
+    data["services"][0]["environments"][1]["bake"] = "5 minutes"
+    with pytest.raises(ConfigError, match=r"expected a duration like '30s', '5m' or '1h', got '5 minutes'"):
+        load_config(write(tmp_path, data))
+
+
+def test_secret_values_are_not_accepted_inline(tmp_path: Path) -> None:
+    data = yaml.safe_load(yaml.safe_dump(GOOD))
+    data["argocd"]["token"] = "s3cr3t-token"
+    with pytest.raises(ConfigError, match=r"argocd\.token"):
+        load_config(write(tmp_path, data))
+
+
+def test_unreadable_and_non_yaml_files_are_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read config file"):
+        load_config(tmp_path / "missing.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("services: [\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(bad)
+
+
+def test_canary_pauses_longer_than_the_progress_deadline_are_refused(tmp_path: Path) -> None:
+    data = yaml.safe_load(yaml.safe_dump(GOOD))
+    data["services"][0]["canary"] = {"steps": [{"weight": 10, "pause": "20m"}, {"weight": 50, "pause": "15m"}]}
+    with pytest.raises(ConfigError, match=r"services\[0\]\.canary: the canary pauses add up to 35m"):
+        load_config(write(tmp_path, data))
+
+
+def test_version_store_url_can_be_kept_as_a_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rollwright.config.secrets import SecretUnavailableError, version_store_url
+
+    data = yaml.safe_load(yaml.safe_dump(GOOD))
+    data["version_store"] = {"url": {"env": "ROLLWRIGHT_TEST_STORE_URL"}}
+    config = load_config(write(tmp_path, data))
+    with pytest.raises(SecretUnavailableError, match="ROLLWRIGHT_TEST_STORE_URL is not set"):
+        version_store_url(config.version_store)
+    monkeypatch.setenv("ROLLWRIGHT_TEST_STORE_URL", "postgresql+psycopg://rw:hunter22@db/rollwright")
+    assert version_store_url(config.version_store) == "postgresql+psycopg://rw:hunter22@db/rollwright"
