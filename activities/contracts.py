@@ -15,6 +15,8 @@ from pydantic import BaseModel, Field
 from rollwright.domain.digest import Digest
 from rollwright.domain.identity import RegionTarget
 from rollwright.domain.plan import CanaryStep
+from rollwright.domain.region_state import RegionState
+from rollwright.domain.source import SourceEvent
 
 
 class ActivityName(StrEnum):
@@ -47,15 +49,6 @@ class ErrorType(StrEnum):
     ARGOCD_AUTH = "ArgoCDAuthFailed"
     ARGOCD_NOT_FOUND = "ArgoCDNotFound"
     DIGEST_BAD = "DigestMarkedBad"
-
-
-class SourceEvent(BaseModel):
-    """Where a version came from: which webhook delivery (or CLI call) announced it."""
-
-    source: str
-    delivery_id: str
-    received_at: datetime | None = None
-    actor: str | None = None
 
 
 # -- publish ---------------------------------------------------------------------------------------
@@ -109,14 +102,6 @@ class RegionBaseline(BaseModel):
     tag: str | None = None
 
 
-class RegionState(StrEnum):
-    DEPLOYING = "deploying"
-    LIVE = "live"
-    FAILED = "failed"
-    ROLLED_BACK = "rolled_back"
-    REMOVED = "removed"
-
-
 class RecordRegionStateInput(BaseModel):
     target: RegionTarget
     digest: Digest
@@ -165,21 +150,6 @@ class ProvisionResult(BaseModel):
     changed_resources: int = 0
 
 
-class ResourceChange(BaseModel):
-    urn: str
-    type: str
-    name: str
-    op: str = Field(description="create | update | delete | replace")
-    changed_keys: list[str] = Field(default_factory=list)
-
-
-class PreviewResult(BaseModel):
-    target: RegionTarget
-    changes: list[ResourceChange]
-    markdown: str
-    table: str
-
-
 class CommitInput(BaseModel):
     target: RegionTarget
     manifests: dict[str, str] = Field(description="full desired content of the region's directory")
@@ -225,21 +195,3 @@ class RolloutActionInput(BaseModel):
 
 
 # -- notifications ---------------------------------------------------------------------------------
-
-
-class NotificationKind(StrEnum):
-    APPROVAL_NEEDED = "approval_needed"
-    ENVIRONMENT_SUCCEEDED = "environment_succeeded"
-    ROLLED_BACK = "rolled_back"
-    FAILED = "failed"
-
-
-class Notification(BaseModel):
-    kind: NotificationKind
-    service: str
-    tag: str
-    digest: Digest
-    environment: str | None = None
-    regions: list[str] = Field(default_factory=list, description="region keys service/env/region")
-    reason: str | None = None
-    workflow_id: str

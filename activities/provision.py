@@ -17,9 +17,10 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.contracts import ActivityName, ErrorType, PreviewResult, ProvisionInput, ProvisionResult
+from activities.contracts import ActivityName, ErrorType, ProvisionInput, ProvisionResult
 from rollwright.config.models import RollwrightConfig
 from rollwright.domain.identity import RegionTarget
+from rollwright.domain.preview import PreviewResult
 from rollwright.observability.logging import get_logger
 from rollwright.provisioning.cli_binary import pulumi_bin_dir
 from rollwright.provisioning.errors import (

@@ -12,7 +12,7 @@ from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
+from rollwright.domain.search_attributes import ALL as SEARCH_ATTRIBUTES
 
 
 class TemporalBinaryMissingError(RuntimeError):

@@ -21,7 +21,7 @@ from workflows.steps import Steps
 from workflows.stopping import Stop, StopKind, Stopping
 
 with workflow.unsafe.imports_passed_through():
-    from activities.contracts import MarkDigestBadInput, Notification, NotificationKind, PublishInput
+    from activities.contracts import MarkDigestBadInput, PublishInput
     from rollwright.domain.deployment import (
         DEPLOYMENT_WORKFLOW,
         STATUS_QUERY,
@@ -35,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
         DeploymentStatus,
     )
     from rollwright.domain.durations import format_duration
+    from rollwright.domain.notification import Notification, NotificationKind
     from rollwright.domain.plan import ApprovalDefault, EnvironmentPlan
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from temporalio import workflow
 
-from workflows import search_attributes as sa
+from rollwright.domain import search_attributes as sa
 
 with workflow.unsafe.imports_passed_through():
     from rollwright.domain.deployment import (

@@ -16,7 +16,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.exceptions import ActivityError, ChildWorkflowError
 from temporalio.workflow import ChildWorkflowHandle, ParentClosePolicy
 
-from workflows import search_attributes as sa
+from rollwright.domain import search_attributes as sa
 from workflows.deployment import DeploymentWorkflow
 from workflows.pipeline_view import deployment_details, pipeline_details
 from workflows.screening import Verdict, screen

@@ -26,13 +26,13 @@ with workflow.unsafe.imports_passed_through():
         ProvisionPurpose,
         RecordRegionStateInput,
         RegionBaseline,
-        RegionState,
         RolloutActionInput,
     )
     from rollwright.domain.deployment import DeploymentInput, RegionPhase
     from rollwright.domain.digest import short
     from rollwright.domain.identity import RegionTarget
     from rollwright.domain.plan import EnvironmentPlan, FirstDeployRollback
+    from rollwright.domain.region_state import RegionState
 
 
 @dataclass

@@ -26,7 +26,6 @@ with workflow.unsafe.imports_passed_through():
         HandoffResult,
         InspectCandidateInput,
         MarkDigestBadInput,
-        Notification,
         ProvisionInput,
         ProvisionResult,
         PublishInput,
@@ -37,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from rollwright.domain.deployment import DeploymentLimits
     from rollwright.domain.identity import RegionTarget
+    from rollwright.domain.notification import Notification
 
 ResultT = TypeVar("ResultT", bound=BaseModel)
 

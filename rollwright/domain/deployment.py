@@ -11,10 +11,10 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from activities.contracts import SourceEvent
 from rollwright.domain.digest import Digest
 from rollwright.domain.durations import Duration
 from rollwright.domain.plan import ServicePlan
+from rollwright.domain.source import SourceEvent
 
 DEPLOYMENT_WORKFLOW = "DeploymentWorkflow"
 PIPELINE_WORKFLOW = "ServicePipelineWorkflow"

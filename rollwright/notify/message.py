@@ -7,8 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from activities.contracts import Notification, NotificationKind
 from rollwright.domain.digest import short
+from rollwright.domain.notification import Notification, NotificationKind
 
 _HEADLINES = {
     NotificationKind.APPROVAL_NEEDED: ":raised_hand: {service} {tag} is waiting for approval to enter {environment}",

@@ -3,8 +3,8 @@ as Markdown for a pull-request comment and as a plain table for a terminal."""
 
 from __future__ import annotations
 
-from activities.contracts import ResourceChange
 from rollwright.domain.identity import RegionTarget
+from rollwright.domain.preview import ResourceChange
 from rollwright.provisioning.protocol import StepRecord
 
 # The engine spells one replacement as up to three steps; people see one "replace".

@@ -7,10 +7,10 @@ import contextlib
 from pathlib import Path
 from typing import Any
 
-from activities.contracts import PreviewResult
 from rollwright.config.models import RollwrightConfig
 from rollwright.domain.identity import RegionTarget
 from rollwright.domain.plan import CanaryStep
+from rollwright.domain.preview import PreviewResult
 from rollwright.provisioning import preview_report
 from rollwright.provisioning.protocol import GuardrailContext
 from rollwright.provisioning.provisioner import Provisioner

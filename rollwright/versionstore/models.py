@@ -7,8 +7,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel
 
-from activities.contracts import RegionState
 from rollwright.domain.identity import RegionTarget
+from rollwright.domain.region_state import RegionState
 
 
 class VersionState(StrEnum):

@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, Table, exists, select
 
-from activities.contracts import RegionState
 from rollwright.domain.identity import RegionTarget
+from rollwright.domain.region_state import RegionState
 from rollwright.versionstore import schema
 from rollwright.versionstore.models import (
     AuditAction,

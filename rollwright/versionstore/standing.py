@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import Connection, Table, and_, case, delete, exists, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from activities.contracts import RegionState
 from rollwright.domain.identity import RegionTarget
+from rollwright.domain.region_state import RegionState
 from rollwright.versionstore import queries, schema
 from rollwright.versionstore.models import VersionState
 

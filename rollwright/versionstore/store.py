@@ -15,8 +15,8 @@ from types import TracebackType
 from sqlalchemy import Connection, delete, func, select
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from activities.contracts import RegionState
 from rollwright.domain.identity import RegionTarget
+from rollwright.domain.region_state import RegionState
 from rollwright.versionstore import queries, schema, standing
 from rollwright.versionstore.engine import create_store_engine
 from rollwright.versionstore.errors import NotMarkedBadError, VersionStoreUnavailableError

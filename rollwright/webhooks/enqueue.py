@@ -20,7 +20,7 @@ from rollwright.domain.deployment import (
     PushEvent,
     pipeline_workflow_id,
 )
-from workflows.search_attributes import SERVICE
+from rollwright.domain.search_attributes import SERVICE
 
 
 def pipeline_settings(config: RollwrightConfig, service: str) -> PipelineSettings:

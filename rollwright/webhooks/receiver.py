@@ -9,9 +9,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from temporalio.client import Client
 
-from activities.contracts import SourceEvent
 from rollwright.config.models import RollwrightConfig
 from rollwright.domain.deployment import PushEvent, pipeline_workflow_id
+from rollwright.domain.source import SourceEvent
 from rollwright.observability.logging import get_logger
 from rollwright.webhooks.auth import SourceCredentials, authenticate, load_credentials
 from rollwright.webhooks.body import check_media_type, describe_validation_error, parse_json

@@ -9,11 +9,12 @@ import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.contracts import ErrorType, InspectCandidateInput, PublishInput, SourceEvent
+from activities.contracts import ErrorType, InspectCandidateInput, PublishInput
 from activities.publish import create_activities
 from devstack.ports import free_port
 from devstack.registry import RunningRegistry
 from rollwright.config import RollwrightConfig, parse_config
+from rollwright.domain.source import SourceEvent
 from rollwright.registry import RegistryClient, parse_reference
 from rollwright.versionstore import VersionStore
 from tests.conftest import RegistryFactory

@@ -8,11 +8,12 @@ import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.contracts import MarkDigestBadInput, RecordRegionStateInput, RegionBaseline, RegionState
+from activities.contracts import MarkDigestBadInput, RecordRegionStateInput, RegionBaseline
 from activities.versions import create_activities
 from devstack.ports import free_port
 from rollwright.config import RollwrightConfig, parse_config
 from rollwright.domain.identity import RegionTarget
+from rollwright.domain.region_state import RegionState
 from rollwright.versionstore import AuditAction, VersionState, VersionStore
 
 D1 = "sha256:" + "1" * 64

@@ -21,7 +21,6 @@ from activities.contracts import (
     HandoffResult,
     InspectCandidateInput,
     MarkDigestBadInput,
-    Notification,
     ProvisionInput,
     ProvisionResult,
     PublishInput,
@@ -32,6 +31,7 @@ from activities.contracts import (
 )
 from rollwright.domain.digest import sha256_digest
 from rollwright.domain.identity import RegionTarget
+from rollwright.domain.notification import Notification
 
 
 def digest_of(tag: str) -> str:

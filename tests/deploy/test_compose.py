@@ -33,8 +33,8 @@ from devstack.temporal import dev_server_path
 from rollwright.cli.main import build_parser as cli_parser
 from rollwright.config import RollwrightConfig, load_config
 from rollwright.config.models import SecretRef
+from rollwright.domain.search_attributes import ALL as SEARCH_ATTRIBUTES
 from rollwright.webhooks.auth import TOKEN_HEADER
-from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())

@@ -11,7 +11,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from workflows import search_attributes
+from rollwright.domain import search_attributes
 
 
 class Greeting(BaseModel):

@@ -9,11 +9,11 @@ import pytest
 import structlog
 from temporalio.testing import ActivityEnvironment
 
-from activities.contracts import Notification, NotificationKind
 from activities.notify import NotifyActivities
 from devstack.ports import free_port
 from rollwright.config.models import NotifyConfig, SecretRef
 from rollwright.connections.http import RetryPolicy, Timeouts
+from rollwright.domain.notification import Notification, NotificationKind
 from rollwright.notify import NotifySettings
 from rollwright.observability.logging import configure_logging
 from tests.notify.conftest import Endpoint

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from activities.contracts import RegionState
 from rollwright.domain.identity import RegionTarget
+from rollwright.domain.region_state import RegionState
 from rollwright.versionstore import VersionStore
 
 D1, D2, D3 = ("sha256:" + c * 64 for c in "123")

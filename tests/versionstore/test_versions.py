@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import sqlalchemy
 
-from activities.contracts import RegionState
 from rollwright.domain.identity import RegionTarget
+from rollwright.domain.region_state import RegionState
 from rollwright.versionstore import VersionState, VersionStore
 
 D1 = "sha256:" + "1" * 64

@@ -29,7 +29,6 @@ from activities.contracts import (
     HandoffResult,
     InspectCandidateInput,
     MarkDigestBadInput,
-    Notification,
     ProvisionInput,
     ProvisionPurpose,
     ProvisionResult,
@@ -40,6 +39,7 @@ from activities.contracts import (
     RolloutActionInput,
 )
 from rollwright.domain.identity import RegionTarget
+from rollwright.domain.notification import Notification
 
 
 def digest_of(text: str) -> str:

@@ -17,9 +17,9 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer, Worker
 
-from activities.contracts import SourceEvent
 from rollwright.domain.deployment import DeploymentInput, DeploymentLimits
 from rollwright.domain.plan import ApprovalDefault, ApprovalPlan, CanaryPlan, CanaryStep, EnvironmentPlan, ServicePlan
+from rollwright.domain.source import SourceEvent
 from tests.workflows.doubles import Doubles, digest_of
 from workflows.deployment import DeploymentWorkflow
 from workflows.pipeline import ServicePipelineWorkflow

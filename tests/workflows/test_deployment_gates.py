@@ -7,8 +7,9 @@ from datetime import timedelta
 
 from temporalio.testing import WorkflowEnvironment
 
-from activities.contracts import ActivityName, NotificationKind, ProvisionPurpose
+from activities.contracts import ActivityName, ProvisionPurpose
 from rollwright.domain.deployment import ControlRequest, DeploymentOutcome, RegionPhase
+from rollwright.domain.notification import NotificationKind
 from tests.workflows.conftest import WorkersFactory
 from tests.workflows.doubles import Doubles
 from tests.workflows.harness import NEW, OLD, deployment_input, environment, eventually, plan, running_workers

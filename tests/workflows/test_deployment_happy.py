@@ -9,8 +9,9 @@ from datetime import timedelta
 from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
-from activities.contracts import ActivityName, NotificationKind
+from activities.contracts import ActivityName
 from rollwright.domain.deployment import DeploymentOutcome, RegionPhase
+from rollwright.domain.notification import NotificationKind
 from rollwright.domain.plan import ApprovalDefault
 from tests.workflows.doubles import Doubles
 from tests.workflows.harness import OLD, check_replay, deployment_input, environment, plan, running_workers

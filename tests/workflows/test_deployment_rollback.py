@@ -6,8 +6,9 @@ import uuid
 
 from temporalio.testing import WorkflowEnvironment
 
-from activities.contracts import ActivityName, NotificationKind, ProvisionPurpose
+from activities.contracts import ActivityName, ProvisionPurpose
 from rollwright.domain.deployment import DeploymentOutcome, RegionPhase
+from rollwright.domain.notification import NotificationKind
 from tests.workflows.conftest import WorkersFactory
 from tests.workflows.doubles import Doubles
 from tests.workflows.harness import NEW, OLD, check_replay, deployment_input, environment, eventually, plan

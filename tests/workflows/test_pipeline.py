@@ -7,7 +7,7 @@ import uuid
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
-from activities.contracts import ActivityName, SourceEvent
+from activities.contracts import ActivityName
 from rollwright.domain.deployment import (
     ENQUEUE_SIGNAL,
     DeploymentOutcome,
@@ -17,6 +17,7 @@ from rollwright.domain.deployment import (
     PushEvent,
     pipeline_workflow_id,
 )
+from rollwright.domain.source import SourceEvent
 from tests.workflows.conftest import WorkersFactory
 from tests.workflows.doubles import Doubles, digest_of
 from tests.workflows.harness import TEST_LIMITS, Queues, check_replay, environment, eventually, plan

@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from activities.contracts import CandidateInfo, SourceEvent
+from activities.contracts import CandidateInfo
 from rollwright.domain.deployment import ControlName, ControlRequest, PipelineState, QueuedVersion
+from rollwright.domain.source import SourceEvent
 from tests.workflows.doubles import digest_of
 from workflows.controls import ControlView, rejection
 from workflows.screening import Verdict, screen

@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel
 
-from activities.contracts import SourceEvent
 from rollwright.cli.context import RPC_TIMEOUT, Context, one_line
 from rollwright.cli.errors import OperationFailed, UsageError
 from rollwright.config.secrets import version_store_url
 from rollwright.domain.deployment import PushEvent
 from rollwright.domain.digest import is_digest
+from rollwright.domain.source import SourceEvent
 from rollwright.versionstore import VersionStore, VersionStoreError
 from rollwright.webhooks.enqueue import enqueue_push
 from rollwright.webhooks.payloads.common import valid_tag

@@ -10,8 +10,8 @@ from pydantic import BaseModel, Field
 from rollwright.cli.context import RPC_TIMEOUT, Context, one_line
 from rollwright.cli.errors import OperationFailed
 from rollwright.cli.render import ago, short_digest, table
+from rollwright.domain import search_attributes as sa
 from rollwright.domain.deployment import DEPLOYMENT_WORKFLOW
-from workflows import search_attributes as sa
 
 
 class PastDeployment(BaseModel):

@@ -11,13 +11,13 @@ import argparse
 
 from pydantic import BaseModel
 
-from activities.contracts import PreviewResult
 from rollwright.cli.context import Context, one_line
 from rollwright.cli.errors import OperationFailed, UsageError
 from rollwright.config.models import RollwrightConfig
 from rollwright.config.secrets import SecretUnavailableError
 from rollwright.domain.identity import RegionTarget
 from rollwright.domain.plan import EnvironmentPlan
+from rollwright.domain.preview import PreviewResult
 from rollwright.provisioning.errors import GuardrailViolation, ProvisioningError
 from rollwright.provisioning.provisioner import Provisioner
 from rollwright.provisioning.region import guardrail_context, preview_region, stack_inputs

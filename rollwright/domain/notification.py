@@ -1,0 +1,27 @@
+"""What on-call is told: approvals needed, environments done, rollbacks and failures."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from rollwright.domain.digest import Digest
+
+
+class NotificationKind(StrEnum):
+    APPROVAL_NEEDED = "approval_needed"
+    ENVIRONMENT_SUCCEEDED = "environment_succeeded"
+    ROLLED_BACK = "rolled_back"
+    FAILED = "failed"
+
+
+class Notification(BaseModel):
+    kind: NotificationKind
+    service: str
+    tag: str
+    digest: Digest
+    environment: str | None = None
+    regions: list[str] = Field(default_factory=list, description="region keys service/env/region")
+    reason: str | None = None
+    workflow_id: str
