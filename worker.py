@@ -21,10 +21,10 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from rollwright.config import ConfigError, RollwrightConfig, load_config
-from rollwright.config.secrets import SecretUnavailableError
 from rollwright.connections.temporal import connect_temporal, exit_without_finalizing
 from rollwright.observability.logging import configure_logging, get_logger
 from rollwright.provisioning.cli_binary import PulumiCliMissingError
+from rollwright.secrets import SecretUnavailableError
 
 log = get_logger("rollwright.worker")
 

@@ -14,10 +14,11 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.contracts import ActivityName, CommitInput, CommitResult, ErrorType
+from activities.settings import gitops_settings
 from rollwright.config.models import RollwrightConfig
 from rollwright.gitops.errors import GitOpsError, InvalidManifestPath
 from rollwright.gitops.message import CommitIdentity
-from rollwright.gitops.repository import GitOpsRepository, GitOpsSettings
+from rollwright.gitops.repository import GitOpsRepository
 
 
 def to_application_error(exc: GitOpsError) -> ApplicationError:
@@ -26,16 +27,9 @@ def to_application_error(exc: GitOpsError) -> ApplicationError:
     return ApplicationError(str(exc), type=type(exc).__name__)
 
 
-def default_clone_dir(config: RollwrightConfig) -> Path:
-    """This worker's clone of the GitOps repository, next to its Pulumi work dirs."""
-    return Path(config.pulumi.work_root).expanduser() / "gitops-clone"
-
-
 class GitOpsActivities:
     def __init__(self, config: RollwrightConfig, clone_dir: Path | None = None) -> None:
-        self._repository = GitOpsRepository(
-            GitOpsSettings.from_config(config.gitops, clone_dir or default_clone_dir(config))
-        )
+        self._repository = GitOpsRepository(gitops_settings(config, clone_dir))
 
     @activity.defn(name=ActivityName.COMMIT_MANIFESTS)
     async def commit_manifests(self, request: CommitInput) -> CommitResult:

@@ -25,8 +25,8 @@ from rollwright.argocd.config import ArgoCDClientConfig, client_config_from
 from rollwright.argocd.errors import ArgoCDAuthError, ArgoCDError, ArgoCDNotFoundError
 from rollwright.argocd.follow import ROLLOUT_GROUP, ROLLOUT_KIND, FollowProgress, FollowSettings, RolloutFollower
 from rollwright.config.models import RollwrightConfig
-from rollwright.config.secrets import SecretUnavailableError
 from rollwright.observability.logging import get_logger
+from rollwright.secrets import SecretUnavailableError
 
 log = get_logger(__name__)
 

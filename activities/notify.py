@@ -10,10 +10,10 @@ from temporalio import activity
 
 from activities.contracts import ActivityName
 from rollwright.config.models import NotifyConfig, RollwrightConfig
-from rollwright.config.secrets import SecretUnavailableError, read_secret
 from rollwright.domain.notification import Notification
 from rollwright.notify import NotifyError, NotifySettings, SlackWebhookClient, render
 from rollwright.observability.logging import get_logger, register_secret
+from rollwright.secrets import SecretUnavailableError, read_secret
 
 log = get_logger(__name__)
 

@@ -18,6 +18,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.contracts import ActivityName, ErrorType, ProvisionInput, ProvisionResult
+from activities.settings import guardrail_context, runner_settings
 from rollwright.config.models import RollwrightConfig
 from rollwright.domain.identity import RegionTarget
 from rollwright.domain.preview import PreviewResult
@@ -32,7 +33,7 @@ from rollwright.provisioning.errors import (
 )
 from rollwright.provisioning.protocol import Progress
 from rollwright.provisioning.provisioner import Provisioner
-from rollwright.provisioning.region import guardrail_context, preview_region, stack_inputs
+from rollwright.provisioning.region import preview_region, stack_inputs
 from rollwright.provisioning.settings import RunnerSettings
 from rollwright.provisioning.working_copy import read_region_manifests
 from rollwright.stacks.inputs import RenderPurpose, StackInputs
@@ -87,7 +88,7 @@ async def _heartbeating(target: RegionTarget) -> AsyncIterator[_Heartbeats]:
 class ProvisionActivities:
     def __init__(self, config: RollwrightConfig, settings: RunnerSettings | None = None) -> None:
         self._config = config
-        self._provisioner = Provisioner(settings or RunnerSettings.from_config(config.pulumi))
+        self._provisioner = Provisioner(settings or runner_settings(config))
 
     def _inputs(self, request: ProvisionInput) -> StackInputs:
         return stack_inputs(
@@ -138,6 +139,6 @@ class ProvisionActivities:
 
 def create_activities(config: RollwrightConfig, settings: RunnerSettings | None = None) -> list[Callable[..., Any]]:
     # Resolved once at start-up: a worker without the right pulumi CLI should fail now, not mid-deployment.
-    settings = settings or RunnerSettings.from_config(config.pulumi, bin_dirs=[pulumi_bin_dir()])
+    settings = settings or runner_settings(config, bin_dirs=[pulumi_bin_dir()])
     activities = ProvisionActivities(config, settings)
     return [activities.provision_region, activities.preview_region]

@@ -24,7 +24,6 @@ from activities.contracts import (
 )
 from activities.versions import shared_store, store_failure
 from rollwright.config.models import RollwrightConfig
-from rollwright.config.secrets import SecretUnavailableError
 from rollwright.observability.logging import get_logger
 from rollwright.registry import (
     ImageReference,
@@ -38,6 +37,7 @@ from rollwright.registry import (
     parse_reference,
     parse_repository,
 )
+from rollwright.secrets import SecretUnavailableError
 from rollwright.versionstore import VersionStore, VersionStoreError
 
 log = get_logger(__name__)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 
 from rollwright.config.models import ArgoCDConfig
-from rollwright.config.secrets import read_secret
 from rollwright.connections import http
 from rollwright.connections.http import FrozenSettings
 from rollwright.connections.http import Timeouts as Timeouts  # the client's public surface re-exports it
 from rollwright.observability.logging import register_secret
+from rollwright.secrets import read_secret
 
 
 class TLSOptions(FrozenSettings):

@@ -13,8 +13,8 @@ from temporalio.client import Client
 
 from rollwright.cli.errors import OperationFailed, UsageError
 from rollwright.config.models import RollwrightConfig, ServiceConfig
-from rollwright.config.secrets import SecretUnavailableError
 from rollwright.connections.temporal import connect_temporal
+from rollwright.secrets import SecretUnavailableError
 
 # How long one Temporal call may take before the command gives up and says so.
 RPC_TIMEOUT = timedelta(seconds=15)

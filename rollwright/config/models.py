@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from rollwright.domain.durations import Duration
 from rollwright.domain.identity import NAME_PATTERN
@@ -18,23 +18,11 @@ from rollwright.domain.plan import (
     FirstDeployRollback,
     ServicePlan,
 )
+from rollwright.secrets import SecretRef
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class SecretRef(_Strict):
-    """Where a secret comes from: an environment variable or a file. Never the secret itself."""
-
-    env: str | None = None
-    file: str | None = None
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> SecretRef:
-        if (self.env is None) == (self.file is None):
-            raise ValueError("set exactly one of 'env' or 'file'")
-        return self
 
 
 class PulumiProgramConfig(_Strict):

@@ -11,8 +11,8 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from rollwright.config.models import TemporalConfig
-from rollwright.config.secrets import read_secret
 from rollwright.observability.logging import register_secret
+from rollwright.secrets import read_secret
 
 
 async def connect_temporal(config: TemporalConfig, *, lazy: bool = False) -> Client:

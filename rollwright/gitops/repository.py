@@ -18,7 +18,6 @@ from pathlib import Path, PurePosixPath
 
 from pydantic import BaseModel, ConfigDict
 
-from rollwright.config.models import GitOpsConfig
 from rollwright.domain.identity import RegionTarget
 from rollwright.gitops.errors import GitCommandError, InvalidManifestPath, PushConflictError
 from rollwright.gitops.git import Git
@@ -40,16 +39,6 @@ class GitOpsSettings(BaseModel):
     author_email: str = "rollwright@localhost"
     max_push_attempts: int = 8
     git_timeout_seconds: float = 120.0
-
-    @classmethod
-    def from_config(cls, config: GitOpsConfig, clone_dir: Path) -> GitOpsSettings:
-        return cls(
-            remote=config.repo,
-            branch=config.branch,
-            clone_dir=clone_dir,
-            author_name=config.author_name,
-            author_email=config.author_email,
-        )
 
 
 class CommitOutcome(BaseModel):

@@ -3,11 +3,9 @@ guardrail context (the service's other environments), and a preview turned into 
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 from typing import Any
 
-from rollwright.config.models import RollwrightConfig
 from rollwright.domain.identity import RegionTarget
 from rollwright.domain.plan import CanaryStep
 from rollwright.domain.preview import PreviewResult
@@ -15,19 +13,6 @@ from rollwright.provisioning import preview_report
 from rollwright.provisioning.protocol import GuardrailContext
 from rollwright.provisioning.provisioner import Provisioner
 from rollwright.stacks.inputs import RenderPurpose, StackInputs
-
-
-def guardrail_context(config: RollwrightConfig, target: RegionTarget) -> GuardrailContext:
-    """The stacks of the service's other environments: whatever they export is off limits here."""
-    foreign: dict[str, str] = {}
-    with contextlib.suppress(KeyError):
-        for environment in config.service(target.service).environments:
-            if environment.name == target.environment:
-                continue
-            for region in (region for wave in environment.waves for region in wave):
-                other = RegionTarget(service=target.service, environment=environment.name, region=region)
-                foreign[other.stack_name] = environment.name
-    return GuardrailContext(environment=target.environment, foreign_stacks=foreign)
 
 
 def stack_inputs(

@@ -9,18 +9,18 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from rollwright.config.models import PulumiBackendConfig, SecretRef
-from rollwright.config.secrets import SecretUnavailableError, read_secret
 from rollwright.observability.logging import register_secret
 from rollwright.provisioning.errors import PulumiSetupError
+from rollwright.secrets import SecretRef, SecretUnavailableError, read_secret
 from rollwright.stacks.inputs import PROJECT_NAME
 
-# Where `provisioning`, `stacks` and the configured programs import from, in the child and in the
-# dynamic-provider processes the engine starts (dill pickles provider classes by module reference).
-_PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Where `rollwright` and the configured programs import from (the checkout, or site-packages when installed), in
+# the child and in the dynamic-provider processes the engine starts (dill pickles provider classes by module).
+_PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
-def _expand_file_url(url: str) -> str:
+def expand_file_url(url: str) -> str:
+    """A `file://` backend URL with `~` and relative parts resolved; any other URL as it is."""
     if not url.startswith("file://"):
         return url
     return "file://" + str(Path(url.removeprefix("file://")).expanduser().resolve())
@@ -37,15 +37,6 @@ class RunnerSettings(BaseModel):
     python_path: list[Path] = Field(default_factory=lambda: [_PROJECT_ROOT])
     project: str = PROJECT_NAME
     cancel_grace: timedelta = timedelta(seconds=10)
-
-    @classmethod
-    def from_config(cls, config: PulumiBackendConfig, bin_dirs: list[Path] | None = None) -> RunnerSettings:
-        return cls(
-            backend_url=_expand_file_url(config.backend_url),
-            work_root=Path(config.work_root).expanduser().resolve(),
-            passphrase=config.passphrase,
-            bin_dirs=bin_dirs or [],
-        )
 
     @property
     def backend_dir(self) -> Path | None:

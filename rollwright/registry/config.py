@@ -5,11 +5,11 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 
 from rollwright.config.models import RegistryConfig
-from rollwright.config.secrets import read_secret
 from rollwright.connections import http
 from rollwright.connections.http import FrozenSettings
 from rollwright.connections.http import RetryPolicy as RetryPolicy  # the client's public surface re-exports it
 from rollwright.observability.logging import register_secret
+from rollwright.secrets import read_secret
 
 # Registries reached without TLS regardless of config: a registry on this machine never has a certificate.
 _ALWAYS_PLAIN_HTTP = ("127.0.0.1", "localhost", "[::1]")

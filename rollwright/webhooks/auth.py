@@ -12,9 +12,9 @@ import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from rollwright.config.models import SecretRef, WebhooksConfig
-from rollwright.config.secrets import SecretUnavailableError, read_secret
+from rollwright.config.models import WebhooksConfig
 from rollwright.observability.logging import register_secret
+from rollwright.secrets import SecretRef, SecretUnavailableError, read_secret
 from rollwright.webhooks.errors import UnauthorizedError
 from rollwright.webhooks.sources import SOURCES
 

@@ -25,10 +25,10 @@ from rollwright.config.models import (
     EnvironmentConfig,
     GitOpsConfig,
     RollwrightConfig,
-    SecretRef,
     ServiceConfig,
 )
 from rollwright.domain.identity import RegionTarget
+from rollwright.secrets import SecretRef
 from tests.argocd_standin.gitops_repo import GitOpsRepo, digest_for
 
 TARGET = RegionTarget(service="api", environment="staging", region="local-a")

@@ -116,7 +116,8 @@ def test_canary_pauses_longer_than_the_progress_deadline_are_refused(tmp_path: P
 
 
 def test_version_store_url_can_be_kept_as_a_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from rollwright.config.secrets import SecretUnavailableError, version_store_url
+    from rollwright.config.secrets import version_store_url
+    from rollwright.secrets import SecretUnavailableError
 
     data = yaml.safe_load(yaml.safe_dump(GOOD))
     data["version_store"] = {"url": {"env": "ROLLWRIGHT_TEST_STORE_URL"}}

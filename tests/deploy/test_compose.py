@@ -32,8 +32,8 @@ from devstack.registry import registry_binary
 from devstack.temporal import dev_server_path
 from rollwright.cli.main import build_parser as cli_parser
 from rollwright.config import RollwrightConfig, load_config
-from rollwright.config.models import SecretRef
 from rollwright.domain.search_attributes import ALL as SEARCH_ATTRIBUTES
+from rollwright.secrets import SecretRef
 from rollwright.webhooks.auth import TOKEN_HEADER
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,11 +11,12 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.notify import NotifyActivities
 from devstack.ports import free_port
-from rollwright.config.models import NotifyConfig, SecretRef
+from rollwright.config.models import NotifyConfig
 from rollwright.connections.http import RetryPolicy, Timeouts
 from rollwright.domain.notification import Notification, NotificationKind
 from rollwright.notify import NotifySettings
 from rollwright.observability.logging import configure_logging
+from rollwright.secrets import SecretRef
 from tests.notify.conftest import Endpoint
 
 DIGEST = "sha256:" + "c0" * 32

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from rollwright.config.models import SecretRef
 from rollwright.provisioning.provisioner import Provisioner
 from rollwright.provisioning.settings import RunnerSettings
+from rollwright.secrets import SecretRef
 
 PASSPHRASE_ENV = "ROLLWRIGHT_TEST_PULUMI_PASSPHRASE"
 

@@ -11,21 +11,21 @@ import argparse
 
 from pydantic import BaseModel
 
+from activities.settings import guardrail_context, runner_settings
 from rollwright.cli.context import Context, one_line
 from rollwright.cli.errors import OperationFailed, UsageError
 from rollwright.config.models import RollwrightConfig
-from rollwright.config.secrets import SecretUnavailableError
 from rollwright.domain.identity import RegionTarget
 from rollwright.domain.plan import EnvironmentPlan
 from rollwright.domain.preview import PreviewResult
 from rollwright.provisioning.errors import GuardrailViolation, ProvisioningError
 from rollwright.provisioning.provisioner import Provisioner
-from rollwright.provisioning.region import guardrail_context, preview_region, stack_inputs
-from rollwright.provisioning.settings import RunnerSettings
+from rollwright.provisioning.region import preview_region, stack_inputs
 from rollwright.registry.client import RegistryClient
 from rollwright.registry.config import RegistryClientConfig
 from rollwright.registry.errors import RegistryError
 from rollwright.registry.reference import parse_reference
+from rollwright.secrets import SecretUnavailableError
 from rollwright.stacks.inputs import RenderPurpose
 from rollwright.webhooks.payloads.common import valid_tag
 
@@ -83,7 +83,7 @@ async def run(ctx: Context, args: argparse.Namespace) -> int:
     if not valid_tag(args.tag):
         raise UsageError(f"{args.tag!r} is not a tag")
     digest = await _resolve(ctx.config, service.image, args.tag)
-    provisioner = Provisioner(RunnerSettings.from_config(ctx.config.pulumi))
+    provisioner = Provisioner(runner_settings(ctx.config))
     preview = Preview(service=service.name, environment=env.name, tag=args.tag, digest=digest, regions=[])
     for region in (region for wave in env.waves for region in wave):
         target = RegionTarget(service=service.name, environment=env.name, region=region)

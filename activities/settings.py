@@ -1,0 +1,53 @@
+"""The config file's sections mapped to each client's own settings: the one place the two meet.
+
+Clients know nothing of `rollwright.config`; workers (and the CLI) read the config file and hand each client
+the small settings object it defines.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+from rollwright.config.models import RollwrightConfig
+from rollwright.domain.identity import RegionTarget
+from rollwright.gitops.repository import GitOpsSettings
+from rollwright.provisioning.protocol import GuardrailContext
+from rollwright.provisioning.settings import RunnerSettings, expand_file_url
+
+
+def default_clone_dir(config: RollwrightConfig) -> Path:
+    """This worker's clone of the GitOps repository, next to its Pulumi work dirs."""
+    return Path(config.pulumi.work_root).expanduser() / "gitops-clone"
+
+
+def gitops_settings(config: RollwrightConfig, clone_dir: Path | None = None) -> GitOpsSettings:
+    return GitOpsSettings(
+        remote=config.gitops.repo,
+        branch=config.gitops.branch,
+        clone_dir=clone_dir or default_clone_dir(config),
+        author_name=config.gitops.author_name,
+        author_email=config.gitops.author_email,
+    )
+
+
+def runner_settings(config: RollwrightConfig, bin_dirs: list[Path] | None = None) -> RunnerSettings:
+    return RunnerSettings(
+        backend_url=expand_file_url(config.pulumi.backend_url),
+        work_root=Path(config.pulumi.work_root).expanduser().resolve(),
+        passphrase=config.pulumi.passphrase,
+        bin_dirs=bin_dirs or [],
+    )
+
+
+def guardrail_context(config: RollwrightConfig, target: RegionTarget) -> GuardrailContext:
+    """The stacks of the service's other environments: whatever they export is off limits here."""
+    foreign: dict[str, str] = {}
+    with contextlib.suppress(KeyError):
+        for environment in config.service(target.service).environments:
+            if environment.name == target.environment:
+                continue
+            for region in (region for wave in environment.waves for region in wave):
+                other = RegionTarget(service=target.service, environment=environment.name, region=region)
+                foreign[other.stack_name] = environment.name
+    return GuardrailContext(environment=target.environment, foreign_stacks=foreign)
