@@ -1,10 +1,10 @@
 """OCI Distribution registry client: resolve tags to digests, read verified manifests, copy images.
 
-Knows nothing of Temporal; its errors (oci.errors) are mapped to activity errors by the activities.
+Knows nothing of Temporal; its errors (registry.errors) are mapped to activity errors by the activities.
 """
 
 from rollwright.registry.client import Manifest, RegistryClient, ResolvedManifest
-from rollwright.registry.config import BasicCredentials, RegistryClientConfig, RetryPolicy, Timeouts
+from rollwright.registry.config import BasicCredentials, ConnectRetries, RegistryClientConfig, Timeouts
 from rollwright.registry.copy import CopyResult, copy_image
 from rollwright.registry.errors import (
     DigestMismatchError,
@@ -19,6 +19,7 @@ from rollwright.registry.reference import ImageReference, parse_reference, parse
 
 __all__ = [
     "BasicCredentials",
+    "ConnectRetries",
     "CopyResult",
     "DigestMismatchError",
     "ImageReference",
@@ -32,7 +33,6 @@ __all__ = [
     "RegistryProtocolError",
     "RegistryUnavailableError",
     "ResolvedManifest",
-    "RetryPolicy",
     "Timeouts",
     "copy_image",
     "parse_reference",

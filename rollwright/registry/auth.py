@@ -16,7 +16,7 @@ import httpx
 from rollwright.observability.logging import get_logger, register_secret
 from rollwright.registry.config import BasicCredentials, RegistryClientConfig
 from rollwright.registry.errors import RegistryAuthError, RegistryProtocolError
-from rollwright.registry.retry import send_with_retry
+from rollwright.registry.exchange import send_once
 
 log = get_logger(__name__)
 
@@ -93,11 +93,7 @@ class RegistryAuthenticator:
             pairs.append(("service", challenge.params["service"]))
         url = httpx.URL(realm).copy_merge_params(httpx.QueryParams(pairs))
         headers = {"Authorization": _basic_header(credentials)} if credentials is not None else {}
-        response = await send_with_retry(
-            self._http,
-            lambda: self._http.build_request("GET", url, headers=headers),
-            self._config.retry,
-        )
+        response = await send_once(self._http, self._http.build_request("GET", url, headers=headers))
         if response.status_code in (401, 403):
             who = f"user {credentials.username!r}" if credentials is not None else "anonymous access"
             raise RegistryAuthError(

@@ -91,7 +91,7 @@ class RegistryClient:
         self._http = httpx.AsyncClient(
             timeout=self.config.timeouts.for_httpx(),
             follow_redirects=True,
-            transport=transport,
+            transport=transport or self.config.connect_retries.transport(),
         )
         self.transport = RegistryTransport(self.config, self._http)
 

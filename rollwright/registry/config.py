@@ -1,13 +1,13 @@
-"""The registry client's knobs as explicit objects: timeouts, retry budget, credentials, plain-HTTP hosts."""
+"""The registry client's knobs as explicit objects: timeouts, connection retries, credentials, plain-HTTP hosts."""
 
 from __future__ import annotations
 
 from pydantic import Field, SecretStr
 
+from rollwright import http_settings
 from rollwright.config.models import RegistryConfig
-from rollwright.connections import http
-from rollwright.connections.http import FrozenSettings
-from rollwright.connections.http import RetryPolicy as RetryPolicy  # the client's public surface re-exports it
+from rollwright.http_settings import ConnectRetries as ConnectRetries  # the client's public surface re-exports it
+from rollwright.http_settings import FrozenSettings
 from rollwright.observability.logging import register_secret
 from rollwright.secrets import read_secret
 
@@ -15,7 +15,7 @@ from rollwright.secrets import read_secret
 _ALWAYS_PLAIN_HTTP = ("127.0.0.1", "localhost", "[::1]")
 
 
-class Timeouts(http.Timeouts):
+class Timeouts(http_settings.Timeouts):
     """Blobs are large: reads and writes get longer than the HTTP default."""
 
     read: float = Field(default=30.0, gt=0)
@@ -29,7 +29,7 @@ class BasicCredentials(FrozenSettings):
 
 class RegistryClientConfig(FrozenSettings):
     timeouts: Timeouts = Timeouts()
-    retry: RetryPolicy = RetryPolicy()
+    connect_retries: ConnectRetries = ConnectRetries()
     # Keyed by registry host as written in references (`host:port`).
     credentials: dict[str, BasicCredentials] = Field(default_factory=dict)
     insecure_hosts: frozenset[str] = frozenset()

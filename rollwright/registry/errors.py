@@ -6,7 +6,10 @@ RegistryError
 ├── NotFoundError                404 on a manifest or blob (the tag/digest/repository does not exist)
 ├── DigestMismatchError          the body does not hash to the digest the registry or caller named
 ├── RegistryProtocolError        an answer no conforming registry gives (unexpected status, bad JSON)
-└── RegistryUnavailableError     5xx, 429, timeout or connection failure after the retry budget (retry later)
+└── RegistryUnavailableError     5xx, 429, timeout or connection failure, raised at once (retry later)
+
+Requests are sent once; only opening a connection is retried (RegistryClientConfig.connect_retries). Retrying
+RegistryUnavailableError is the caller's decision: the publish activities leave it to Temporal.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Authenticated, retried requests to one registry API: the layer every registry operation goes through."""
+"""Authenticated requests to one registry API, each sent once: the layer every registry operation goes through."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import httpx
 from rollwright.registry.auth import RegistryAuthenticator
 from rollwright.registry.config import RegistryClientConfig
 from rollwright.registry.errors import RegistryAuthError, RegistryProtocolError
+from rollwright.registry.exchange import send_once
 from rollwright.registry.reference import ImageReference
-from rollwright.registry.retry import send_with_retry
 
 DIGEST_HEADER = "docker-content-digest"
 
@@ -52,10 +52,14 @@ class RegistryTransport:
         content: bytes | None = None,
         stream: bool = False,
     ) -> httpx.Response:
-        """Send with auth and retries. 401 after answering the challenge, and any 403, raise RegistryAuthError."""
+        """Send with auth. 401 after answering the challenge, and any 403, raise RegistryAuthError.
+
+        A 5xx, 429, timeout or connection failure raises RegistryUnavailableError at once.
+        """
         # Upload Locations carry the registry's own state in their query; params add to it, never replace it.
         url = httpx.URL(self.url(ref, path)).copy_merge_params(dict(params or {}))
 
+        # Built again after a challenge, so the second request carries what answered it.
         def build() -> httpx.Request:
             merged = dict(headers or {})
             authorization = self._auth.authorization(ref.host, scope)
@@ -63,13 +67,13 @@ class RegistryTransport:
                 merged["Authorization"] = authorization
             return self._http.build_request(method, url, headers=merged, content=content)
 
-        response = await send_with_retry(self._http, build, self._config.retry, stream=stream)
+        response = await send_once(self._http, build(), stream=stream)
         if response.status_code == 401:
             await response.aclose()
             # A cached token may have expired: answer the fresh challenge once, then give up.
             self._auth.forget(ref.host, scope)
             await self._auth.answer(ref.host, scope, response)
-            response = await send_with_retry(self._http, build, self._config.retry, stream=stream)
+            response = await send_once(self._http, build(), stream=stream)
         if response.status_code in (401, 403):
             await response.aclose()
             who = self._config.credentials_for(ref.host)

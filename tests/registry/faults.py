@@ -1,14 +1,19 @@
 """httpx transports that sit between the client and a real registry and change what it says.
 
 For behaviour the launched registry never shows on its own: a transient 503, a HEAD without the digest
-header (some registries), a body that does not match its digest.
+header (some registries), a body that does not match its digest; and a relay that starts listening late,
+as a registry does while it restarts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager, suppress
 
 import httpx
+
+from devstack.ports import free_port
 
 Rewrite = Callable[[httpx.Request, httpx.Response], httpx.Response | None]
 
@@ -39,3 +44,40 @@ def copy_response(response: httpx.Response, *, status: int | None = None, drop_h
     body = response.content if content is None else content
     headers.pop("content-length", None)
     return httpx.Response(status or response.status_code, headers=headers, content=body)
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    except ConnectionError:
+        pass
+    finally:
+        writer.close()
+
+
+@asynccontextmanager
+async def listening_late(upstream_port: int, delay: float) -> AsyncIterator[int]:
+    """A port that refuses connections for `delay` seconds, then relays them to the registry on `upstream_port`."""
+    port = free_port()
+    servers: list[asyncio.Server] = []
+
+    async def relay(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", upstream_port)
+        await asyncio.gather(_pipe(reader, upstream_writer), _pipe(upstream_reader, writer))
+
+    async def listen_later() -> None:
+        await asyncio.sleep(delay)
+        servers.append(await asyncio.start_server(relay, "127.0.0.1", port))
+
+    opening = asyncio.create_task(listen_later())
+    try:
+        yield port
+    finally:
+        opening.cancel()
+        with suppress(asyncio.CancelledError):
+            await opening
+        for server in servers:
+            server.close()
+            await server.wait_closed()

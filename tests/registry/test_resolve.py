@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 import httpx
@@ -10,19 +11,17 @@ import pytest
 from devstack.ports import free_port
 from devstack.registry import RunningRegistry
 from rollwright.registry import (
+    ConnectRetries,
     DigestMismatchError,
     NotFoundError,
     RegistryClient,
     RegistryClientConfig,
     RegistryUnavailableError,
-    RetryPolicy,
     parse_reference,
 )
 from rollwright.registry.manifest import OCI_INDEX, OCI_MANIFEST
-from tests.registry.faults import RewritingTransport, copy_response
+from tests.registry.faults import RewritingTransport, copy_response, listening_late
 from tests.support.oci_images import push_image, push_index
-
-FAST_RETRY = RetryPolicy(max_attempts=3, initial_backoff=0.01, max_backoff=0.05)
 
 
 async def test_tag_resolves_to_the_pushed_digest(registry: RunningRegistry) -> None:
@@ -97,34 +96,47 @@ async def test_a_body_that_does_not_match_its_digest_is_refused(registry: Runnin
             await client.get_manifest(parse_reference(f"{registry.host}/shop/api:v1"))
 
 
-async def test_transient_server_errors_are_retried(registry: RunningRegistry) -> None:
+@pytest.mark.parametrize("status", [503, 502, 429])
+async def test_a_transient_answer_is_unavailable_at_once_and_sent_once(registry: RunningRegistry, status: int) -> None:
     pushed = await push_image(registry.url, "shop/api", "v1", seed="flaky")
-    failures = iter([True, True])
+    failures = iter([True])
 
-    def fail_twice(request: httpx.Request, response: httpx.Response) -> httpx.Response | None:
-        return copy_response(response, status=503) if next(failures, False) else None
+    def fail_once(request: httpx.Request, response: httpx.Response) -> httpx.Response | None:
+        return copy_response(response, status=status) if next(failures, False) else None
 
-    transport = RewritingTransport(fail_twice)
-    config = RegistryClientConfig(retry=FAST_RETRY)
-    async with RegistryClient(config, transport=transport) as client:
-        assert (await client.resolve(parse_reference(f"{registry.host}/shop/api:v1"))).digest == pushed
-    assert [status for _, _, status in transport.seen] == [503, 503, 200]
-
-
-async def test_persistent_server_errors_exhaust_the_retry_budget(registry: RunningRegistry) -> None:
-    await push_image(registry.url, "shop/api", "v1", seed="down")
-
-    def always_fail(request: httpx.Request, response: httpx.Response) -> httpx.Response:
-        return copy_response(response, status=502)
-
-    transport = RewritingTransport(always_fail)
-    async with RegistryClient(RegistryClientConfig(retry=FAST_RETRY), transport=transport) as client:
-        with pytest.raises(RegistryUnavailableError, match="after 3 attempt"):
-            await client.resolve(parse_reference(f"{registry.host}/shop/api:v1"))
-    assert len(transport.seen) == 3
+    transport = RewritingTransport(fail_once)
+    ref = parse_reference(f"{registry.host}/shop/api:v1")
+    async with RegistryClient(transport=transport) as client:
+        with pytest.raises(RegistryUnavailableError, match=rf"HEAD .*/manifests/v1: HTTP {status}"):
+            await client.resolve(ref)
+        assert [s for _, _, s in transport.seen] == [status], "the client itself never resends"
+        # What Temporal's retry of the activity does: ask again, later.
+        assert (await client.resolve(ref)).digest == pushed
+    assert [s for _, _, s in transport.seen] == [status, 200]
 
 
 async def test_nothing_listening_is_unavailable_not_a_hang() -> None:
-    async with RegistryClient(RegistryClientConfig(retry=FAST_RETRY)) as client:
+    async with RegistryClient(RegistryClientConfig(connect_retries=ConnectRetries(count=0))) as client:
         with pytest.raises(RegistryUnavailableError, match="ConnectError"):
             await client.resolve(parse_reference(f"127.0.0.1:{free_port()}/shop/api:v1"))
+
+
+async def test_a_refused_connection_is_retried_at_connection_level(registry: RunningRegistry) -> None:
+    pushed = await push_image(registry.url, "shop/api", "v1", seed="restart")
+    upstream = int(registry.host.rsplit(":", 1)[1])
+    # httpcore connects again after 0 s, 0.5 s and 1 s: the third or fourth try meets the relay listening.
+    config = RegistryClientConfig(connect_retries=ConnectRetries(count=3))
+    async with listening_late(upstream, delay=0.2) as port, RegistryClient(config) as client:
+        started = time.monotonic()
+        resolved = await client.resolve(parse_reference(f"127.0.0.1:{port}/shop/api:v1"))
+        waited = time.monotonic() - started
+    assert resolved.digest == pushed
+    assert waited >= 0.2, "it connected only once the relay listened"
+
+
+async def test_without_connection_retries_a_late_registry_is_unavailable(registry: RunningRegistry) -> None:
+    upstream = int(registry.host.rsplit(":", 1)[1])
+    config = RegistryClientConfig(connect_retries=ConnectRetries(count=0))
+    async with listening_late(upstream, delay=0.2) as port, RegistryClient(config) as client:
+        with pytest.raises(RegistryUnavailableError, match="ConnectError"):
+            await client.resolve(parse_reference(f"127.0.0.1:{port}/shop/api:v1"))
