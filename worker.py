@@ -21,7 +21,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from rollwright.config import ConfigError, RollwrightConfig, load_config
-from rollwright.connections.temporal import connect_temporal, exit_without_finalizing
+from rollwright.connections.temporal import TemporalSettingsError, connect_temporal, exit_without_finalizing
 from rollwright.observability.logging import configure_logging, get_logger
 from rollwright.provisioning.cli_binary import PulumiCliMissingError
 from rollwright.secrets import SecretUnavailableError
@@ -30,6 +30,7 @@ log = get_logger("rollwright.worker")
 
 # Imported only when a worker of that kind starts: their clients pull in HTTP, git, SQL and Pulumi code.
 LIGHT_ACTIVITY_MODULES = (
+    "activities.plans",
     "activities.publish",
     "activities.versions",
     "activities.gitops",
@@ -92,7 +93,7 @@ async def serve(config: RollwrightConfig, role: Role, shutdown_grace: timedelta)
         loop.add_signal_handler(sig, stop.set)
     runs = [asyncio.create_task(worker.run()) for worker in workers]
     queues = [worker.task_queue for worker in workers]
-    log.info("worker started", role=role.value, task_queues=queues, namespace=config.temporal.namespace)
+    log.info("worker started", role=role.value, task_queues=queues, namespace=client.namespace)
     stopped = asyncio.create_task(stop.wait())
     done, _ = await asyncio.wait([stopped, *runs], return_when=asyncio.FIRST_COMPLETED)
     log.info("worker stopping", reason="signal" if stopped in done else "a worker ended")
@@ -127,7 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = load_config(args.config)
         asyncio.run(serve(config, role, timedelta(seconds=args.shutdown_grace)))
-    except (ConfigError, SecretUnavailableError, PulumiCliMissingError) as exc:
+    except (ConfigError, SecretUnavailableError, TemporalSettingsError, PulumiCliMissingError) as exc:
         log.error("worker cannot start", error=str(exc))
         return 2
     return 0

@@ -21,6 +21,7 @@ from rollwright.domain.source import SourceEvent
 
 class ActivityName(StrEnum):
     # Light activities: HTTP and database calls, on the main task queue.
+    READ_SERVICE_PLAN = "read_service_plan"
     INSPECT_CANDIDATE = "inspect_candidate"
     PUBLISH_IMAGE = "publish_image"
     GET_REGION_BASELINE = "get_region_baseline"
@@ -29,7 +30,6 @@ class ActivityName(StrEnum):
     COMMIT_MANIFESTS = "commit_manifests"
     SYNC_AND_FOLLOW = "sync_and_follow"
     ABORT_ROLLOUT = "abort_rollout"
-    PROMOTE_ROLLOUT = "promote_rollout"
     NOTIFY = "notify"
     # Heavy activities: one Pulumi process each, on the Pulumi task queue with bounded concurrency.
     PROVISION_REGION = "provision_region"
@@ -48,15 +48,21 @@ class ErrorType(StrEnum):
     PULUMI_PROGRAM_ERROR = "PulumiProgramError"
     ARGOCD_AUTH = "ArgoCDAuthFailed"
     ARGOCD_NOT_FOUND = "ArgoCDNotFound"
-    DIGEST_BAD = "DigestMarkedBad"
+    SERVICE_UNKNOWN = "ServiceUnknown"
 
 
 # -- publish ---------------------------------------------------------------------------------------
 
 
+class ServicePlanInput(BaseModel):
+    service: str
+
+
 class InspectCandidateInput(BaseModel):
     service: str
-    image: str = Field(description="repository, e.g. registry.local:5000/shop/api")
+    image: str | None = Field(
+        default=None, description="repository, e.g. registry.local:5000/shop/api; None: as the workers' config says"
+    )
     tag: str
     digest_hint: Digest | None = None
 

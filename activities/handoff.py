@@ -1,4 +1,4 @@
-"""Hand-off activities: sync a GitOps commit in Argo CD and follow the region's Rollout; abort or promote it.
+"""Hand-off activities: sync a GitOps commit in Argo CD and follow the region's Rollout; abort it.
 
 Thin over `argocd`: this is the one place Argo CD errors become Temporal ApplicationErrors. A failed canary
 is a result (HandoffOutcome.CANARY_FAILED), never an exception, so the workflow can roll back on it.
@@ -122,13 +122,8 @@ class HandoffActivities:
         """Send the canary's traffic back to stable (Argo CD's built-in `abort` action)."""
         await self._rollout_action(request, "abort")
 
-    @activity.defn(name=ActivityName.PROMOTE_ROLLOUT)
-    async def promote_rollout(self, request: RolloutActionInput) -> None:
-        """Skip the remaining steps and analysis (`promote-full`), e.g. past an indefinite pause."""
-        await self._rollout_action(request, "promote-full")
-
 
 def create_activities(config: RollwrightConfig) -> list[Callable[..., Any]]:
     follow = FollowSettings(poll_interval=config.argocd.poll_interval.total_seconds())
     handoff = HandoffActivities(lambda: client_config_from(config.argocd), follow)
-    return [handoff.sync_and_follow, handoff.abort_rollout, handoff.promote_rollout]
+    return [handoff.sync_and_follow, handoff.abort_rollout]

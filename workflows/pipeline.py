@@ -25,15 +25,16 @@ from workflows.steps import Steps
 with workflow.unsafe.imports_passed_through():
     from activities.contracts import CandidateInfo, InspectCandidateInput
     from rollwright.domain.deployment import (
+        DEFAULT_PULUMI_TASK_QUEUE,
         ENQUEUE_SIGNAL,
         PIPELINE_WORKFLOW,
         STATUS_QUERY,
         DeploymentInput,
+        DeploymentLimits,
         DeploymentOutcome,
         DeploymentResult,
         PipelineDeployment,
         PipelineInput,
-        PipelineSettings,
         PipelineState,
         PipelineStatus,
         PushEvent,
@@ -41,6 +42,9 @@ with workflow.unsafe.imports_passed_through():
         SupersededVersion,
     )
     from rollwright.domain.digest import short
+
+# workflow.patched id: the plan comes from the workers' config (activities/plans.py), not from pushes.
+PLAN_FROM_WORKERS = "plan-from-workers"
 
 # Keep the carried state (and so every continue-as-new input) small.
 _KEEP_SEEN = 500
@@ -54,8 +58,6 @@ class ServicePipelineWorkflow:
     def __init__(self, inp: PipelineInput) -> None:
         self._service = inp.service
         self._s = inp.state or PipelineState()
-        if inp.settings is not None:
-            self._s.settings = inp.settings
         self._continue_after = inp.continue_as_new_after_events
         self._child: ChildWorkflowHandle[Any, DeploymentResult] | None = None
 
@@ -98,7 +100,7 @@ class ServicePipelineWorkflow:
 
     @workflow.signal(name=ENQUEUE_SIGNAL, description="A registry pushed a new image for this service")
     def enqueue(self, event: PushEvent) -> None:
-        if event.settings is not None:
+        if event.settings is not None and not self._plan_from_workers():
             self._s.settings = event.settings
         delivery = f"{event.source.source}:{event.source.delivery_id}"
         if delivery in self._s.seen_delivery_ids:
@@ -111,24 +113,36 @@ class ServicePipelineWorkflow:
             QueuedVersion(tag=event.tag, digest_hint=event.digest_hint, pushed_at=event.pushed_at, source=event.source)
         )
 
-    async def _screen_queue(self) -> None:
-        batch, self._s.queue = self._s.queue, []
+    def _plan_from_workers(self) -> bool:
+        """Pipelines started before the workers owned the plan keep the one their pushes carried, until their
+        next continue-as-new; every later run reads it from the workers' config when a deployment starts."""
+        return workflow.patched(PLAN_FROM_WORKERS)
+
+    def _steps(self) -> Steps:
         settings = self._s.settings
         if settings is None:
+            return Steps(DeploymentLimits(), DEFAULT_PULUMI_TASK_QUEUE)
+        return Steps(settings.limits, settings.pulumi_task_queue)
+
+    async def _screen_queue(self) -> None:
+        batch, self._s.queue = self._s.queue, []
+        if not self._plan_from_workers() and self._s.settings is None:
             for version in batch:
                 self._ignore(f"{version.tag}: no service settings yet; enqueue with the service's plan")
             return
-        steps = Steps(settings.limits, settings.pulumi_task_queue)
-        found = await asyncio.gather(*(self._inspect(steps, settings, version) for version in batch))
+        steps = self._steps()
+        found = await asyncio.gather(*(self._inspect(steps, version) for version in batch))
         for version, info in zip(batch, found, strict=True):
             if info is not None:
                 self._judge(version, info)
 
-    async def _inspect(self, steps: Steps, settings: PipelineSettings, version: QueuedVersion) -> CandidateInfo | None:
+    async def _inspect(self, steps: Steps, version: QueuedVersion) -> CandidateInfo | None:
+        # The workers' config names the image; only a pre-patch pipeline still takes it from its pushes.
+        image = None if self._plan_from_workers() or self._s.settings is None else self._s.settings.plan.image
         try:
             return await steps.inspect_candidate(
                 InspectCandidateInput(
-                    service=self._service, image=settings.plan.image, tag=version.tag, digest_hint=version.digest_hint
+                    service=self._service, image=image, tag=version.tag, digest_hint=version.digest_hint
                 )
             )
         except ActivityError as error:
@@ -166,11 +180,18 @@ class ServicePipelineWorkflow:
     # -- deployments ---------------------------------------------------------------------------------
 
     async def _start(self, version: QueuedVersion) -> None:
-        settings, digest = self._s.settings, version.digest
-        # Only screened versions become next_up, and screening needs settings and resolves the digest.
-        assert settings is not None
-        assert digest is not None
+        digest = version.digest
+        assert digest is not None  # only screened versions become next_up, and screening resolves the digest
         self._s.next_up = None
+        if self._plan_from_workers():
+            try:
+                self._s.settings = await self._steps().read_service_plan(self._service)
+            except ActivityError as error:
+                self._ignore(f"{version.tag}: no plan to deploy it with: {error.cause or error}")
+                _forget(self._s.seen_digests, digest)
+                return
+        settings = self._s.settings
+        assert settings is not None  # a pre-patch pipeline screens only once its pushes brought settings
         self._s.deployments_started += 1
         workflow_id = f"deploy-{self._service}-{version.tag}-{digest[7:19]}-{self._s.deployments_started}"
         inp = DeploymentInput(
@@ -218,11 +239,11 @@ class ServicePipelineWorkflow:
         if record.outcome is DeploymentOutcome.SUCCEEDED:
             self._s.live_tag, self._s.live_digest = current.tag, current.digest
             self._s.live_pushed_at = current.pushed_at
-        elif current.digest in self._s.seen_digests:
+        elif current.digest is not None:
             # A version that did not go live is judged again when pushed again: the version store's bad mark (set
             # by any rollback) refuses it until an engineer clears it; an outage or a timed-out approval does not
             # block it forever. Remembering it as "seen" would.
-            self._s.seen_digests.remove(current.digest)
+            _forget(self._s.seen_digests, current.digest)
         self._child, self._s.current, self._s.current_workflow_id = None, None, None
 
     # -- inspection ----------------------------------------------------------------------------------
@@ -251,3 +272,8 @@ class ServicePipelineWorkflow:
 def _remember(items: list[str], item: str) -> None:
     items.append(item)
     del items[:-_KEEP_SEEN]
+
+
+def _forget(items: list[str], item: str) -> None:
+    if item in items:
+        items.remove(item)

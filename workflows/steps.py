@@ -1,12 +1,20 @@
-"""Every activity a deployment calls, by name, with its timeouts, retries and task queue in one place.
+"""Every activity a workflow calls, by method reference, with its timeouts, retries and task queue in one table.
 
-Activities are called by `ActivityName` rather than by function so the workflow never imports activity
-code (no I/O libraries in the sandbox) and tests can register doubles under the same names.
+Workflows call activities through their methods (`PublishActivities.publish_image`, …), so an argument or
+result of the wrong type is a mypy error, not a surprise at run time. The activity modules are passed
+through the sandbox (as the Temporal SDK advises): the workflow never runs their code, it only takes the
+name and the signatures. Test doubles register under the same names (`activities.contracts.ActivityName`).
+
+Worst case of one attempt is the start-to-close timeout below; Temporal retries up to `max_attempts`
+(DeploymentLimits) with capped backoff, so a step's worst case is attempts × timeout + the backoffs.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
+from enum import Enum
 from typing import Any, TypeVar
 
 from temporalio import workflow
@@ -14,10 +22,7 @@ from temporalio.common import RetryPolicy
 from temporalio.workflow import ActivityCancellationType
 
 with workflow.unsafe.imports_passed_through():
-    from pydantic import BaseModel
-
     from activities.contracts import (
-        ActivityName,
         CandidateInfo,
         CommitInput,
         CommitResult,
@@ -33,19 +38,69 @@ with workflow.unsafe.imports_passed_through():
         RecordRegionStateInput,
         RegionBaseline,
         RolloutActionInput,
+        ServicePlanInput,
     )
-    from rollwright.domain.deployment import DeploymentLimits
+    from activities.gitops import GitOpsActivities
+    from activities.handoff import HandoffActivities
+    from activities.notify import NotifyActivities
+    from activities.plans import ServicePlanActivities
+    from activities.provision import ProvisionActivities
+    from activities.publish import PublishActivities
+    from activities.versions import VersionActivities
+    from rollwright.domain.deployment import DeploymentLimits, PipelineSettings
     from rollwright.domain.identity import RegionTarget
     from rollwright.domain.notification import Notification
 
-ResultT = TypeVar("ResultT", bound=BaseModel)
+ArgT = TypeVar("ArgT")
+ResultT = TypeVar("ResultT")
 
 # Retrying cannot fix these (bad config, missing image, guardrail hit): fail at once and let the workflow decide.
 NON_RETRYABLE = [error.value for error in ErrorType]
 
 
+class Queue(Enum):
+    """Light activities (HTTP, git, database) share the workflows' queue; Pulumi runs have their own."""
+
+    LIGHT = "light"
+    PULUMI = "pulumi"
+
+
+@dataclass(frozen=True)
+class Options:
+    """How one activity is scheduled. `timeout` names the DeploymentLimits field bounding one attempt."""
+
+    timeout: str
+    queue: Queue = Queue.LIGHT
+    heartbeat: str | None = None
+    # Wait for a cancelled Pulumi process to really stop before a rollback touches the same stack.
+    cancellation: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL
+
+
+# One attempt's worst case, with the default DeploymentLimits, in the comment after each entry.
+OPTIONS: dict[Callable[..., Any], Options] = {
+    ServicePlanActivities.read_service_plan: Options("light_timeout"),  # 2 min; reads the worker's loaded config
+    PublishActivities.inspect_candidate: Options("light_timeout"),  # 2 min; two registry calls + one store read
+    PublishActivities.publish_image: Options("publish_timeout"),  # 10 min; includes copying blobs on promotion
+    VersionActivities.get_region_baseline: Options("light_timeout"),  # 2 min; one store read
+    VersionActivities.record_region_state: Options("light_timeout"),  # 2 min; one store write
+    VersionActivities.mark_digest_bad: Options("light_timeout"),  # 2 min; one store write
+    GitOpsActivities.commit_manifests: Options("light_timeout"),  # 2 min; fetch, commit, push (git timeouts inside)
+    HandoffActivities.abort_rollout: Options("light_timeout"),  # 2 min; one Argo CD action
+    NotifyActivities.notify: Options("light_timeout"),  # 2 min; one webhook POST
+    # 30 min; one Pulumi preview + up in a child process; heartbeats every few seconds, so a dead worker shows in 1 min.
+    ProvisionActivities.provision_region: Options(
+        "provision_timeout",
+        queue=Queue.PULUMI,
+        heartbeat="provision_heartbeat",
+        cancellation=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    ),
+    # The canary's progress deadline + handoff_margin (35 min by default): see Steps.handoff.
+    HandoffActivities.sync_and_follow: Options("handoff_margin", heartbeat="handoff_heartbeat"),
+}
+
+
 class Steps:
-    """Typed wrappers over `workflow.execute_activity`, one per activity name."""
+    """Typed calls of each activity, scheduled as the table says."""
 
     def __init__(self, limits: DeploymentLimits, pulumi_task_queue: str) -> None:
         self._limits = limits
@@ -60,95 +115,82 @@ class Steps:
             non_retryable_error_types=NON_RETRYABLE,
         )
 
+    def _limit(self, field: str) -> timedelta:
+        value = getattr(self._limits, field)
+        assert isinstance(value, timedelta)
+        return value
+
     async def _call(
         self,
-        name: ActivityName,
-        arg: BaseModel,
-        result_type: type[ResultT] | None,
+        method: Callable[[Any, ArgT], Awaitable[ResultT]],
+        arg: ArgT,
         summary: str,
         *,
-        limit: timedelta | None = None,
-        heartbeat: timedelta | None = None,
-        task_queue: str | None = None,
-        cancellation: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
-    ) -> Any:
-        return await workflow.execute_activity(
-            name.value,
+        extra_time: timedelta = timedelta(0),
+    ) -> ResultT:
+        options = OPTIONS[method]
+        return await workflow.execute_activity_method(
+            method,
             arg,
-            result_type=result_type,
-            task_queue=task_queue,
-            start_to_close_timeout=limit or self._limits.light_timeout,
-            heartbeat_timeout=heartbeat,
+            task_queue=self._pulumi_task_queue if options.queue is Queue.PULUMI else None,
+            start_to_close_timeout=self._limit(options.timeout) + extra_time,
+            heartbeat_timeout=self._limit(options.heartbeat) if options.heartbeat else None,
             retry_policy=self._retry(),
-            cancellation_type=cancellation,
+            cancellation_type=options.cancellation,
             summary=summary[:200],
         )
 
-    async def inspect_candidate(self, arg: InspectCandidateInput) -> CandidateInfo:
-        result: CandidateInfo = await self._call(
-            ActivityName.INSPECT_CANDIDATE, arg, CandidateInfo, f"inspect {arg.service}:{arg.tag}"
+    async def read_service_plan(self, service: str) -> PipelineSettings:
+        return await self._call(
+            ServicePlanActivities.read_service_plan,
+            ServicePlanInput(service=service),
+            f"read the plan of {service} from the workers' config",
         )
-        return result
+
+    async def inspect_candidate(self, arg: InspectCandidateInput) -> CandidateInfo:
+        return await self._call(
+            PublishActivities.inspect_candidate,
+            arg,
+            f"inspect {arg.service}:{arg.tag}",
+        )
 
     async def publish(self, arg: PublishInput) -> PublishResult:
-        result: PublishResult = await self._call(
-            ActivityName.PUBLISH_IMAGE,
-            arg,
-            PublishResult,
-            f"publish {arg.service}:{arg.tag}",
-            limit=self._limits.publish_timeout,
-        )
-        return result
+        return await self._call(PublishActivities.publish_image, arg, f"publish {arg.service}:{arg.tag}")
 
     async def baseline(self, target: RegionTarget) -> RegionBaseline:
-        result: RegionBaseline = await self._call(
-            ActivityName.GET_REGION_BASELINE, target, RegionBaseline, f"read what runs in {target.key}"
+        return await self._call(
+            VersionActivities.get_region_baseline,
+            target,
+            f"read what runs in {target.key}",
         )
-        return result
 
     async def record(self, arg: RecordRegionStateInput) -> None:
         await self._call(
-            ActivityName.RECORD_REGION_STATE,
+            VersionActivities.record_region_state,
             arg,
-            None,
             f"record {arg.target.key} {arg.state.value} ({arg.tag})",
         )
 
     async def provision(self, arg: ProvisionInput, summary: str) -> ProvisionResult:
-        # Wait for the Pulumi process to really stop before a rollback touches the same stack.
-        result: ProvisionResult = await self._call(
-            ActivityName.PROVISION_REGION,
-            arg,
-            ProvisionResult,
-            summary,
-            limit=self._limits.provision_timeout,
-            heartbeat=self._limits.provision_heartbeat,
-            task_queue=self._pulumi_task_queue,
-            cancellation=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-        )
-        return result
+        return await self._call(ProvisionActivities.provision_region, arg, summary)
 
     async def commit(self, arg: CommitInput, summary: str) -> CommitResult:
-        result: CommitResult = await self._call(ActivityName.COMMIT_MANIFESTS, arg, CommitResult, summary)
-        return result
+        return await self._call(GitOpsActivities.commit_manifests, arg, summary)
 
     async def handoff(self, arg: HandoffInput, summary: str) -> HandoffResult:
-        deadline = timedelta(seconds=arg.progress_deadline_seconds) + self._limits.handoff_margin
-        result: HandoffResult = await self._call(
-            ActivityName.SYNC_AND_FOLLOW,
+        # The follow lasts as long as the canary may (its progress deadline), plus the table's margin.
+        return await self._call(
+            HandoffActivities.sync_and_follow,
             arg,
-            HandoffResult,
             summary,
-            limit=deadline,
-            heartbeat=self._limits.handoff_heartbeat,
+            extra_time=timedelta(seconds=arg.progress_deadline_seconds),
         )
-        return result
 
     async def abort_rollout(self, arg: RolloutActionInput) -> None:
-        await self._call(ActivityName.ABORT_ROLLOUT, arg, None, f"abort the canary in {arg.target.key}")
+        await self._call(HandoffActivities.abort_rollout, arg, f"abort the canary in {arg.target.key}")
 
     async def mark_bad(self, arg: MarkDigestBadInput) -> None:
-        await self._call(ActivityName.MARK_DIGEST_BAD, arg, None, f"mark {arg.digest[:19]} bad")
+        await self._call(VersionActivities.mark_digest_bad, arg, f"mark {arg.digest[:19]} bad")
 
     async def notify(self, arg: Notification) -> None:
-        await self._call(ActivityName.NOTIFY, arg, None, f"notify {arg.kind.value}")
+        await self._call(NotifyActivities.notify, arg, f"notify {arg.kind.value}")

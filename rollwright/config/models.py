@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from rollwright.domain.deployment import DEFAULT_PULUMI_TASK_QUEUE, DEFAULT_TASK_QUEUE
 from rollwright.domain.durations import Duration
 from rollwright.domain.identity import NAME_PATTERN
 from rollwright.domain.plan import (
@@ -122,12 +123,30 @@ class ServiceConfig(_Strict):
         )
 
 
+class TemporalTLSConfig(_Strict):
+    """TLS towards Temporal. Each key set here replaces the same key of the Temporal profile."""
+
+    server_name: str | None = Field(default=None, description="name the server's certificate is checked against")
+    server_ca_cert: str | None = Field(default=None, description="PEM file of the CA that signed the server's cert")
+    client_cert: str | None = Field(default=None, description="PEM file of this client's certificate (mTLS)")
+    client_key: SecretRef | None = Field(default=None, description="the client certificate's PEM private key (mTLS)")
+
+
 class TemporalConfig(_Strict):
-    address: str = "127.0.0.1:7233"
-    namespace: str = "default"
-    task_queue: str = "rollwright"
-    pulumi_task_queue: str = "rollwright-pulumi"
-    tls: bool = False
+    """Where Temporal is. A key left out here comes from the Temporal profile: the TOML file of Temporal's
+    own tools and the standard `TEMPORAL_*` variables (see rollwright.connections.temporal)."""
+
+    profile: str | None = Field(default=None, description="profile name (default: $TEMPORAL_PROFILE or 'default')")
+    config_file: str | None = Field(
+        default=None,
+        description="Temporal's TOML file (default: $TEMPORAL_CONFIG_FILE or ~/.config/temporalio/temporal.toml)",
+    )
+    address: str | None = None
+    namespace: str | None = None
+    task_queue: str = DEFAULT_TASK_QUEUE
+    pulumi_task_queue: str = DEFAULT_PULUMI_TASK_QUEUE
+    # true: TLS with the profile's certificates, if any; false: plain; a mapping: TLS with these keys replaced.
+    tls: bool | TemporalTLSConfig | None = None
     api_key: SecretRef | None = None
 
 

@@ -17,6 +17,9 @@ from rollwright.domain.plan import ServicePlan
 from rollwright.domain.source import SourceEvent
 
 DEPLOYMENT_WORKFLOW = "DeploymentWorkflow"
+# Task queues, unless the config's `temporal:` section names others.
+DEFAULT_TASK_QUEUE = "rollwright"
+DEFAULT_PULUMI_TASK_QUEUE = "rollwright-pulumi"
 PIPELINE_WORKFLOW = "ServicePipelineWorkflow"
 
 
@@ -123,7 +126,7 @@ class DeploymentInput(BaseModel):
     promote_to: str | None = None
     source: SourceEvent
     # Provision activities run one Pulumi process each, on their own task queue with bounded concurrency.
-    pulumi_task_queue: str = "rollwright-pulumi"
+    pulumi_task_queue: str = DEFAULT_PULUMI_TASK_QUEUE
     limits: DeploymentLimits = DeploymentLimits()
 
 
@@ -166,12 +169,12 @@ class DeploymentResult(BaseModel):
 
 
 class PipelineSettings(BaseModel):
-    """What the pipeline needs from config to start a deployment; the latest enqueue's copy wins."""
+    """What the pipeline needs from the workers' config to start a deployment (activity read_service_plan)."""
 
     plan: ServicePlan
     tag_policy: str = ".*"
     promote_to: str | None = None
-    pulumi_task_queue: str = "rollwright-pulumi"
+    pulumi_task_queue: str = DEFAULT_PULUMI_TASK_QUEUE
     limits: DeploymentLimits = DeploymentLimits()
 
 
@@ -184,14 +187,14 @@ class PushEvent(BaseModel):
     digest_hint: Digest | None = None
     pushed_at: datetime | None = None
     source: SourceEvent
-    # The service's settings read from config when the event was received, so config edits reach the next deployment.
+    # Legacy: senders before the workers owned the plan attached their config's copy. Only pipelines started
+    # then (no `plan-from-workers` patch) still read it; today's senders never set it.
     settings: PipelineSettings | None = None
 
 
 class PipelineInput(BaseModel):
     service: str
     state: PipelineState | None = None
-    settings: PipelineSettings | None = None
     # Continue-as-new once history has this many events (None: only when the server suggests it). Tests set it low.
     continue_as_new_after_events: int | None = Field(default=None, ge=10)
 

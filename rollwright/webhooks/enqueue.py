@@ -16,35 +16,21 @@ from rollwright.domain.deployment import (
     ENQUEUE_SIGNAL,
     PIPELINE_WORKFLOW,
     PipelineInput,
-    PipelineSettings,
     PushEvent,
     pipeline_workflow_id,
 )
 from rollwright.domain.search_attributes import SERVICE
 
 
-def pipeline_settings(config: RollwrightConfig, service: str) -> PipelineSettings:
-    """The service's slice of config as of now; an unknown service is a KeyError here, never a workflow."""
-    service_config = config.service(service)
-    return PipelineSettings(
-        plan=config.plan_for(service),
-        tag_policy=service_config.tags,
-        promote_to=service_config.promote_to,
-        pulumi_task_queue=config.temporal.pulumi_task_queue,
-    )
-
-
 async def enqueue_push(
     client: Client, config: RollwrightConfig, event: PushEvent, *, rpc_timeout: timedelta | None = None
 ) -> str:
-    """Queue `event` (with the service's current settings attached) in its pipeline; the workflow id."""
+    """Queue `event` in its pipeline; the workflow id. The push alone travels: the workers own the plan."""
+    config.service(event.service)  # an unknown service is a KeyError here, never a workflow
     workflow_id = pipeline_workflow_id(event.service)
-    settings = pipeline_settings(config, event.service)
-    # A running pipeline ignores the input and takes the signal; settings ride on both so either sees them.
-    event = event.model_copy(update={"settings": settings})
     await client.start_workflow(
         PIPELINE_WORKFLOW,
-        PipelineInput(service=event.service, settings=settings),
+        PipelineInput(service=event.service),
         id=workflow_id,
         task_queue=config.temporal.task_queue,
         start_signal=ENQUEUE_SIGNAL,

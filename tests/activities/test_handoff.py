@@ -173,22 +173,6 @@ async def test_abort_action_turns_the_rollout_degraded(
     assert live["status"]["phase"] == "Degraded"
 
 
-async def test_promote_skips_an_indefinite_pause(
-    gitops: GitOpsRepo, standin: RunningStandin, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    acts = activities(standin, monkeypatch)
-    await first_version(acts, gitops)
-    sha = gitops.deploy("staging", "local-a", "api", "v2", steps=MANUAL_STEPS)
-    beats: list[dict[str, Any]] = []
-    follow = asyncio.create_task(run_handoff(acts, handoff(sha, "v2"), beats))
-    await wait_for(beats, paused_at_manual_step)
-
-    await ActivityEnvironment().run(acts["promote_rollout"], RolloutActionInput(target=TARGET, app_name=APP))
-
-    result = await asyncio.wait_for(follow, 10)
-    assert (result.outcome, result.step_index, result.weight) == (HandoffOutcome.HEALTHY, 3, 100)
-
-
 async def test_our_progress_deadline_fails_a_canary_that_never_finishes(
     gitops: GitOpsRepo, standin: RunningStandin, monkeypatch: pytest.MonkeyPatch
 ) -> None:

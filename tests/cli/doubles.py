@@ -84,11 +84,6 @@ async def abort_rollout(inp: RolloutActionInput) -> None:
     return None
 
 
-@activity.defn(name=ActivityName.PROMOTE_ROLLOUT)
-async def promote_rollout(inp: RolloutActionInput) -> None:
-    return None
-
-
 @activity.defn(name=ActivityName.NOTIFY)
 async def notify(inp: Notification) -> None:
     return None
@@ -103,7 +98,6 @@ LIGHT: list[Callable[..., Any]] = [
     commit_manifests,
     sync_and_follow,
     abort_rollout,
-    promote_rollout,
     notify,
 ]
 HEAVY: list[Callable[..., Any]] = [provision_region]

@@ -37,7 +37,9 @@ from activities.contracts import (
     RecordRegionStateInput,
     RegionBaseline,
     RolloutActionInput,
+    ServicePlanInput,
 )
+from rollwright.domain.deployment import PipelineSettings
 from rollwright.domain.identity import RegionTarget
 from rollwright.domain.notification import Notification
 
@@ -66,6 +68,7 @@ class Doubles:
     bad_digests: set[str] = field(default_factory=set)
     broken_stacks: set[str] = field(default_factory=set)  # region keys whose Pulumi run hits a guardrail
     slow_baselines: dict[str, float] = field(default_factory=dict)  # region key -> extra seconds to read it
+    plans: dict[str, PipelineSettings] = field(default_factory=dict)  # service -> what the workers' config says
     step_seconds: float = 0.05
     follow_seconds: float = 0.3
     calls: list[Call] = field(default_factory=list)
@@ -97,6 +100,7 @@ class Doubles:
 
     def light(self) -> list[Callable[..., Any]]:
         return [
+            self.read_service_plan,
             self.inspect_candidate,
             self.publish_image,
             self.get_region_baseline,
@@ -112,6 +116,13 @@ class Doubles:
         return [self.provision_region]
 
     # -- the activities ------------------------------------------------------------------------------
+
+    @activity.defn(name=ActivityName.READ_SERVICE_PLAN)
+    async def read_service_plan(self, arg: ServicePlanInput) -> PipelineSettings:
+        self._begin(ActivityName.READ_SERVICE_PLAN, arg)
+        if arg.service not in self.plans:
+            raise ApplicationError(f"{arg.service}: not in the workers' config", type=ErrorType.SERVICE_UNKNOWN)
+        return self.plans[arg.service]
 
     @activity.defn(name=ActivityName.INSPECT_CANDIDATE)
     async def inspect_candidate(self, arg: InspectCandidateInput) -> CandidateInfo:

@@ -27,23 +27,24 @@ from workflows.pipeline import ServicePipelineWorkflow
 class Pusher:
     """What the webhook does: signal-with-start the service's pipeline with a push event."""
 
-    def __init__(self, client: Client, queues: Queues, service: str) -> None:
+    def __init__(self, client: Client, queues: Queues, doubles: Doubles, service: str) -> None:
         self.client, self.queues, self.service = client, queues, service
-        self.settings = PipelineSettings(
+        # What the workers' config says about the service: the pipeline reads it when it starts a deployment.
+        doubles.plans[service] = PipelineSettings(
             plan=plan(environment("prod", [["us-east-1"]]), service=service),
             pulumi_task_queue=queues.pulumi,
             limits=TEST_LIMITS,
         )
         self.handle = client.get_workflow_handle_for(ServicePipelineWorkflow.run, pipeline_workflow_id(service))
 
-    async def push(self, tag: str, digest: str | None = None) -> None:
+    async def push(self, tag: str, digest: str | None = None, *, settings: PipelineSettings | None = None) -> None:
         event = PushEvent(
             service=self.service,
             repository="shop/checkout-api",
             tag=tag,
             digest_hint=digest,
             source=SourceEvent(source="distribution", delivery_id=uuid.uuid4().hex),
-            settings=self.settings,
+            settings=settings,
         )
         await self.client.start_workflow(
             ServicePipelineWorkflow.run,
@@ -65,7 +66,7 @@ async def test_newest_wins_duplicates_older_and_bad_versions_start_nothing(
     bad = digest_of("v2.0.0")
     doubles = Doubles(hold_digests={digest_of("v1.0.0")}, bad_digests={bad})
     async with workers(doubles) as queues:
-        pusher = Pusher(temporal_env.client, queues, service)
+        pusher = Pusher(temporal_env.client, queues, doubles, service)
         await pusher.push("v1.0.0")
 
         async def first_deploying() -> bool:
@@ -145,7 +146,7 @@ async def test_rolled_back_digest_is_refused_until_its_bad_mark_is_cleared(
     broken = digest_of("v1.1.0")
     doubles = Doubles(canary_fails={f"{service}/prod/us-east-1": broken})
     async with workers(doubles) as queues:
-        pusher = Pusher(temporal_env.client, queues, service)
+        pusher = Pusher(temporal_env.client, queues, doubles, service)
         await pusher.push("v1.1.0", broken)
 
         async def rolled_back() -> bool:
@@ -171,4 +172,34 @@ async def test_rolled_back_digest_is_refused_until_its_bad_mark_is_cleared(
             return len(recent) == 2 and recent[-1].outcome is DeploymentOutcome.SUCCEEDED
 
         await eventually(deployed_again, what="v1.1.0 deployed again after unblock")
+        await pusher.handle.terminate("test over")
+
+
+async def test_the_plan_comes_from_the_workers_config_not_from_the_push(
+    temporal_env: WorkflowEnvironment, workers: WorkersFactory
+) -> None:
+    service = f"svc-{uuid.uuid4().hex[:6]}"
+    doubles = Doubles()
+    async with workers(doubles) as queues:
+        pusher = Pusher(temporal_env.client, queues, doubles, service)
+        workers_plan = plan(environment("prod", [["us-east-1"], ["eu-west-1", "ap-south-1"]]), service=service)
+        doubles.plans[service] = doubles.plans[service].model_copy(update={"plan": workers_plan})
+        # A laptop with a stale rollwright.yaml (or a sender from before this change) attaches its own plan:
+        # one wave in another region, behind an approval nobody will give.
+        stale = PipelineSettings(
+            plan=plan(environment("prod", [["sa-east-1"]], approval=True), service=service),
+            pulumi_task_queue=queues.pulumi,
+            limits=TEST_LIMITS,
+        )
+        await pusher.push("v1.0.0", settings=stale)
+
+        async def live() -> bool:
+            return (await pusher.status()).live_tag == "v1.0.0"
+
+        await eventually(live, what="v1.0.0 live with the workers' plan")
+        regions = [f"{service}/prod/{region}" for region in ("us-east-1", "eu-west-1", "ap-south-1")]
+        provisioned = doubles.keys(ActivityName.PROVISION_REGION)
+        # Wave one alone, then wave two's regions in parallel; no approval held it, no stale region touched.
+        assert (provisioned[0], sorted(provisioned[1:])) == (regions[0], sorted(regions[1:]))
+        assert [c.arg.service for c in doubles.named(ActivityName.READ_SERVICE_PLAN)] == [service]
         await pusher.handle.terminate("test over")
