@@ -24,7 +24,7 @@ from activities.contracts import (
     PublishResult,
 )
 from activities.versions import shared_store, store_failure
-from rollwright.config.models import RollwrightConfig
+from rollwright.config.models import RollwrightConfig, ServiceConfig
 from rollwright.observability.logging import get_logger
 from rollwright.registry import (
     ImageReference,
@@ -80,11 +80,11 @@ class PublishActivities:
         except SecretUnavailableError as exc:
             raise registry_failure(exc, image) from exc
 
-    def _tag_policy(self, service: str) -> str:
+    def _service(self, service: str) -> ServiceConfig:
         try:
-            return self._config.service(service).tags
+            return self._config.service(service)
         except KeyError as exc:
-            raise ApplicationError(str(exc.args[0]), type=ErrorType.CONFIG_INVALID, non_retryable=True) from exc
+            raise ApplicationError(str(exc.args[0]), type=ErrorType.SERVICE_UNKNOWN, non_retryable=True) from exc
 
     @staticmethod
     def _reference(image: str, tag: str) -> ImageReference:
@@ -95,10 +95,11 @@ class PublishActivities:
 
     @activity.defn(name=ActivityName.INSPECT_CANDIDATE)
     async def inspect_candidate(self, request: InspectCandidateInput) -> CandidateInfo:
-        policy = self._tag_policy(request.service)
-        ref = self._reference(request.image, request.tag)
+        service = self._service(request.service)
+        policy, image = service.tags, request.image or service.image
+        ref = self._reference(image, request.tag)
         try:
-            async with self._client(request.image) as client:
+            async with self._client(image) as client:
                 resolved = await client.resolve(ref)
                 pushed_at = await client.pushed_at(ref.with_digest(resolved.digest))
         except RegistryError as exc:
