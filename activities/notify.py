@@ -1,5 +1,7 @@
-"""The `notify` activity: tell people what a deployment did. It never fails a deployment: a message
-that cannot be delivered is logged and dropped, and with no URL configured it does nothing."""
+"""The `notify` activity: tell people what a deployment did. It never fails a deployment (the workflow treats
+a notification as best effort). An endpoint that cannot take the message now fails the attempt as retryable, so
+Temporal's retry policy tries again; one that refuses it is logged and dropped, as retrying cannot help; with no URL
+configured it does nothing."""
 
 from __future__ import annotations
 
@@ -7,11 +9,12 @@ from collections.abc import Callable
 from typing import Any
 
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from activities.contracts import ActivityName
 from rollwright.config.models import NotifyConfig, RollwrightConfig
 from rollwright.domain.notification import Notification
-from rollwright.notify import NotifyError, NotifySettings, SlackWebhookClient, render
+from rollwright.notify import NotifyRejectedError, NotifySettings, NotifyUnavailableError, SlackWebhookClient, render
 from rollwright.observability.logging import get_logger, register_secret
 from rollwright.secrets import SecretUnavailableError, read_secret
 
@@ -43,9 +46,13 @@ class NotifyActivities:
         try:
             async with SlackWebhookClient(url, self._settings) as slack:
                 await slack.post(render(notification))
-        except NotifyError as exc:
+        except NotifyRejectedError as exc:
             log.warning("notification not delivered", problem=str(exc), **fields)
             return
+        except NotifyUnavailableError as exc:
+            log.warning("notification not delivered yet", problem=str(exc), attempt=activity.info().attempt, **fields)
+            # No cause chained: the client's errors never quote the URL, which is a secret.
+            raise ApplicationError(str(exc), type=type(exc).__name__) from None
         log.info("notification sent", **fields)
 
 

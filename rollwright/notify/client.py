@@ -1,26 +1,26 @@
-"""Posting to a Slack-compatible incoming webhook, with bounded retries. Knows nothing of Temporal."""
+"""Posting to a Slack-compatible incoming webhook, once per call. Knows nothing of Temporal.
+
+The message is sent once: a 5xx, 429, timeout or lost connection is NotifyUnavailableError at once, for the
+caller's retry policy (the notify activity leaves it to Temporal). Only connecting is retried, by the transport.
+"""
 
 from __future__ import annotations
 
-import asyncio
 from types import TracebackType
 
 import httpx
 
-from rollwright.connections.http import FrozenSettings, RetryPolicy, Timeouts
+from rollwright.http_settings import ConnectRetries, FrozenSettings, Timeouts
 from rollwright.notify.errors import NotifyRejectedError, NotifyUnavailableError
 from rollwright.notify.message import SlackMessage
-from rollwright.observability.logging import get_logger
-
-log = get_logger(__name__)
 
 
 class NotifySettings(FrozenSettings):
     timeouts: Timeouts = Timeouts(read=5.0, write=5.0)
-    retry: RetryPolicy = RetryPolicy(initial_backoff=0.5, max_backoff=5.0)
+    connect_retries: ConnectRetries = ConnectRetries()
 
 
-def _retryable(status: int) -> bool:
+def _transient(status: int) -> bool:
     return status == 429 or status >= 500
 
 
@@ -32,7 +32,10 @@ class SlackWebhookClient:
     ) -> None:
         self._url = url
         self._settings = settings or NotifySettings()
-        self._http = httpx.AsyncClient(timeout=self._settings.timeouts.for_httpx(), transport=transport)
+        self._http = httpx.AsyncClient(
+            timeout=self._settings.timeouts.for_httpx(),
+            transport=transport or self._settings.connect_retries.transport(),
+        )
 
     async def __aenter__(self) -> SlackWebhookClient:
         return self
@@ -43,22 +46,15 @@ class SlackWebhookClient:
         await self._http.aclose()
 
     async def post(self, message: SlackMessage) -> None:
-        """Deliver once; raise NotifyRejectedError on a 4xx, NotifyUnavailableError when retries run out."""
-        attempts = self._settings.retry.max_attempts
-        problem = ""
-        for attempt in range(1, attempts + 1):
-            try:
-                response = await self._http.post(self._url, json=message.model_dump())
-            except httpx.HTTPError as exc:
-                # The message of a transport error may quote the URL, which is a secret: keep only the class.
-                problem = type(exc).__name__
-            else:
-                if response.is_success:
-                    return
-                if not _retryable(response.status_code):
-                    raise NotifyRejectedError(response.status_code, response.text[:200])
-                problem = f"HTTP {response.status_code}"
-            log.debug("notification attempt failed", attempt=attempt, problem=problem)
-            if attempt < attempts:
-                await asyncio.sleep(self._settings.retry.backoff(attempt))
-        raise NotifyUnavailableError(attempts, problem)
+        """Deliver once; raise NotifyRejectedError on a 4xx (not 429), NotifyUnavailableError when it may pass later."""
+        try:
+            response = await self._http.post(self._url, json=message.model_dump())
+        except httpx.HTTPError as exc:
+            # The message of a transport error may quote the URL, which is a secret: keep only the class,
+            # and no chained cause that would carry it.
+            raise NotifyUnavailableError(type(exc).__name__) from None
+        if response.is_success:
+            return
+        if _transient(response.status_code):
+            raise NotifyUnavailableError(f"HTTP {response.status_code}")
+        raise NotifyRejectedError(response.status_code, response.text[:200])

@@ -2,7 +2,7 @@
 
 NotifyError
  ├── NotifyRejectedError      the endpoint answered 4xx (not 429): the URL or message is wrong; retrying won't help
- └── NotifyUnavailableError   5xx, 429, timeouts or connection errors, still failing after the last retry
+ └── NotifyUnavailableError   5xx, 429, a timeout or a connection error on the one attempt: it may pass later
 """
 
 from __future__ import annotations
@@ -19,6 +19,5 @@ class NotifyRejectedError(NotifyError):
 
 
 class NotifyUnavailableError(NotifyError):
-    def __init__(self, attempts: int, last_problem: str) -> None:
-        super().__init__(f"not delivered after {attempts} attempt(s): {last_problem}")
-        self.attempts = attempts
+    def __init__(self, problem: str) -> None:
+        super().__init__(f"the endpoint could not take the message now: {problem}")

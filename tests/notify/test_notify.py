@@ -1,28 +1,28 @@
-"""Acceptance 4: the notify activity posts one Slack-compatible message; delivery problems never fail it."""
+"""The notify activity posts one Slack-compatible message; an unavailable endpoint is Temporal's to retry."""
 
 from __future__ import annotations
 
 import io
 import sys
+import time
 
 import pytest
 import structlog
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.notify import NotifyActivities
 from devstack.ports import free_port
 from rollwright.config.models import NotifyConfig
-from rollwright.connections.http import RetryPolicy, Timeouts
 from rollwright.domain.notification import Notification, NotificationKind
+from rollwright.http_settings import ConnectRetries, Timeouts
 from rollwright.notify import NotifySettings
 from rollwright.observability.logging import configure_logging
 from rollwright.secrets import SecretRef
 from tests.notify.conftest import Endpoint
 
 DIGEST = "sha256:" + "c0" * 32
-FAST = NotifySettings(
-    retry=RetryPolicy(max_attempts=3, initial_backoff=0.01), timeouts=Timeouts(connect=2, read=2, write=2, pool=2)
-)
+FAST = NotifySettings(connect_retries=ConnectRetries(count=0), timeouts=Timeouts(connect=2, read=2, write=2, pool=2))
 ROLLBACK = Notification(
     kind=NotificationKind.ROLLED_BACK,
     service="checkout-api",
@@ -35,11 +35,17 @@ ROLLBACK = Notification(
 )
 
 
-def _activities(monkeypatch: pytest.MonkeyPatch, url: str | None) -> NotifyActivities:
+def _activities(monkeypatch: pytest.MonkeyPatch, url: str | None, settings: NotifySettings = FAST) -> NotifyActivities:
     if url is None:
-        return NotifyActivities(NotifyConfig(), FAST)
+        return NotifyActivities(NotifyConfig(), settings)
     monkeypatch.setenv("RW_TEST_NOTIFY_URL", url)
-    return NotifyActivities(NotifyConfig(webhook_url=SecretRef(env="RW_TEST_NOTIFY_URL")), FAST)
+    return NotifyActivities(NotifyConfig(webhook_url=SecretRef(env="RW_TEST_NOTIFY_URL")), settings)
+
+
+async def _unavailable(notify: NotifyActivities) -> ApplicationError:
+    with pytest.raises(ApplicationError) as failure:
+        await ActivityEnvironment().run(notify.notify, ROLLBACK)
+    return failure.value
 
 
 async def test_a_rollback_posts_one_message_with_the_facts(endpoint: Endpoint, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -61,40 +67,58 @@ async def test_a_rollback_posts_one_message_with_the_facts(endpoint: Endpoint, m
     assert "*Environment*\nprod" in block_text
 
 
-async def test_a_flaky_endpoint_is_retried_and_gets_the_message_once(
+async def test_an_unavailable_endpoint_fails_the_attempt_for_temporal_to_retry(
     endpoint: Endpoint, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     endpoint.failures = [503, 429]
+    notify = _activities(monkeypatch, endpoint.url)
 
-    await ActivityEnvironment().run(_activities(monkeypatch, endpoint.url).notify, ROLLBACK)
+    for status in (503, 429):
+        failure = await _unavailable(notify)
+        assert (failure.type, failure.non_retryable) == ("NotifyUnavailableError", False)
+        assert f"HTTP {status}" in failure.message
+    # The third attempt, as Temporal's retry policy would make it, delivers.
+    await ActivityEnvironment().run(notify.notify, ROLLBACK)
 
-    assert endpoint.attempts == 3
+    assert endpoint.attempts == 3, "each attempt posts once: the client never resends"
     assert len(endpoint.received) == 1
 
 
-async def test_undeliverable_notifications_never_fail_the_activity(
+async def test_a_refused_message_is_logged_and_dropped_and_the_url_never_shows(
     endpoint: Endpoint, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    endpoint.failures = [500, 500, 500, 500]
     logged_to = io.StringIO()
     monkeypatch.setattr(sys, "stderr", logged_to)
     configure_logging("json", "DEBUG")
     try:
-        await ActivityEnvironment().run(_activities(monkeypatch, endpoint.url).notify, ROLLBACK)
         endpoint.failures = [400]
         await ActivityEnvironment().run(_activities(monkeypatch, endpoint.url).notify, ROLLBACK)
         closed = f"http://127.0.0.1:{free_port()}/hooks/secret"
-        await ActivityEnvironment().run(_activities(monkeypatch, closed).notify, ROLLBACK)
+        unreachable = await _unavailable(_activities(monkeypatch, closed))
     finally:
         structlog.reset_defaults()
 
     logs = logged_to.getvalue()
     assert endpoint.received == []
-    assert endpoint.attempts == 4  # three for the 500s (bounded), one for the 400 (not retried)
-    assert logs.count("notification not delivered") == 3
+    assert endpoint.attempts == 1, "a 400 is not retried"
     assert "HTTP 400" in logs
-    assert "/services/T000/B000/secretpath" not in logs
-    assert "/hooks/secret" not in logs
+    assert (unreachable.type, unreachable.non_retryable) == ("NotifyUnavailableError", False)
+    assert "ConnectError" in unreachable.message
+    assert unreachable.__cause__ is None
+    for secret in ("/services/T000/B000/secretpath", "/hooks/secret"):
+        assert secret not in logs
+        assert secret not in unreachable.message
+
+
+async def test_a_refused_connection_is_tried_again_before_the_attempt_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    closed = f"http://127.0.0.1:{free_port()}/hooks/secret"
+    settings = FAST.model_copy(update={"connect_retries": ConnectRetries(count=2)})
+
+    started = time.monotonic()
+    await _unavailable(_activities(monkeypatch, closed, settings))
+
+    # httpcore waits 0 s, then 0.5 s, between the three connection attempts; without retries this is instant.
+    assert time.monotonic() - started >= 0.5
 
 
 async def test_without_a_url_it_is_a_no_op(endpoint: Endpoint, monkeypatch: pytest.MonkeyPatch) -> None:
