@@ -13,8 +13,7 @@ from temporalio.client import Client
 
 from rollwright.cli.errors import OperationFailed, UsageError
 from rollwright.config.models import RollwrightConfig, ServiceConfig
-from rollwright.connections.temporal import connect_temporal
-from rollwright.secrets import SecretUnavailableError
+from rollwright.connections.temporal import TemporalSettingsError, TemporalUnreachableError, connect_temporal
 
 # How long one Temporal call may take before the command gives up and says so.
 RPC_TIMEOUT = timedelta(seconds=15)
@@ -43,13 +42,12 @@ class Context:
 
     async def client(self) -> Client:
         if self._client is None:
-            temporal = self.config.temporal
             try:
-                self._client = await connect_temporal(temporal)
-            except SecretUnavailableError as exc:
-                raise UsageError(f"temporal.api_key: {exc}") from None
-            except Exception as exc:  # the SDK raises RuntimeError subclasses with the transport's detail
-                raise OperationFailed(f"cannot reach Temporal at {temporal.address}: {one_line(exc)}") from None
+                self._client = await connect_temporal(self.config.temporal)
+            except TemporalSettingsError as exc:
+                raise UsageError(one_line(exc, limit=500)) from None
+            except TemporalUnreachableError as exc:
+                raise OperationFailed(one_line(exc)) from None
         return self._client
 
     def print(self, text: str = "") -> None:
