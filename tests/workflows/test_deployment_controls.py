@@ -125,6 +125,7 @@ async def test_cancelling_from_temporal_rolls_back_like_abort(
         handle = await start_in_wave_two(client, queues, "cancel")
         await handle.cancel()  # what the UI's "Request Cancellation" and `temporal workflow cancel` send
         result = await handle.result()
+        await check_replay(handle, "deployment_cancel")
 
     assert result.outcome is DeploymentOutcome.ABORTED
     assert result.reason == "cancellation requested in Temporal"

@@ -12,7 +12,16 @@ from rollwright.domain.deployment import ControlRequest, DeploymentOutcome, Regi
 from rollwright.domain.notification import NotificationKind
 from tests.workflows.conftest import WorkersFactory
 from tests.workflows.doubles import Doubles
-from tests.workflows.harness import NEW, OLD, deployment_input, environment, eventually, plan, running_workers
+from tests.workflows.harness import (
+    NEW,
+    OLD,
+    check_replay,
+    deployment_input,
+    environment,
+    eventually,
+    plan,
+    running_workers,
+)
 from workflows.deployment import DeploymentWorkflow
 
 STAGING, PROD = "checkout-api/staging/stg-a", "checkout-api/prod/us-east-1"
@@ -39,6 +48,7 @@ async def test_prod_waits_for_an_engineers_approval(temporal_env: WorkflowEnviro
         )
         assert answer.message == "approved prod"
         result = await handle.result()
+        await check_replay(handle, "deployment_approval")
 
     assert result.outcome is DeploymentOutcome.SUCCEEDED
     assert [(e.action, e.actor, e.reason) for e in result.audit] == [("approve", "carol", "CAB ok")]
@@ -56,12 +66,14 @@ async def test_unanswered_approval_with_stop_default_stops_without_rollback(
         environment("prod", [["us-east-1"]], approval=True, timeout=timedelta(hours=8)),
     )
     async with running_workers(time_skipping_env.client, doubles) as queues:
-        result = await time_skipping_env.client.execute_workflow(
+        handle = await time_skipping_env.client.start_workflow(
             DeploymentWorkflow.run,
             deployment_input(stopping, queues),
             id=f"deploy-unanswered-{uuid.uuid4().hex[:6]}",
             task_queue=queues.main,
         )
+        result = await handle.result()
+        await check_replay(handle, "deployment_approval_timeout")
 
     assert result.outcome is DeploymentOutcome.STOPPED
     assert [r.phase for r in result.regions] == [RegionPhase.LIVE, RegionPhase.PENDING]
@@ -75,12 +87,14 @@ async def test_a_step_failing_for_good_rolls_back_and_marks_the_digest_bad(
     doubles = Doubles(baselines={STAGING: OLD, PROD: OLD}, broken_stacks={PROD})
     straight = plan(environment("staging", [["stg-a"]]), environment("prod", [["us-east-1"]]))
     async with workers(doubles) as queues:
-        result = await temporal_env.client.execute_workflow(
+        handle = await temporal_env.client.start_workflow(
             DeploymentWorkflow.run,
             deployment_input(straight, queues),
             id=f"deploy-guardrail-{uuid.uuid4().hex[:6]}",
             task_queue=queues.main,
         )
+        result = await handle.result()
+        await check_replay(handle, "deployment_step_failure")
 
     assert result.outcome is DeploymentOutcome.ROLLED_BACK
     assert result.reason is not None

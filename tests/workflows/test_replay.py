@@ -1,7 +1,15 @@
-"""Committed histories must replay against today's workflow code: a nondeterministic change fails here.
+"""The replay guard: committed histories must replay against today's workflow code.
 
-Regenerate them from fresh runs with `ROLLWRIGHT_RECORD_HISTORIES=1 .venv/bin/pytest tests/workflows`
-(only when a change is meant to be incompatible, i.e. guarded by `workflow.patched` or a new workflow name).
+Each history walks one path of a workflow (EXPECTED below). A change that alters the commands a path issues
+(an activity added, removed or reordered, a timer moved, a child started differently) fails here with a
+nondeterminism error, because a workflow already running in production would fail the same way.
+
+When such a change is meant:
+1. Guard it with `workflow.patched("some-id")` (old branch kept), then keep the old history under a new name
+   (e.g. `pipeline_before_plan_from_workers.json`, added to EXPECTED) so the old branch stays replayable, and
+2. record fresh histories from the tests that write them:
+   `ROLLWRIGHT_RECORD_HISTORIES=1 .venv/bin/pytest tests/workflows -p no:randomly`, and commit them.
+Re-recording alone, without a patch, is only right when no run of the old code can still be open.
 """
 
 from __future__ import annotations
@@ -15,17 +23,23 @@ from temporalio.worker import Replayer
 
 from tests.workflows.harness import HISTORIES, WORKFLOWS
 
+# Every path of both workflows, and the committed history that walks it.
 EXPECTED = {
-    "deployment_happy",
-    "deployment_rollback",
-    "deployment_abort",
-    "deployment_pause",
-    "pipeline_continue_as_new",
+    "deployment_happy": "environments in order, waves, bakes, an approval that times out and proceeds",
+    "deployment_approval": "an engineer approves the guarded environment",
+    "deployment_approval_timeout": "nobody approves in time and the default is stop",
+    "deployment_pause": "pause at a safe point, then resume",
+    "deployment_abort": "an engineer aborts in wave two; every changed region rolls back",
+    "deployment_cancel": "cancellation from Temporal means abort",
+    "deployment_step_failure": "a step fails for good (guardrail); roll back, mark bad",
+    "deployment_rollback": "a canary fails; rollback in reverse, a first deploy removed",
+    "pipeline_continue_as_new": "newest wins, supersede, dedup, continue-as-new; plan read from the workers",
+    "pipeline_before_plan_from_workers": "a pipeline started before the plan-from-workers patch (plan from pushes)",
 }
 
 
 def test_every_scenario_has_a_committed_history() -> None:
-    assert {path.stem for path in HISTORIES.glob("*.json")} >= EXPECTED
+    assert {path.stem for path in HISTORIES.glob("*.json")} == set(EXPECTED)
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
