@@ -73,7 +73,6 @@ class DeploymentOutcome(StrEnum):
     ABORTED = "aborted"
     FAILED = "failed"
     STOPPED = "stopped"  # an approval timed out with on_timeout=stop; nothing was rolled back
-    SUPERSEDED = "superseded"
 
 
 class RegionPhase(StrEnum):

@@ -63,21 +63,3 @@ def write_dynamic_provider_launcher(directory: Path, python: str | None = None) 
     launcher.write_text(f'#!/bin/sh\nexec "${{PULUMI_PYTHON_CMD:-{interpreter}}}" -u -m pulumi.dynamic "$@"\n')
     launcher.chmod(0o755)
     return launcher
-
-
-def pulumi_env(*, backend_url: str, passphrase: str, pulumi_home: Path) -> dict[str, str]:
-    """Environment for a Pulumi run that never reaches the network and finds our binaries first."""
-    bin_dir = pulumi_bin_dir()
-    path_parts = [str(bin_dir)]
-    launcher_dir = cache_root() / "pulumi" / f"v{required_version()}" / "launcher"
-    if launcher_dir.exists():
-        path_parts.append(str(launcher_dir))
-    return {
-        "PATH": os.pathsep.join([*path_parts, os.environ.get("PATH", "")]),
-        "PULUMI_BACKEND_URL": backend_url,
-        "PULUMI_CONFIG_PASSPHRASE": passphrase,
-        "PULUMI_HOME": str(pulumi_home),
-        "PULUMI_SKIP_UPDATE_CHECK": "true",
-        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-        "PULUMI_PYTHON_CMD": sys.executable,
-    }

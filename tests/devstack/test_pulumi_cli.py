@@ -10,10 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+import pytest
 from pulumi import automation as auto
 from pulumi.dynamic import CreateResult, Resource, ResourceProvider
 
-from rollwright.provisioning.cli_binary import pulumi_env
+from rollwright.provisioning.settings import RunnerSettings
+from rollwright.secrets import SecretRef
 
 
 class GreetingFileProvider(ResourceProvider):
@@ -36,7 +38,9 @@ def test_cli_version_matches_python_package(pulumi_dir: Path) -> None:
     assert out.stdout.strip() == f"v{version('pulumi')}"
 
 
-async def test_inline_program_with_dynamic_resource(tmp_path: Path, pulumi_dir: Path) -> None:
+async def test_inline_program_with_dynamic_resource(
+    tmp_path: Path, pulumi_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     target = tmp_path / "greeting.txt"
     backend = tmp_path / "state"
     backend.mkdir()
@@ -45,7 +49,13 @@ async def test_inline_program_with_dynamic_resource(tmp_path: Path, pulumi_dir: 
         greeting = GreetingFile("greeting", str(target), "hello from pulumi")
         pulumi.export("length", greeting.length)
 
-    env = pulumi_env(backend_url=f"file://{backend}", passphrase="test", pulumi_home=tmp_path / "home")
+    monkeypatch.setenv("RW_TEST_PULUMI_PASSPHRASE", "test")
+    env = RunnerSettings(
+        backend_url=f"file://{backend}",
+        work_root=tmp_path / "runner",
+        passphrase=SecretRef(env="RW_TEST_PULUMI_PASSPHRASE"),
+        bin_dirs=[pulumi_dir],
+    ).environment()
 
     def up() -> auto.UpResult:
         stack = auto.create_or_select_stack(
