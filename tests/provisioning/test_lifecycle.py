@@ -17,6 +17,7 @@ from rollwright.provisioning.protocol import GuardrailContext
 from rollwright.provisioning.provisioner import Provisioner
 from rollwright.provisioning.working_copy import read_region_manifests
 from rollwright.stacks.inputs import RenderPurpose, StackInputs
+from tests.provisioning.conftest import make_settings
 
 STAGING = RegionTarget(service="shop", environment="staging", region="local-a")
 PROD = RegionTarget(service="shop", environment="prod", region="us-east-1")
@@ -24,6 +25,16 @@ DIGEST_1 = "sha256:" + "1" * 64
 DIGEST_2 = "sha256:" + "2" * 64
 PROGRAM = "rollwright.stacks.web_service:program"
 STEPS = [CanaryStep(weight=20, pause="30s"), CanaryStep(weight=60, pause=None)]
+
+
+@pytest.fixture
+def provisioner(tmp_path: Path, pulumi_bin_dirs: list[Path]) -> Provisioner:
+    """A fresh backend and work root per test: each test builds the stack state it needs."""
+    return Provisioner(make_settings(tmp_path, pulumi_bin_dirs))
+
+
+async def staging_live(provisioner: Provisioner, digest: str = DIGEST_1) -> None:
+    await provisioner.provision(inputs_for(provisioner, STAGING, digest), PROGRAM, guard(STAGING))
 
 
 def inputs_for(provisioner: Provisioner, target: RegionTarget, digest: str, **settings: object) -> StackInputs:
@@ -73,6 +84,7 @@ async def test_first_up_creates_database_and_pinned_manifests(provisioner: Provi
 
 
 async def test_second_up_with_same_inputs_changes_nothing(provisioner: Provisioner) -> None:
+    await staging_live(provisioner)
     before = {
         path: Path(provisioner.manifests_dir(STAGING.stack_name), path).stat().st_mtime_ns
         for path in manifests(provisioner, STAGING)
@@ -87,6 +99,7 @@ async def test_second_up_with_same_inputs_changes_nothing(provisioner: Provision
 
 
 async def test_preview_of_a_digest_change_lists_exactly_the_rollout(provisioner: Provisioner) -> None:
+    await staging_live(provisioner)
     result = await provisioner.preview(inputs_for(provisioner, STAGING, DIGEST_2), PROGRAM, guard(STAGING))
 
     changes = preview_report.changes(result.steps)
@@ -103,6 +116,7 @@ async def test_preview_of_a_digest_change_lists_exactly_the_rollout(provisioner:
 
 
 async def test_new_digest_updates_only_the_rollout(provisioner: Provisioner) -> None:
+    await staging_live(provisioner)
     before = manifests(provisioner, STAGING)
 
     result = await provisioner.provision(inputs_for(provisioner, STAGING, DIGEST_2), PROGRAM, guard(STAGING))
@@ -115,6 +129,7 @@ async def test_new_digest_updates_only_the_rollout(provisioner: Provisioner) -> 
 
 
 async def test_prod_pointing_at_staging_database_is_refused_before_up(provisioner: Provisioner) -> None:
+    await staging_live(provisioner)
     staging_url = f"sqlite:///{provisioner.data_dir() / 'staging' / 'shop.db'}"
     prod = inputs_for(provisioner, PROD, DIGEST_2, database_url=staging_url)
 
@@ -131,6 +146,7 @@ async def test_prod_pointing_at_staging_database_is_refused_before_up(provisione
 
 
 async def test_dropping_the_database_from_the_program_is_a_protected_delete(provisioner: Provisioner) -> None:
+    await staging_live(provisioner)
     before = manifests(provisioner, STAGING)
 
     with pytest.raises(GuardrailViolation) as refused:
@@ -145,6 +161,7 @@ async def test_dropping_the_database_from_the_program_is_a_protected_delete(prov
 
 
 async def test_scale_to_zero_then_remove_keeps_the_database(provisioner: Provisioner) -> None:
+    await staging_live(provisioner)
     scaled = inputs_for(provisioner, STAGING, DIGEST_2).model_copy(update={"purpose": RenderPurpose.SCALE_TO_ZERO})
     await provisioner.provision(scaled, PROGRAM, guard(STAGING))
     assert "  replicas: 0\n" in manifests(provisioner, STAGING)["staging/local-a/shop/rollout.yaml"]
