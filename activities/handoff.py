@@ -1,7 +1,8 @@
 """Hand-off activities: sync a GitOps commit in Argo CD and follow the region's Rollout; abort it.
 
 Thin over `argocd`: this is the one place Argo CD errors become Temporal ApplicationErrors. A failed canary
-is a result (HandoffOutcome.CANARY_FAILED), never an exception, so the workflow can roll back on it.
+is a result (HandoffOutcome.CANARY_FAILED), never an exception, so the workflow can roll back on it. The client
+sends each request once; the follower waits only within FollowSettings' budgets; every other retry is Temporal's.
 """
 
 from __future__ import annotations
@@ -43,8 +44,10 @@ def to_application_error(exc: Exception) -> ApplicationError:
     return ApplicationError(message, type=type(exc).__name__)
 
 
-# A retried attempt gets only what is left of the deadline, so retries cannot stretch a stuck canary;
-# the last look still happens, because the Rollout may have become healthy meanwhile.
+# The progress deadline is the canary's wall-clock budget across attempts, as users read it. Temporal still retries
+# this activity (after the follower's budgets give up, or a lost worker's heartbeat times out), and each attempt's
+# start-to-close is the whole deadline plus a margin: a retried attempt gets only what is left of the deadline, so
+# retries cannot stretch a stuck canary. The last look still happens: the Rollout may have become healthy meanwhile.
 _LAST_LOOK_SECONDS = 1.0
 
 

@@ -1,14 +1,7 @@
 """Argo CD client: typed calls over its REST API, Rollout status reading, and sync-and-follow. No Temporal here."""
 
 from rollwright.argocd.client import ArgoCDClient
-from rollwright.argocd.config import (
-    ArgoCDClientConfig,
-    OperationWait,
-    RetryPolicy,
-    Timeouts,
-    TLSOptions,
-    client_config_from,
-)
+from rollwright.argocd.config import ArgoCDClientConfig, ConnectRetries, Timeouts, TLSOptions, client_config_from
 from rollwright.argocd.errors import (
     ArgoCDAuthError,
     ArgoCDError,
@@ -19,7 +12,7 @@ from rollwright.argocd.errors import (
     ArgoCDUnavailableError,
     OperationInProgressError,
 )
-from rollwright.argocd.follow import FollowOutcome, FollowProgress, FollowSettings, RolloutFollower
+from rollwright.argocd.follow import FollowOutcome, FollowProgress, FollowSettings, RolloutFollower, WaitBudget
 from rollwright.argocd.models import ResourceRef
 from rollwright.argocd.rollout_status import RolloutStatus, RolloutVerdict, interpret_rollout
 
@@ -33,18 +26,18 @@ __all__ = [
     "ArgoCDRequestError",
     "ArgoCDResponseError",
     "ArgoCDUnavailableError",
+    "ConnectRetries",
     "FollowOutcome",
     "FollowProgress",
     "FollowSettings",
     "OperationInProgressError",
-    "OperationWait",
     "ResourceRef",
-    "RetryPolicy",
     "RolloutFollower",
     "RolloutStatus",
     "RolloutVerdict",
     "TLSOptions",
     "Timeouts",
+    "WaitBudget",
     "client_config_from",
     "interpret_rollout",
 ]

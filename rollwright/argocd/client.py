@@ -1,10 +1,8 @@
-"""Async client for the Argo CD REST API: the calls a hand-off needs, typed, with no knowledge of Temporal."""
+"""Async client for the Argo CD REST API: the calls a hand-off needs, typed, each sent once, no Temporal here."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
 from collections.abc import Sequence
 from types import TracebackType
 from typing import Any, Literal, TypeVar
@@ -18,7 +16,6 @@ from rollwright.argocd.errors import (
     ArgoCDNotFoundError,
     ArgoCDRequestError,
     ArgoCDResponseError,
-    OperationInProgressError,
 )
 from rollwright.argocd.models import (
     Application,
@@ -81,7 +78,7 @@ class ArgoCDClient:
     async def sync(
         self, name: str, revision: str, *, prune: bool = True, infos: Sequence[tuple[str, str]] = ()
     ) -> Application:
-        """Request a sync to `revision`; while another operation runs, wait (bounded) and ask again."""
+        """Request a sync to `revision`; raises OperationInProgressError while another operation runs."""
         request = ApplicationSyncRequest(
             name=name,
             revision=revision,
@@ -89,23 +86,8 @@ class ArgoCDClient:
             infos=[InfoEntry(name=k, value=v) for k, v in infos] or None,
         )
         what = f"sync application {name} to {revision}"
-        wait = self._config.operation_wait
-        deadline = time.monotonic() + wait.timeout
-        while True:
-            try:
-                body = await self._call("POST", f"{self._app_path(name)}/sync", what=what, body=request.to_api())
-            except OperationInProgressError as exc:
-                if time.monotonic() + wait.interval > deadline:
-                    raise OperationInProgressError(
-                        f"{exc.message} (still busy after waiting {wait.timeout:.0f}s)", status=exc.status
-                    ) from exc
-                log.info("argocd operation in progress, waiting to sync", app=name, revision=revision)
-                await asyncio.sleep(wait.interval)
-                continue
-            return _parse(Application, body, what)
-
-    async def terminate_operation(self, name: str) -> None:
-        await self._call("DELETE", f"{self._app_path(name)}/operation", what=f"terminate operation of {name}")
+        body = await self._call("POST", f"{self._app_path(name)}/sync", what=what, body=request.to_api())
+        return _parse(Application, body, what)
 
     async def resource_tree(self, name: str) -> ApplicationTree:
         what = f"resource tree of {name}"

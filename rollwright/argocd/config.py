@@ -1,13 +1,13 @@
-"""How the client reaches Argo CD: address, auth, TLS, timeouts and retries, all explicit objects."""
+"""How the client reaches Argo CD: address, auth, TLS, timeouts and connection retries, all explicit objects."""
 
 from __future__ import annotations
 
 from pydantic import Field, SecretStr
 
 from rollwright.config.models import ArgoCDConfig
-from rollwright.connections import http
-from rollwright.connections.http import FrozenSettings
-from rollwright.connections.http import Timeouts as Timeouts  # the client's public surface re-exports it
+from rollwright.http_settings import ConnectRetries as ConnectRetries  # the client's public surface re-exports it
+from rollwright.http_settings import FrozenSettings
+from rollwright.http_settings import Timeouts as Timeouts  # likewise
 from rollwright.observability.logging import register_secret
 from rollwright.secrets import read_secret
 
@@ -17,27 +17,12 @@ class TLSOptions(FrozenSettings):
     ca_file: str | None = Field(default=None, description="PEM bundle to trust instead of the system store")
 
 
-class RetryPolicy(http.RetryPolicy):
-    """Retries for 5xx answers and connection errors: Argo CD restarts take a few seconds, so more of them."""
-
-    max_attempts: int = Field(default=5, ge=1)
-    max_backoff: float = Field(default=3.0, ge=0)
-
-
-class OperationWait(FrozenSettings):
-    """How long a sync waits for an operation already running on the application to finish."""
-
-    interval: float = Field(default=1.0, gt=0)
-    timeout: float = Field(default=120.0, gt=0)
-
-
 class ArgoCDClientConfig(FrozenSettings):
     server: str = Field(description="base URL, e.g. https://argocd.example.com")
     token: SecretStr | None = None
     tls: TLSOptions = TLSOptions()
     timeouts: Timeouts = Timeouts()
-    retry: RetryPolicy = RetryPolicy()
-    operation_wait: OperationWait = OperationWait()
+    connect_retries: ConnectRetries = ConnectRetries()
     user_agent: str = "rollwright"
 
 

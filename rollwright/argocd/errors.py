@@ -6,11 +6,13 @@
      │                                application the caller cannot see, so it can mean "no such app")
      ├── ArgoCDNotFoundError          404: no such application or resource
      ├── ArgoCDRequestError           another 4xx: Argo CD refused the request as given
-     │    └── OperationInProgressError  400 "another operation is already in progress", still true after waiting
-     ├── ArgoCDUnavailableError       5xx or connection failure, still failing after the bounded retries
+     │    └── OperationInProgressError  400 "another operation is already in progress" (a sync meets another one)
+     ├── ArgoCDUnavailableError       5xx, 429, timeout or connection failure
      └── ArgoCDResponseError          a 2xx answer that does not have the documented shape
 
-Only ArgoCDUnavailableError (and OperationInProgressError) are worth retrying later; the rest need a person.
+The client raises each at once: it sends every request once and retries only opening a connection. Only
+ArgoCDUnavailableError and OperationInProgressError pass by themselves; the follower waits for them within its
+stated budgets (FollowSettings), and past those the activity leaves them to Temporal. The rest need a person.
 """
 
 from __future__ import annotations

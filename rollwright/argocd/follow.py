@@ -1,7 +1,12 @@
 """Hand a commit to Argo CD and follow its Rollout to an outcome: sync, wait for the revision, watch the canary.
 
 A failed canary is an outcome, not an exception: `follow` returns it. Exceptions mean Argo CD could not be
-asked (auth, missing app, still unreachable after the transient budget), which the caller may retry.
+asked (auth, missing app, still unavailable after its budget), which the caller may retry.
+
+The client sends each request once; this is the one place that waits for Argo CD to come right, always with
+stamina and within a budget FollowSettings states: Argo CD unavailable during one call, and a sync that meets an
+operation already running. Looking at the Application and the Rollout every `poll_interval` is not a retry: it
+ends with the Rollout's verdict or with the progress deadline.
 """
 
 from __future__ import annotations
@@ -12,12 +17,14 @@ from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from typing import TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+import stamina
+from pydantic import BaseModel, Field
 
 from rollwright.argocd.client import ArgoCDClient
-from rollwright.argocd.errors import ArgoCDUnavailableError
+from rollwright.argocd.errors import ArgoCDError, ArgoCDUnavailableError, OperationInProgressError
 from rollwright.argocd.models import Application, ResourceRef
 from rollwright.argocd.rollout_status import RolloutStatus, RolloutVerdict, interpret_rollout
+from rollwright.http_settings import FrozenSettings
 from rollwright.observability.logging import get_logger
 
 log = get_logger(__name__)
@@ -26,12 +33,30 @@ T = TypeVar("T")
 ROLLOUT_GROUP, ROLLOUT_KIND = "argoproj.io", "Rollout"
 
 
-class FollowSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class WaitBudget(FrozenSettings):
+    """How long one call is tried again while it fails in a way that passes by itself.
+
+    The first wait is the follower's poll interval; waits double, with jitter, up to `max_wait`. No try starts
+    after `seconds`, so the whole wait is at most seconds + max_wait + one more call.
+    """
+
+    seconds: float = Field(gt=0)
+    max_wait: float = Field(gt=0)
+
+
+class FollowSettings(FrozenSettings):
+    """How a hand-off polls Argo CD, and the two budgets within which it waits for Argo CD to come right.
+
+    Past a budget the call's error goes to the caller (the activity: a retryable failure for Temporal).
+    With the defaults a hand-off waits at most 70 s plus one call for an unavailable Argo CD, and at most
+    125 s plus one call (itself allowed the unavailable budget) for another operation to end.
+    """
 
     poll_interval: float = Field(default=2.0, gt=0)
-    # Argo CD unreachable for this long in a row (after the client's own retries) ends the hand-off with an error.
-    transient_budget: float = Field(default=60.0, gt=0)
+    # 5xx, 429, timeouts or no connection during one call: Argo CD restarting, a proxy timing out.
+    unavailable: WaitBudget = WaitBudget(seconds=60.0, max_wait=10.0)
+    # A sync that meets another operation (an auto-sync, someone's manual sync) waits for it to end.
+    operation_in_progress: WaitBudget = WaitBudget(seconds=120.0, max_wait=5.0)
     sync_attempts: int = Field(default=3, ge=1, description="syncs Argo CD reports Failed before we give up")
 
 
@@ -81,27 +106,54 @@ class RolloutFollower:
         self._client = client
         self._settings = settings
         self._on_progress = on_progress
+        self._last: FollowProgress | None = None
+
+    def _progress(self, progress: FollowProgress) -> None:
+        self._last = progress
+        self._on_progress(progress)
+
+    async def _within(self, budget: WaitBudget, on: type[ArgoCDError], call: Callable[[], Awaitable[T]]) -> T:
+        """`call()`, tried again while it raises `on` and `budget` lasts; then that error, saying how long we tried."""
+        try:
+            async for attempt in stamina.retry_context(
+                on=on,
+                attempts=None,
+                timeout=budget.seconds,
+                wait_initial=self._settings.poll_interval,
+                wait_max=budget.max_wait,
+                wait_jitter=self._settings.poll_interval,
+            ):
+                with attempt:
+                    try:
+                        return await call()
+                    except on as exc:
+                        # Progress while waiting too, so the caller's liveness check (a heartbeat) keeps passing.
+                        if self._last is not None:
+                            self._on_progress(self._last.model_copy(update={"message": f"waiting: {exc.message}"}))
+                        raise
+        except on as exc:
+            raise type(exc)(f"{exc.message} (still so after {budget.seconds:g} s)", status=exc.status) from exc
+        raise AssertionError("stamina ends every retry context by returning or raising")
 
     async def _tolerant(self, call: Callable[[], Awaitable[T]]) -> T:
-        """Ride out Argo CD being unreachable for a while: one lost poll is not a failed deployment."""
-        first_failure: float | None = None
-        while True:
-            try:
-                return await call()
-            except ArgoCDUnavailableError as exc:
-                now = time.monotonic()
-                first_failure = first_failure or now
-                if now - first_failure > self._settings.transient_budget:
-                    raise
-                log.info("argocd unavailable, polling again", error=exc.message)
-                await asyncio.sleep(self._settings.poll_interval)
+        """Ride out Argo CD being unavailable for a while: one lost poll is not a failed deployment."""
+        return await self._within(self._settings.unavailable, ArgoCDUnavailableError, call)
+
+    async def sync(self, app: str, revision: str, infos: list[tuple[str, str]]) -> Application:
+        """Ask Argo CD to sync `revision`, waiting its turn while another operation runs."""
+        return await self._within(
+            self._settings.operation_in_progress,
+            OperationInProgressError,
+            lambda: self._tolerant(lambda: self._client.sync(app, revision, infos=infos)),
+        )
 
     async def sync_and_follow(
         self, app: str, revision: str, *, digest: str | None, deadline_seconds: float, run_id: str = ""
     ) -> FollowOutcome:
         deadline = time.monotonic() + deadline_seconds
         infos = [("rollwright", run_id)] if run_id else []
-        await self._tolerant(lambda: self._client.sync(app, revision, infos=infos))
+        self._progress(FollowProgress(app=app, revision=revision, stage=Stage.SYNCING))
+        await self.sync(app, revision, infos)
         failure = await self._wait_for_sync(app, revision, deadline, infos)
         if failure is not None:
             return FollowOutcome(healthy=False, reason=failure, revision=revision)
@@ -121,7 +173,7 @@ class RolloutFollower:
             application: Application = await self._tolerant(lambda: self._client.get_application(app, refresh="normal"))
             state = application.status.operation_state
             pending = application.operation is not None
-            self._on_progress(
+            self._progress(
                 FollowProgress(app=app, revision=revision, stage=Stage.SYNCING, phase=state.phase if state else None)
             )
             if state is not None and not pending and state.completed:
@@ -140,7 +192,7 @@ class RolloutFollower:
                         if failures >= self._settings.sync_attempts:
                             return f"Argo CD could not sync {revision}: {state.message or state.phase}"
                     # Our sync failed, or another operation (say an auto-sync) finished after it: ask again.
-                    await self._tolerant(lambda: self._client.sync(app, revision, infos=infos))
+                    await self.sync(app, revision, infos)
             if time.monotonic() > deadline:
                 return f"Argo CD did not finish syncing {revision} before the progress deadline"
             await asyncio.sleep(self._settings.poll_interval)
@@ -168,7 +220,7 @@ class RolloutFollower:
             await asyncio.sleep(self._settings.poll_interval)
 
     def _report(self, app: str, revision: str, status: RolloutStatus) -> None:
-        self._on_progress(
+        self._progress(
             FollowProgress(
                 app=app,
                 revision=revision,

@@ -1,8 +1,11 @@
-"""One HTTP exchange with Argo CD: bearer auth, bounded retries on 5xx and connection errors, errors by kind."""
+"""One HTTP exchange with Argo CD, sent once: bearer auth, errors by kind.
+
+A 5xx, 429, timeout or lost connection is ArgoCDUnavailableError at once. Whether to try again is the caller's
+choice: the follower rides out a short outage within its stated budget, everything else is Temporal's to retry.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import ssl
 from typing import Any
 
@@ -19,9 +22,6 @@ from rollwright.argocd.errors import (
     ArgoCDUnavailableError,
     OperationInProgressError,
 )
-from rollwright.observability.logging import get_logger
-
-log = get_logger(__name__)
 
 # util/argo/argo.go: the FailedPrecondition text a sync gets while another operation runs.
 OPERATION_IN_PROGRESS = "another operation is already in progress"
@@ -42,8 +42,8 @@ def build_http_client(config: ArgoCDClientConfig) -> httpx.AsyncClient:
     return httpx.AsyncClient(
         base_url=config.server.rstrip("/"),
         headers=headers,
-        verify=_verify(config),
         timeout=config.timeouts.for_httpx(),
+        transport=config.connect_retries.transport(verify=_verify(config)),
     )
 
 
@@ -73,7 +73,7 @@ def error_for(response: httpx.Response, what: str) -> ArgoCDError:
         return ArgoCDNotFoundError(f"{what}: not found (404: {text})", status=status)
     if status == 400 and OPERATION_IN_PROGRESS in text:
         return OperationInProgressError(f"{what}: {text}", status=status)
-    if status >= 500:
+    if status >= 500 or status == 429:
         return ArgoCDUnavailableError(f"{what}: Argo CD answered {status}: {text}", status=status)
     return ArgoCDRequestError(f"{what}: Argo CD refused the request ({status}: {text})", status=status)
 
@@ -88,26 +88,14 @@ async def send(
     params: dict[str, str] | None = None,
     json: Any = None,
 ) -> Any:
-    """Send a request and return its JSON body; retry 5xx and connection errors, raise the rest at once."""
-    policy = config.retry
-    last: ArgoCDError | None = None
-    for attempt in range(1, policy.max_attempts + 1):
-        if attempt > 1:
-            await asyncio.sleep(policy.backoff(attempt - 1))
-        try:
-            response = await http.request(method, path, params=params, json=json)
-        except (httpx.TransportError, httpx.TimeoutException) as exc:
-            last = ArgoCDUnavailableError(f"{what}: cannot reach Argo CD at {config.server}: {exc!r}")
-        else:
-            if response.is_success:
-                try:
-                    return response.json() if response.content else {}
-                except ValueError as exc:
-                    raise ArgoCDResponseError(f"{what}: answer is not JSON: {response.text[:200]!r}") from exc
-            error = error_for(response, what)
-            if not isinstance(error, ArgoCDUnavailableError):
-                raise error
-            last = error
-        log.info("argocd call failed, will retry", what=what, attempt=attempt, error=last.message)
-    assert last is not None
-    raise ArgoCDUnavailableError(f"{last.message} (gave up after {policy.max_attempts} attempts)", status=last.status)
+    """Send a request once and return its JSON body; any failure raises its kind of ArgoCDError."""
+    try:
+        response = await http.request(method, path, params=params, json=json)
+    except httpx.TransportError as exc:  # timeouts are transport errors too
+        raise ArgoCDUnavailableError(f"{what}: cannot reach Argo CD at {config.server}: {exc!r}") from exc
+    if not response.is_success:
+        raise error_for(response, what)
+    try:
+        return response.json() if response.content else {}
+    except ValueError as exc:
+        raise ArgoCDResponseError(f"{what}: answer is not JSON: {response.text[:200]!r}") from exc

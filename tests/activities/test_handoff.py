@@ -17,9 +17,9 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.contracts import ErrorType, HandoffInput, HandoffOutcome, HandoffResult, RolloutActionInput
-from activities.handoff import create_activities
+from activities.handoff import HandoffActivities, create_activities
 from argocd_standin.process import RunningStandin, run_standin
-from rollwright.argocd import ArgoCDClient, ArgoCDClientConfig
+from rollwright.argocd import ArgoCDClient, ArgoCDClientConfig, FollowSettings, WaitBudget
 from rollwright.config.models import (
     ArgoCDConfig,
     EnvironmentConfig,
@@ -265,6 +265,22 @@ async def test_flaky_slow_argocd_still_reaches_the_right_outcomes(
     assert 'Metric "success-rate" assessed Failed' in bad.reason
     synced = [json.loads(line) for line in log.splitlines() if '"event": "synced"' in line]
     assert len(synced) >= 3, "every hand-off reached Argo CD through the faults"
+
+
+async def test_argocd_down_past_the_followers_budget_is_a_retryable_failure_for_temporal(
+    gitops: GitOpsRepo, standin: RunningStandin
+) -> None:
+    sha = gitops.deploy("staging", "local-a", "api", "v1")
+    await standin.set_faults(error_rate=1.0, seed=7)
+    config = ArgoCDClientConfig(server=standin.url, token=SecretStr(standin.token))
+    budget = FollowSettings(poll_interval=0.05, unavailable=WaitBudget(seconds=0.5, max_wait=0.1))
+    handoff_activity = HandoffActivities(lambda: config, budget).sync_and_follow
+
+    with pytest.raises(ApplicationError) as caught:
+        await asyncio.wait_for(ActivityEnvironment().run(handoff_activity, handoff(sha, "v1")), 5.0)
+
+    assert (caught.value.type, caught.value.non_retryable) == ("ArgoCDUnavailableError", False)
+    assert "still so after 0.5 s" in caught.value.message
 
 
 async def test_wrong_token_is_a_non_retryable_auth_failure(

@@ -1,4 +1,4 @@
-"""The Argo CD client against the stand-in: each call, its errors, and its retry behaviour."""
+"""The Argo CD client against the stand-in: each call, its errors, and that it sends each request once."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from rollwright.argocd import (
     ArgoCDClientConfig,
     ArgoCDNotFoundError,
     ArgoCDUnavailableError,
-    OperationWait,
-    RetryPolicy,
+    ConnectRetries,
+    OperationInProgressError,
 )
 from tests.argocd_standin.gitops_repo import GitOpsRepo, digest_for
 
@@ -25,12 +25,7 @@ APP = "api-staging-local-a"
 
 
 def config(standin: RunningStandin, **overrides: object) -> ArgoCDClientConfig:
-    base = ArgoCDClientConfig(
-        server=standin.url,
-        token=SecretStr(standin.token),
-        retry=RetryPolicy(initial_backoff=0.05, max_backoff=0.2),
-        operation_wait=OperationWait(interval=0.05, timeout=10),
-    )
+    base = ArgoCDClientConfig(server=standin.url, token=SecretStr(standin.token))
     return base.model_copy(update=overrides)
 
 
@@ -74,7 +69,7 @@ async def test_get_sync_tree_and_resource(gitops: GitOpsRepo, standin: RunningSt
         assert "currentPodHash" in live["status"]
 
 
-async def test_a_sync_during_another_operation_waits_its_turn(gitops: GitOpsRepo) -> None:
+async def test_a_sync_during_another_operation_is_refused_at_once(gitops: GitOpsRepo) -> None:
     first = gitops.deploy("staging", "local-a", "api", "v1")
     second = gitops.deploy("staging", "local-a", "api", "v2")
     # At speed 2 a sync runs for half a second, so the second request surely meets the first one running.
@@ -83,33 +78,10 @@ async def test_a_sync_during_another_operation_waits_its_turn(gitops: GitOpsRepo
         ArgoCDClient(config(slow)) as client,
     ):
         await client.sync(APP, first)
-        started = time.monotonic()
-        # The second request meets "another operation is already in progress" and is retried until accepted.
-        accepted = await client.sync(APP, second)
-        waited = time.monotonic() - started
-        await synced(client, second)
-    assert waited > 0.2
-    assert accepted.operation is not None
-    assert accepted.operation.sync is not None
-    assert accepted.operation.sync.revision == second
-
-
-async def test_terminate_operation_fails_the_running_sync(gitops: GitOpsRepo) -> None:
-    sha = gitops.deploy("staging", "local-a", "api", "v1")
-    # Slow simulated time so the sync is still running when it is terminated.
-    async with (
-        run_standin(repo=gitops.bare, workdir=gitops.bare.parent, speed=0.5) as slow,
-        ArgoCDClient(config(slow)) as client,
-    ):
-        await client.sync(APP, sha)
-        await client.terminate_operation(APP)
-        for _ in range(100):
-            state = (await client.get_application(APP)).status.operation_state
-            if state is not None and state.completed:
-                break
-            await asyncio.sleep(0.02)
-        assert state is not None
-        assert (state.phase, state.message) == ("Failed", "Operation terminated")
+        # Waiting for it is the follower's decision (tests/argocd/test_follow.py), not the client's.
+        with pytest.raises(OperationInProgressError, match="another operation is already in progress"):
+            await client.sync(APP, second)
+        await synced(client, first)
 
 
 async def test_actions_use_v2_and_fall_back_to_v1(gitops: GitOpsRepo, standin: RunningStandin) -> None:
@@ -134,12 +106,9 @@ async def test_actions_use_v2_and_fall_back_to_v1(gitops: GitOpsRepo, standin: R
 
 
 async def test_wrong_token_is_an_auth_error_at_once(standin: RunningStandin) -> None:
-    slow_retries = RetryPolicy(max_attempts=5, initial_backoff=2.0)
-    async with ArgoCDClient(config(standin, token=SecretStr("not-the-token"), retry=slow_retries)) as client:
-        started = time.monotonic()
+    async with ArgoCDClient(config(standin, token=SecretStr("not-the-token"))) as client:
         with pytest.raises(ArgoCDAuthError, match="rejected the token"):
             await client.get_application(APP)
-    assert time.monotonic() - started < 1.5, "an auth failure must not be retried"
 
 
 async def test_unknown_application_is_not_found(standin: RunningStandin) -> None:
@@ -148,10 +117,25 @@ async def test_unknown_application_is_not_found(standin: RunningStandin) -> None
             await client.get_application("nope-staging-local-a")
 
 
-async def test_unreachable_server_gives_up_after_bounded_retries() -> None:
-    cfg = ArgoCDClientConfig(
-        server=f"http://127.0.0.1:{free_port()}", retry=RetryPolicy(max_attempts=3, initial_backoff=0.01)
-    )
-    async with ArgoCDClient(cfg) as client:
-        with pytest.raises(ArgoCDUnavailableError, match="gave up after 3 attempts"):
+async def test_a_server_error_is_unavailable_at_once_and_sent_once(gitops: GitOpsRepo, standin: RunningStandin) -> None:
+    gitops.deploy("staging", "local-a", "api", "v1")
+    await standin.set_faults(error_rate=1.0, seed=3)
+    async with ArgoCDClient(config(standin)) as client:
+        with pytest.raises(ArgoCDUnavailableError, match=r"Argo CD answered 50[23]") as caught:
             await client.get_application(APP)
+        assert caught.value.status in (502, 503)
+        assert (await standin.stats())["injected_faults"] == 1, "the client never resends"
+
+        await standin.clear_faults()
+        # What a retry by the caller (the follower, or Temporal) does: ask again.
+        assert (await client.get_application(APP)).metadata.name == APP
+
+
+async def test_unreachable_server_is_unavailable_after_the_connection_retries() -> None:
+    cfg = ArgoCDClientConfig(server=f"http://127.0.0.1:{free_port()}", connect_retries=ConnectRetries(count=2))
+    async with ArgoCDClient(cfg) as client:
+        started = time.monotonic()
+        with pytest.raises(ArgoCDUnavailableError, match=r"cannot reach Argo CD .*ConnectError"):
+            await client.get_application(APP)
+    # httpcore connected three times, waiting 0 s and then 0.5 s; the request itself was never sent.
+    assert time.monotonic() - started >= 0.5
