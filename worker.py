@@ -59,12 +59,13 @@ def build_workers(client: Client, config: RollwrightConfig, role: Role, shutdown
     if role in (Role.LIGHT, Role.ALL):
         from workflows.deployment import DeploymentWorkflow
         from workflows.pipeline import ServicePipelineWorkflow
+        from workflows.preview import PreviewWorkflow
 
         workers.append(
             Worker(
                 client,
                 task_queue=config.temporal.task_queue,
-                workflows=[DeploymentWorkflow, ServicePipelineWorkflow],
+                workflows=[DeploymentWorkflow, ServicePipelineWorkflow, PreviewWorkflow],
                 activities=load_activities(LIGHT_ACTIVITY_MODULES, config),
                 graceful_shutdown_timeout=shutdown_grace,
             )

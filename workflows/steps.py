@@ -50,6 +50,7 @@ with workflow.unsafe.imports_passed_through():
     from rollwright.domain.deployment import DeploymentLimits, PipelineSettings
     from rollwright.domain.identity import RegionTarget
     from rollwright.domain.notification import Notification
+    from rollwright.domain.preview import PreviewResult
 
 ArgT = TypeVar("ArgT")
 ResultT = TypeVar("ResultT")
@@ -93,6 +94,10 @@ OPTIONS: dict[Callable[..., Any], Options] = {
         queue=Queue.PULUMI,
         heartbeat="provision_heartbeat",
         cancellation=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    ),
+    # Like provision_region, without the `up`: nothing changes, so nothing to wait for on cancel.
+    ProvisionActivities.preview_region: Options(
+        "provision_timeout", queue=Queue.PULUMI, heartbeat="provision_heartbeat"
     ),
     # The canary's progress deadline + handoff_margin (35 min by default): see Steps.handoff.
     HandoffActivities.sync_and_follow: Options("handoff_margin", heartbeat="handoff_heartbeat"),
@@ -173,6 +178,9 @@ class Steps:
 
     async def provision(self, arg: ProvisionInput, summary: str) -> ProvisionResult:
         return await self._call(ProvisionActivities.provision_region, arg, summary)
+
+    async def preview(self, arg: ProvisionInput, summary: str) -> PreviewResult:
+        return await self._call(ProvisionActivities.preview_region, arg, summary)
 
     async def commit(self, arg: CommitInput, summary: str) -> CommitResult:
         return await self._call(GitOpsActivities.commit_manifests, arg, summary)

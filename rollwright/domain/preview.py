@@ -20,3 +20,30 @@ class PreviewResult(BaseModel):
     changes: list[ResourceChange]
     markdown: str
     table: str
+
+
+PREVIEW_WORKFLOW = "PreviewWorkflow"
+
+
+class PreviewRequest(BaseModel):
+    """`rollwright preview SERVICE ENV TAG`: what a deployment of TAG would change in each region of ENV."""
+
+    service: str
+    environment: str
+    tag: str
+
+
+class RegionPreview(BaseModel):
+    target: RegionTarget
+    result: PreviewResult | None = None
+    error: str | None = None
+    error_type: str | None = Field(default=None, description="e.g. GuardrailViolation")
+
+
+class PreviewReport(BaseModel):
+    service: str
+    environment: str
+    tag: str
+    digest: str | None = None
+    problem: str | None = Field(default=None, description="why nothing was previewed (unknown environment, …)")
+    regions: list[RegionPreview] = Field(default_factory=list)

@@ -1,41 +1,23 @@
 """`rollwright preview SERVICE ENV TAG`: what Pulumi would change in each of the environment's regions.
 
-Runs `pulumi preview` through the provisioning package, on this machine, with the stack config a
-deployment of TAG would use (its digest resolved from the registry now) and the same guardrails.
-Nothing is changed and nothing is committed.
+Runs as a short workflow on the workers (PreviewWorkflow): the workers' plan, the digest the workers' registry
+resolves now, `pulumi preview` on the Pulumi task queue with the same stack config and guardrails a deployment
+would use. Nothing is changed and nothing is committed; no Pulumi backend or passphrase is needed here.
 """
 
 from __future__ import annotations
 
 import argparse
+import uuid
 
-from pydantic import BaseModel
+from temporalio.client import WorkflowFailureError
+from temporalio.service import RPCError
 
-from activities.settings import guardrail_context, runner_settings
-from rollwright.cli.context import Context, one_line
+from activities.contracts import ErrorType
+from rollwright.cli.context import RPC_TIMEOUT, Context, one_line
 from rollwright.cli.errors import OperationFailed, UsageError
-from rollwright.config.models import RollwrightConfig
-from rollwright.domain.identity import RegionTarget
-from rollwright.domain.plan import EnvironmentPlan
-from rollwright.domain.preview import PreviewResult
-from rollwright.provisioning.errors import GuardrailViolation, ProvisioningError
-from rollwright.provisioning.provisioner import Provisioner
-from rollwright.provisioning.region import preview_region, stack_inputs
-from rollwright.registry.client import RegistryClient
-from rollwright.registry.config import RegistryClientConfig
-from rollwright.registry.errors import RegistryError
-from rollwright.registry.reference import parse_reference
-from rollwright.secrets import SecretUnavailableError
-from rollwright.stacks.inputs import RenderPurpose
+from rollwright.domain.preview import PREVIEW_WORKFLOW, PreviewReport, PreviewRequest
 from rollwright.webhooks.payloads.common import valid_tag
-
-
-class Preview(BaseModel):
-    service: str
-    environment: str
-    tag: str
-    digest: str
-    regions: list[PreviewResult]
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
@@ -48,51 +30,36 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
     parser.set_defaults(func=run)
 
 
-async def _resolve(config: RollwrightConfig, image: str, tag: str) -> str:
-    try:
-        ref = parse_reference(f"{image}:{tag}")
-        async with RegistryClient(RegistryClientConfig.from_settings(config.registry)) as registry:
-            return (await registry.resolve(ref)).digest
-    except (RegistryError, SecretUnavailableError) as exc:
-        raise OperationFailed(f"cannot resolve {image}:{tag}: {one_line(exc)}") from None
-
-
-async def _preview_region(
-    provisioner: Provisioner, config: RollwrightConfig, env: EnvironmentPlan, target: RegionTarget, digest: str
-) -> PreviewResult:
-    plan = config.plan_for(target.service)
-    inputs = stack_inputs(
-        provisioner,
-        target=target,
-        image=plan.image,
-        digest=digest,
-        purpose=RenderPurpose.DEPLOY,
-        canary_steps=plan.canary.steps,
-        settings=env.pulumi_config,
-    )
-    return await preview_region(provisioner, inputs, plan.pulumi_program, guardrail_context(config, target))
-
-
 async def run(ctx: Context, args: argparse.Namespace) -> int:
     service = ctx.service(args.service)
-    plan = ctx.config.plan_for(service.name)
-    env = next((env for env in plan.environments if env.name == args.environment), None)
-    if env is None:
-        known = ", ".join(env.name for env in plan.environments)
-        raise UsageError(f"{service.name} has no environment {args.environment!r} (configured: {known})")
+    known = [env.name for env in service.environments]
+    if args.environment not in known:
+        raise UsageError(f"{service.name} has no environment {args.environment!r} (configured: {', '.join(known)})")
     if not valid_tag(args.tag):
         raise UsageError(f"{args.tag!r} is not a tag")
-    digest = await _resolve(ctx.config, service.image, args.tag)
-    provisioner = Provisioner(runner_settings(ctx.config))
-    preview = Preview(service=service.name, environment=env.name, tag=args.tag, digest=digest, regions=[])
-    for region in (region for wave in env.waves for region in wave):
-        target = RegionTarget(service=service.name, environment=env.name, region=region)
-        try:
-            preview.regions.append(await _preview_region(provisioner, ctx.config, env, target, digest))
-        except GuardrailViolation as exc:
-            raise OperationFailed(f"{target.key}: guardrail violation: {one_line(exc)}") from None
-        except ProvisioningError as exc:
-            raise OperationFailed(f"{target.key}: preview failed: {one_line(exc)}") from None
-    human = "\n".join(f"{item.target.key}:\n{item.table}" for item in preview.regions)
-    ctx.emit(preview, f"preview of {service.name} {args.tag} ({digest[:19]}) in {env.name}\n\n{human}".rstrip())
+    client = await ctx.client()
+    try:
+        report = await client.execute_workflow(
+            PREVIEW_WORKFLOW,
+            PreviewRequest(service=service.name, environment=args.environment, tag=args.tag),
+            id=f"preview-{service.name}-{args.environment}-{uuid.uuid4().hex[:8]}",
+            task_queue=ctx.config.temporal.task_queue,
+            result_type=PreviewReport,
+            static_summary=f"preview {service.name} {args.tag} in {args.environment}",
+            rpc_timeout=RPC_TIMEOUT,
+        )
+    except (WorkflowFailureError, RPCError) as exc:
+        raise OperationFailed(
+            f"preview failed: {one_line(exc.cause if isinstance(exc, WorkflowFailureError) else exc)}"
+        ) from None
+    if report.problem is not None:
+        raise OperationFailed(report.problem)
+    for region in report.regions:
+        if region.error is None:
+            continue
+        what = "guardrail violation" if region.error_type == ErrorType.GUARDRAIL_VIOLATION else "preview failed"
+        raise OperationFailed(f"{region.target.key}: {what}: {one_line(region.error)}")
+    digest = report.digest or ""
+    human = "\n".join(f"{r.target.key}:\n{r.result.table}" for r in report.regions if r.result is not None)
+    ctx.emit(report, f"preview of {service.name} {args.tag} ({digest[:19]}) in {args.environment}\n\n{human}".rstrip())
     return 0
