@@ -1,5 +1,8 @@
-# Rollwright's worker / webhook image, with the pulumi CLI built at exactly the pulumi Python package's version.
+# Rollwright's worker / webhook image: the installed wheel and nothing else of the checkout, with the pulumi CLI
+# built at exactly the pulumi Python package's version. Services run the installed entry points
+# (`rollwright`, `python -m worker`); .dockerignore keeps the test and demo aids out of the build context.
 ARG PULUMI_VERSION=3.260.0
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
 FROM golang:1.26-bookworm AS pulumi
 ARG PULUMI_VERSION
@@ -12,12 +15,15 @@ RUN printf 'module rollwright.local/pulumi-cli\n\ngo 1.25\n' > go.mod \
       -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v${PULUMI_VERSION}" \
       -o /out/pulumi github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
 
-FROM python:3.11-slim-bookworm
-RUN apt-get update && apt-get install -y --no-install-recommends git && rm -rf /var/lib/apt/lists/*
-WORKDIR /app
-COPY pyproject.toml README.md ./
+FROM ${PYTHON_IMAGE} AS wheel
+WORKDIR /src
 COPY . .
-RUN pip install --no-cache-dir .
+RUN pip wheel --no-cache-dir --no-deps --wheel-dir /dist .
+
+FROM ${PYTHON_IMAGE}
+RUN apt-get update && apt-get install -y --no-install-recommends git && rm -rf /var/lib/apt/lists/*
+COPY --from=wheel /dist/ /tmp/dist/
+RUN pip install --no-cache-dir /tmp/dist/*.whl && rm -rf /tmp/dist
 COPY --from=pulumi /out/pulumi /usr/local/bin/pulumi
 RUN printf '#!/bin/sh\nexec "${PULUMI_PYTHON_CMD:-python3}" -u -m pulumi.dynamic "$@"\n' \
       > /usr/local/bin/pulumi-resource-pulumi-python && chmod +x /usr/local/bin/pulumi-resource-pulumi-python
@@ -26,4 +32,6 @@ ENV PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=tr
 # this directory's ownership when first created, so the volume is nobody's too.
 RUN mkdir -p /var/lib/rollwright/home/.pulumi && chown -R nobody:nogroup /var/lib/rollwright
 ENV HOME=/var/lib/rollwright/home PULUMI_HOME=/var/lib/rollwright/home/.pulumi
+# No source here: imports resolve to site-packages only.
+WORKDIR /var/lib/rollwright
 USER nobody

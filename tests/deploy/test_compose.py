@@ -1,9 +1,12 @@
-"""docker-compose.yml describes a host that can actually start: every Rollwright service's command exists
-and parses, the config it mounts loads, every secret that config names reaches the service that reads it,
-Temporal gets Rollwright's search attributes, the registry's rendered config carries the webhook token, and
-every variable is documented in the README.
+"""docker-compose.yml describes a host that can actually start: Temporal's current server image on a schema
+a one-shot job set up first, every Rollwright service running an entry point the wheel installs with arguments
+that parse, the config it mounts loads, every secret that config names reaches the service that reads it,
+Temporal gets its namespace and Rollwright's search attributes, the registry's rendered config carries the
+webhook token, and every variable is documented in the README.
 
-No Docker engine is needed: the compose scripts run with the real `sh`, `temporal` CLI and `docker-registry`."""
+No Docker engine is needed: the compose scripts run with the real `sh`, `temporal` CLI and `docker-registry`
+(the schema job's `temporal-sql-tool` ships only in Temporal's admin-tools image, so its script is checked,
+not run)."""
 
 from __future__ import annotations
 
@@ -12,7 +15,9 @@ import asyncio
 import os
 import re
 import subprocess
+import tomllib
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +26,7 @@ import yaml
 from pydantic import BaseModel
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
+from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.common import SearchAttributeIndexedValueType
 from temporalio.testing import WorkflowEnvironment
 
@@ -32,6 +38,7 @@ from devstack.registry import registry_binary
 from devstack.temporal import dev_server_path
 from rollwright.cli.main import build_parser as cli_parser
 from rollwright.config import RollwrightConfig, load_config
+from rollwright.connections.temporal import ConnectOptions, resolve_connect_options
 from rollwright.domain.search_attributes import ALL as SEARCH_ATTRIBUTES
 from rollwright.secrets import SecretRef
 from rollwright.webhooks.auth import TOKEN_HEADER
@@ -40,7 +47,12 @@ ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES: dict[str, Any] = COMPOSE["services"]
 ROLLWRIGHT_SERVICES = {name: spec for name, spec in SERVICES.items() if name.startswith("rollwright-")}
-PARSERS: dict[str, argparse.ArgumentParser] = {"worker.py": worker.build_parser(), "starter.py": cli_parser()}
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+# What the image can run: the wheel's console scripts and its top-level modules (`python -m worker`).
+ENTRY_POINTS: dict[tuple[str, ...], argparse.ArgumentParser] = {
+    ("rollwright",): cli_parser(),
+    ("python", "-m", "worker"): worker.build_parser(),
+}
 SAMPLE_CONFIG = load_config(ROOT / "deploy" / "rollwright.yaml")
 # Config sections whose secrets each service reads: the light worker's activities, the Pulumi runner, the receiver.
 SECRET_SECTIONS = {
@@ -88,13 +100,29 @@ def test_compose_runs_worker_pulumi_worker_and_webhook() -> None:
     assert "webhook" in commands["rollwright-webhook"]
 
 
+def _entry_point(command: list[str]) -> tuple[str, ...]:
+    for entry in ENTRY_POINTS:
+        if tuple(command[: len(entry)]) == entry:
+            return entry
+    raise AssertionError(f"{command} runs none of the installed entry points {sorted(ENTRY_POINTS)}")
+
+
+def test_the_entry_points_are_the_ones_the_wheel_installs() -> None:
+    assert ("rollwright",) in ENTRY_POINTS
+    assert "rollwright" in PYPROJECT["project"]["scripts"]
+    modules = {entry[2] for entry in ENTRY_POINTS if entry[:2] == ("python", "-m")}
+    assert modules <= set(PYPROJECT["tool"]["setuptools"]["py-modules"])
+
+
 @pytest.mark.parametrize("name", sorted(ROLLWRIGHT_SERVICES))
-def test_service_command_exists_and_parses(name: str) -> None:
-    command: list[str] = ROLLWRIGHT_SERVICES[name]["command"]
-    assert command[0] == "python"
-    script = command[1]
-    assert (ROOT / script).is_file(), f"{name} runs {script}, which is not in the repository"
-    args = PARSERS[script].parse_args(command[2:])
+def test_service_runs_an_installed_entry_point_whose_arguments_parse(name: str) -> None:
+    service = ROLLWRIGHT_SERVICES[name]
+    assert service["build"] == ".", f"{name} must run the image the Dockerfile builds"
+    command: list[str] = service["command"]
+    # A path like worker.py would be the source copy, which the image does not contain.
+    assert not any(part.endswith(".py") for part in command), command
+    entry = _entry_point(command)
+    args = ENTRY_POINTS[entry].parse_args(command[len(entry) :])
     # The compose file mounts deploy/ at /etc/rollwright; check the very file the service will read.
     host_file = Path(_mounts(ROLLWRIGHT_SERVICES[name])[str(args.config)])
     assert load_config(ROOT / host_file) == SAMPLE_CONFIG
@@ -118,13 +146,81 @@ def test_every_secret_in_the_sample_config_has_a_service_that_reads_it() -> None
     assert set().union(*SECRET_SECTIONS.values()) <= set(RollwrightConfig.model_fields)
 
 
-def test_rollwright_services_start_after_the_search_attributes_exist() -> None:
-    for name, spec in ROLLWRIGHT_SERVICES.items():
-        assert spec["depends_on"]["temporal-setup"] == {"condition": "service_completed_successfully"}, name
+def _connects_to(name: str, monkeypatch: pytest.MonkeyPatch, home: Path) -> ConnectOptions:
+    """Where a Rollwright service connects inside its container: its compose environment, no Temporal TOML file."""
+    for variable in list(os.environ):
+        if variable.startswith("TEMPORAL_"):
+            monkeypatch.delenv(variable)
+    for variable, value in ROLLWRIGHT_SERVICES[name].get("environment", {}).items():
+        monkeypatch.setenv(variable, value)
+    monkeypatch.setenv("HOME", str(home))
+    return resolve_connect_options(SAMPLE_CONFIG.temporal)
+
+
+@pytest.mark.parametrize("name", sorted(ROLLWRIGHT_SERVICES))
+def test_service_starts_after_setup_prepared_the_namespace_it_connects_to(
+    name: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    assert ROLLWRIGHT_SERVICES[name]["depends_on"]["temporal-setup"] == {"condition": "service_completed_successfully"}
     setup = SERVICES["temporal-setup"]
-    assert setup.get("restart", "no") == "no", "a one-shot job must not restart, or it never completes"
-    assert setup["environment"]["TEMPORAL_ADDRESS"] == SAMPLE_CONFIG.temporal.address
-    assert setup["environment"]["NAMESPACE"] == SAMPLE_CONFIG.temporal.namespace
+    options = _connects_to(name, monkeypatch, tmp_path)
+    assert setup["environment"]["TEMPORAL_ADDRESS"] == options.target_host
+    assert setup["environment"]["NAMESPACE"] == options.namespace
+
+
+def _image(service: str) -> tuple[str, str]:
+    name, tag = str(SERVICES[service]["image"]).rsplit(":", 1)
+    return name, tag
+
+
+def test_temporal_is_the_current_server_image_not_auto_setup() -> None:
+    assert _image("temporal")[0] == "temporalio/server"
+    assert not [name for name, spec in SERVICES.items() if "auto-setup" in spec.get("image", "")]
+    # The schema files and the CLI the jobs use come with the same release as the server.
+    for job in ("temporal-schema", "temporal-setup"):
+        assert _image(job) == ("temporalio/admin-tools", _image("temporal")[1]), job
+
+
+def test_one_shot_jobs_run_in_order_postgres_schema_server_setup() -> None:
+    assert "healthcheck" in SERVICES["postgresql"]
+    assert SERVICES["temporal-schema"]["depends_on"] == {"postgresql": {"condition": "service_healthy"}}
+    assert SERVICES["temporal"]["depends_on"] == {"temporal-schema": {"condition": "service_completed_successfully"}}
+    assert SERVICES["temporal-setup"]["depends_on"] == ["temporal"]
+    for job in ("temporal-schema", "temporal-setup"):
+        assert SERVICES[job].get("restart", "no") == "no", f"{job}: a one-shot job that restarts never completes"
+
+
+def test_schema_job_prepares_the_databases_the_server_uses() -> None:
+    job, server = SERVICES["temporal-schema"]["environment"], SERVICES["temporal"]["environment"]
+    # temporal-sql-tool reads its connection from SQL_*; the server reads the same facts under its own names.
+    assert (job["SQL_PLUGIN"], job["SQL_HOST"], job["SQL_PORT"], job["SQL_USER"], job["SQL_PASSWORD"]) == (
+        server["DB"],
+        server["POSTGRES_SEEDS"],
+        server["DB_PORT"],
+        server["POSTGRES_USER"],
+        server["POSTGRES_PWD"],
+    )
+    assert (job["DBNAME"], job["VISIBILITY_DBNAME"]) == (server["DBNAME"], server["VISIBILITY_DBNAME"])
+    assert server["POSTGRES_SEEDS"] == "postgresql"
+    assert SERVICES["postgresql"]["environment"]["POSTGRES_USER"] == server["POSTGRES_USER"]
+    assert job["SCHEMA_DIR"] == f"/etc/temporal/schema/postgresql/v{server['DB'].removeprefix('postgres')}"
+
+
+def test_schema_script_sets_up_and_updates_both_databases() -> None:
+    script = _script(SERVICES["temporal-schema"])
+    parsed = subprocess.run(["/bin/sh", "-n", "-c", script], capture_output=True, text=True, check=False)
+    assert parsed.returncode == 0, parsed.stderr
+    assert 'temporal-sql-tool --db "$1" setup-schema -v 0.0' in script
+    assert 'temporal-sql-tool --db "$1" update-schema -d "$2"' in script
+    assert 'prepare "$DBNAME" "$SCHEMA_DIR/temporal/versioned"' in script
+    assert 'prepare "$VISIBILITY_DBNAME" "$SCHEMA_DIR/visibility/versioned"' in script
+    assert "SQL_PASSWORD" not in script, "the password stays in the environment, off the command line"
+
+
+def test_server_gets_the_dynamic_config_file_it_requires() -> None:
+    server = SERVICES["temporal"]
+    host_file = _mounts(server)[server["environment"]["DYNAMIC_CONFIG_FILE_PATH"]]
+    assert isinstance(yaml.safe_load((ROOT / host_file).read_text()), dict)
 
 
 def test_setup_creates_exactly_rollwrights_keyword_attributes() -> None:
@@ -136,7 +232,7 @@ def test_setup_creates_exactly_rollwrights_keyword_attributes() -> None:
 
 @pytest.fixture
 async def bare_temporal() -> AsyncIterator[tuple[WorkflowEnvironment, int]]:
-    """A dev server without Rollwright's search attributes, as auto-setup leaves a fresh cluster."""
+    """A dev server without Rollwright's search attributes or namespace, as the server image leaves a new cluster."""
     port = free_port()
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=dev_server_path(), port=port, dev_server_log_level="error"
@@ -147,11 +243,13 @@ async def bare_temporal() -> AsyncIterator[tuple[WorkflowEnvironment, int]]:
         await env.shutdown()
 
 
-def _run_setup(port: int) -> subprocess.CompletedProcess[str]:
+def _run_setup(port: int, namespace: str) -> subprocess.CompletedProcess[str]:
     setup = SERVICES["temporal-setup"]
     environment = {
         **setup["environment"],
         "TEMPORAL_ADDRESS": f"127.0.0.1:{port}",
+        # The dev server always has `default`; another name is a namespace the script must create.
+        "NAMESPACE": namespace,
         # The venv's `temporal` is the same CLI the admin-tools image ships.
         "PATH": f"{Path(dev_server_path()).parent}{os.pathsep}{os.environ['PATH']}",
     }
@@ -160,18 +258,24 @@ def _run_setup(port: int) -> subprocess.CompletedProcess[str]:
     )
 
 
-async def test_setup_script_registers_the_attributes_and_runs_again_harmlessly(
+async def test_setup_script_creates_the_namespace_registers_the_attributes_and_runs_again_harmlessly(
     bare_temporal: tuple[WorkflowEnvironment, int],
 ) -> None:
     env, port = bare_temporal
-    first = await asyncio.to_thread(_run_setup, port)
+    namespace = "rollwright-fresh"
+    first = await asyncio.to_thread(_run_setup, port, namespace)
     assert first.returncode == 0, first.stderr
-    again = await asyncio.to_thread(_run_setup, port)
+    again = await asyncio.to_thread(_run_setup, port, namespace)
     assert again.returncode == 0, again.stderr
+    assert f"namespace {namespace} exists" in again.stdout
     assert again.stdout.count("already exists") == len(SEARCH_ATTRIBUTES)
-    listed = await env.client.operator_service.list_search_attributes(
-        ListSearchAttributesRequest(namespace=SAMPLE_CONFIG.temporal.namespace)
+
+    described = await env.client.workflow_service.describe_namespace(DescribeNamespaceRequest(namespace=namespace))
+    retention = SERVICES["temporal-setup"]["environment"]["NAMESPACE_RETENTION"]
+    assert described.config.workflow_execution_retention_ttl.ToTimedelta() == timedelta(
+        hours=int(retention.removesuffix("h"))
     )
+    listed = await env.client.operator_service.list_search_attributes(ListSearchAttributesRequest(namespace=namespace))
     for key in SEARCH_ATTRIBUTES:
         assert listed.custom_attributes.get(key.name) == IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD, key.name
 
