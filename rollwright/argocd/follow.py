@@ -47,14 +47,17 @@ class WaitBudget(FrozenSettings):
 class FollowSettings(FrozenSettings):
     """How a hand-off polls Argo CD, and the two budgets within which it waits for Argo CD to come right.
 
-    Past a budget the call's error goes to the caller (the activity: a retryable failure for Temporal).
-    With the defaults a hand-off waits at most 70 s plus one call for an unavailable Argo CD, and at most
-    125 s plus one call (itself allowed the unavailable budget) for another operation to end.
+    Past a budget the call's error goes to the caller (the activity: a retryable failure for Temporal, whose
+    next attempt syncs again and follows on). With the defaults, and R the worst one request can take (35.5 s
+    with the client's defaults and a 10 s timeout), one call rides out an unavailable Argo CD for at most
+    U = 30 + 5 + R = 70.5 s, and a sync waits for another operation for at most O = 120 + 5 + U = 195.5 s.
+    The progress deadline is checked between polls, so a hand-off ends at most poll + U + O = 268 s after
+    it (or after the first sync, if that alone outlasts it): within the workflow's 5 min hand-off margin.
     """
 
     poll_interval: float = Field(default=2.0, gt=0)
     # 5xx, 429, timeouts or no connection during one call: Argo CD restarting, a proxy timing out.
-    unavailable: WaitBudget = WaitBudget(seconds=60.0, max_wait=10.0)
+    unavailable: WaitBudget = WaitBudget(seconds=30.0, max_wait=5.0)
     # A sync that meets another operation (an auto-sync, someone's manual sync) waits for it to end.
     operation_in_progress: WaitBudget = WaitBudget(seconds=120.0, max_wait=5.0)
     sync_attempts: int = Field(default=3, ge=1, description="syncs Argo CD reports Failed before we give up")
