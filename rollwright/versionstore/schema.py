@@ -1,6 +1,8 @@
 """The version store's tables (SQLAlchemy Core), portable between SQLite and PostgreSQL.
 
 Every write path has a unique key to upsert on, so a retried activity updates its own row, never adds one.
+The tables are what the revisions in `migrations/versions/` build; a change here needs a revision there
+(a test compares the two on both databases).
 """
 
 from __future__ import annotations
@@ -32,14 +34,6 @@ _ID = 255
 def _when(name: str, nullable: bool = False) -> Column[datetime]:
     return Column(name, DateTime(timezone=True), nullable=nullable)
 
-
-schema_migrations = Table(
-    "schema_migrations",
-    metadata,
-    Column("version", Integer, primary_key=True, autoincrement=False),
-    Column("name", String(_ID), nullable=False),
-    _when("applied_at"),
-)
 
 versions = Table(
     "versions",

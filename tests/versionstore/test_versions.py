@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import sqlalchemy
-
 from rollwright.domain.identity import RegionTarget
 from rollwright.domain.region_state import RegionState
 from rollwright.versionstore import VersionState, VersionStore
@@ -54,16 +52,3 @@ def test_version_state_follows_its_deployments(store: VersionStore) -> None:
     assert (state(D1), state(D2)) == (VersionState.LIVE, VersionState.ROLLED_BACK)
     store.mark_bad(service="api", digest=D2, reason="canary failed", actor="rollwright")
     assert state(D2) is VersionState.BAD
-
-
-def test_schema_is_migrated_once_and_data_survives_reopening(store_url: str) -> None:
-    with VersionStore(store_url) as first:
-        first.record_version(service="api", tag="v1", digest=D1, image="reg/api")
-    with VersionStore(store_url) as second:
-        second.migrate()
-        assert [v.tag for v in second.versions("api")] == ["v1"]
-    engine = sqlalchemy.create_engine(store_url)
-    with engine.connect() as connection:
-        applied = connection.execute(sqlalchemy.text("SELECT version FROM schema_migrations")).scalars().all()
-    engine.dispose()
-    assert applied == [1]
