@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import stamina
 from pulumi import automation as auto
 
 from rollwright.provisioning import guardrails
@@ -54,11 +55,29 @@ def _values(outputs: Mapping[str, auto.OutputValue]) -> dict[str, Any]:
     return {key: output.value for key, output in outputs.items()}
 
 
+class _CheckpointBeingSaved(RuntimeError):
+    """Another worker is rewriting the stack's checkpoint right now; a moment later it reads whole."""
+
+
+# Reading a checkpoint while its owner saves it: a save takes milliseconds, so a few short tries are enough.
+@stamina.retry(on=_CheckpointBeingSaved, attempts=5, wait_initial=0.1, wait_max=0.5, timeout=3.0)
+def _outputs_of(stack: auto.Stack, name: str) -> dict[str, Any] | None:
+    """The outputs of stack `name` in the same project; None when it does not exist (yet)."""
+    try:
+        return _values(stack.workspace.stack_outputs(name))
+    except auto.CommandError as exc:
+        text = str(exc)
+        if "no stack named" in text:
+            return None
+        if "EOF" in text:
+            raise _CheckpointBeingSaved(text) from exc
+        raise
+
+
 def _reference_outputs(stack: auto.Stack, names: list[str]) -> dict[str, dict[str, Any]]:
-    if not names:
-        return {}
-    existing = {summary.name for summary in stack.workspace.list_stacks()}
-    return {name: _values(stack.workspace.stack_outputs(name)) for name in names if name in existing}
+    """Only the stacks the guardrails name: listing every stack would read every service's checkpoint."""
+    found = {name: _outputs_of(stack, name) for name in names}
+    return {name: outputs for name, outputs in found.items() if outputs is not None}
 
 
 def _error(exc: Exception) -> ChildError:
