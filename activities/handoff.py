@@ -21,8 +21,9 @@ from activities.contracts import (
     HandoffResult,
     RolloutActionInput,
 )
+from activities.settings import argocd_client_config
 from rollwright.argocd.client import ArgoCDClient
-from rollwright.argocd.config import ArgoCDClientConfig, client_config_from
+from rollwright.argocd.config import ArgoCDClientConfig
 from rollwright.argocd.errors import ArgoCDAuthError, ArgoCDError, ArgoCDNotFoundError
 from rollwright.argocd.follow import ROLLOUT_GROUP, ROLLOUT_KIND, FollowProgress, FollowSettings, RolloutFollower
 from rollwright.config.models import RollwrightConfig
@@ -128,5 +129,5 @@ class HandoffActivities:
 
 def create_activities(config: RollwrightConfig) -> list[Callable[..., Any]]:
     follow = FollowSettings(poll_interval=config.argocd.poll_interval.total_seconds())
-    handoff = HandoffActivities(lambda: client_config_from(config.argocd), follow)
+    handoff = HandoffActivities(lambda: argocd_client_config(config), follow)
     return [handoff.sync_and_follow, handoff.abort_rollout]

@@ -23,6 +23,7 @@ from activities.contracts import (
     PublishInput,
     PublishResult,
 )
+from activities.settings import registry_client_config
 from activities.versions import shared_store, store_failure
 from rollwright.config.models import RollwrightConfig, ServiceConfig
 from rollwright.observability.logging import get_logger
@@ -169,7 +170,5 @@ class PublishActivities:
 
 
 def create_activities(config: RollwrightConfig) -> list[Callable[..., Any]]:
-    publish = PublishActivities(
-        config, shared_store(config), lambda: RegistryClientConfig.from_settings(config.registry)
-    )
+    publish = PublishActivities(config, shared_store(config), lambda: registry_client_config(config))
     return [publish.inspect_candidate, publish.publish_image]

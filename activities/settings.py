@@ -9,11 +9,19 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
+from pydantic import SecretStr
+
+from rollwright.argocd.config import ArgoCDClientConfig, TLSOptions
+from rollwright.argocd.config import Timeouts as ArgoCDTimeouts
 from rollwright.config.models import RollwrightConfig
 from rollwright.domain.identity import RegionTarget
 from rollwright.gitops.repository import GitOpsSettings
+from rollwright.observability.logging import register_secret
 from rollwright.provisioning.protocol import GuardrailContext
 from rollwright.provisioning.settings import RunnerSettings, expand_file_url
+from rollwright.registry.config import BasicCredentials, RegistryClientConfig
+from rollwright.registry.config import Timeouts as RegistryTimeouts
+from rollwright.secrets import read_secret
 
 
 def default_clone_dir(config: RollwrightConfig) -> Path:
@@ -51,3 +59,35 @@ def guardrail_context(config: RollwrightConfig, target: RegionTarget) -> Guardra
                 other = RegionTarget(service=target.service, environment=environment.name, region=region)
                 foreign[other.stack_name] = environment.name
     return GuardrailContext(environment=target.environment, foreign_stacks=foreign)
+
+
+def registry_client_config(config: RollwrightConfig) -> RegistryClientConfig:
+    """The registry client's settings from `registry:`; reads each password now (SecretUnavailableError if absent)."""
+    credentials: dict[str, BasicCredentials] = {}
+    for entry in config.registry.credentials:
+        password = read_secret(entry.password)
+        register_secret(password)
+        credentials[entry.host] = BasicCredentials(username=entry.username, password=SecretStr(password))
+    seconds = config.registry.timeout.total_seconds()
+    return RegistryClientConfig(
+        timeouts=RegistryTimeouts(connect=min(seconds, 5.0), read=seconds, write=seconds, pool=min(seconds, 5.0)),
+        credentials=credentials,
+        insecure_hosts=frozenset(config.registry.insecure_hosts),
+    )
+
+
+def argocd_client_config(config: RollwrightConfig) -> ArgoCDClientConfig:
+    """The Argo CD client's settings from `argocd:`; reads the token now (SecretUnavailableError if absent)."""
+    section = config.argocd
+    token: SecretStr | None = None
+    if section.token is not None:
+        value = read_secret(section.token)
+        register_secret(value)
+        token = SecretStr(value)
+    seconds = section.timeout.total_seconds()
+    return ArgoCDClientConfig(
+        server=section.server,
+        token=token,
+        tls=TLSOptions(verify=section.verify_tls, ca_file=section.ca_file),
+        timeouts=ArgoCDTimeouts(read=seconds, write=seconds),
+    )

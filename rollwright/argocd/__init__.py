@@ -1,7 +1,7 @@
 """Argo CD client: typed calls over its REST API, Rollout status reading, and sync-and-follow. No Temporal here."""
 
 from rollwright.argocd.client import ArgoCDClient
-from rollwright.argocd.config import ArgoCDClientConfig, ConnectRetries, Timeouts, TLSOptions, client_config_from
+from rollwright.argocd.config import ArgoCDClientConfig, ConnectRetries, Timeouts, TLSOptions
 from rollwright.argocd.errors import (
     ArgoCDAuthError,
     ArgoCDError,
@@ -38,6 +38,5 @@ __all__ = [
     "TLSOptions",
     "Timeouts",
     "WaitBudget",
-    "client_config_from",
     "interpret_rollout",
 ]

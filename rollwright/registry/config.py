@@ -5,11 +5,8 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 
 from rollwright import http_settings
-from rollwright.config.models import RegistryConfig
 from rollwright.http_settings import ConnectRetries as ConnectRetries  # the client's public surface re-exports it
 from rollwright.http_settings import FrozenSettings
-from rollwright.observability.logging import register_secret
-from rollwright.secrets import read_secret
 
 # Registries reached without TLS regardless of config: a registry on this machine never has a certificate.
 _ALWAYS_PLAIN_HTTP = ("127.0.0.1", "localhost", "[::1]")
@@ -43,18 +40,3 @@ class RegistryClientConfig(FrozenSettings):
 
     def credentials_for(self, host: str) -> BasicCredentials | None:
         return self.credentials.get(host)
-
-    @classmethod
-    def from_settings(cls, settings: RegistryConfig) -> RegistryClientConfig:
-        """Build from the config file's `registry:` section, reading each password from its secret source."""
-        credentials: dict[str, BasicCredentials] = {}
-        for entry in settings.credentials:
-            password = read_secret(entry.password)
-            register_secret(password)
-            credentials[entry.host] = BasicCredentials(username=entry.username, password=SecretStr(password))
-        seconds = settings.timeout.total_seconds()
-        return cls(
-            timeouts=Timeouts(connect=min(seconds, 5.0), read=seconds, write=seconds, pool=min(seconds, 5.0)),
-            credentials=credentials,
-            insecure_hosts=frozenset(settings.insecure_hosts),
-        )
