@@ -14,6 +14,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.contracts import ActivityName, CommitInput, CommitResult, ErrorType
+from activities.heartbeat import keeps_heartbeating
 from activities.settings import gitops_settings
 from rollwright.config.models import RollwrightConfig
 from rollwright.gitops.errors import GitOpsError, InvalidManifestPath
@@ -32,6 +33,7 @@ class GitOpsActivities:
         self._repository = GitOpsRepository(gitops_settings(config, clone_dir))
 
     @activity.defn(name=ActivityName.COMMIT_MANIFESTS)
+    @keeps_heartbeating
     async def commit_manifests(self, request: CommitInput) -> CommitResult:
         activity.heartbeat(request.target.key)
         identity = CommitIdentity(workflow_id=request.workflow_id, target=request.target, purpose=request.purpose.value)

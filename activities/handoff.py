@@ -21,6 +21,7 @@ from activities.contracts import (
     HandoffResult,
     RolloutActionInput,
 )
+from activities.heartbeat import keeps_heartbeating
 from activities.settings import argocd_client_config
 from rollwright.argocd.client import ArgoCDClient
 from rollwright.argocd.config import ArgoCDClientConfig
@@ -122,6 +123,7 @@ class HandoffActivities:
         )
 
     @activity.defn(name=ActivityName.ABORT_ROLLOUT)
+    @keeps_heartbeating
     async def abort_rollout(self, request: RolloutActionInput) -> None:
         """Send the canary's traffic back to stable (Argo CD's built-in `abort` action)."""
         await self._rollout_action(request, "abort")

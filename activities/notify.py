@@ -12,6 +12,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.contracts import ActivityName
+from activities.heartbeat import keeps_heartbeating
 from rollwright.config.models import NotifyConfig, RollwrightConfig
 from rollwright.domain.notification import Notification
 from rollwright.notify import NotifyRejectedError, NotifySettings, NotifyUnavailableError, SlackWebhookClient, render
@@ -27,6 +28,7 @@ class NotifyActivities:
         self._settings = settings or NotifySettings()
 
     @activity.defn(name=ActivityName.NOTIFY)
+    @keeps_heartbeating
     async def notify(self, notification: Notification) -> None:
         fields = {
             "kind": notification.kind.value,

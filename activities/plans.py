@@ -15,6 +15,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.contracts import ActivityName, ErrorType, ServicePlanInput
+from activities.heartbeat import keeps_heartbeating
 from rollwright.config.models import RollwrightConfig
 from rollwright.domain.deployment import PipelineSettings
 
@@ -35,6 +36,7 @@ class ServicePlanActivities:
         self._config = config
 
     @activity.defn(name=ActivityName.READ_SERVICE_PLAN)
+    @keeps_heartbeating
     async def read_service_plan(self, request: ServicePlanInput) -> PipelineSettings:
         try:
             return pipeline_settings(self._config, request.service)

@@ -23,6 +23,7 @@ from activities.contracts import (
     PublishInput,
     PublishResult,
 )
+from activities.heartbeat import keeps_heartbeating
 from activities.settings import registry_client_config
 from activities.versions import shared_store, store_failure
 from rollwright.config.models import RollwrightConfig, ServiceConfig
@@ -95,6 +96,7 @@ class PublishActivities:
             raise registry_failure(exc, image) from exc
 
     @activity.defn(name=ActivityName.INSPECT_CANDIDATE)
+    @keeps_heartbeating
     async def inspect_candidate(self, request: InspectCandidateInput) -> CandidateInfo:
         service = self._service(request.service)
         policy, image = service.tags, request.image or service.image
@@ -122,6 +124,7 @@ class PublishActivities:
         )
 
     @activity.defn(name=ActivityName.PUBLISH_IMAGE)
+    @keeps_heartbeating
     async def publish_image(self, request: PublishInput) -> PublishResult:
         if not tag_matches(request.tag_policy, request.tag):
             raise ApplicationError(

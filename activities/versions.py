@@ -14,6 +14,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.contracts import ActivityName, MarkDigestBadInput, RecordRegionStateInput, RegionBaseline
+from activities.heartbeat import keeps_heartbeating
 from rollwright.config.models import RollwrightConfig
 from rollwright.config.secrets import version_store_url
 from rollwright.domain.identity import RegionTarget
@@ -35,6 +36,7 @@ class VersionActivities:
         self._store = store
 
     @activity.defn(name=ActivityName.GET_REGION_BASELINE)
+    @keeps_heartbeating
     async def get_region_baseline(self, target: RegionTarget) -> RegionBaseline:
         try:
             good = await asyncio.to_thread(self._store.last_known_good, target)
@@ -45,6 +47,7 @@ class VersionActivities:
         return RegionBaseline(target=target, digest=good.digest, tag=good.tag)
 
     @activity.defn(name=ActivityName.RECORD_REGION_STATE)
+    @keeps_heartbeating
     async def record_region_state(self, request: RecordRegionStateInput) -> None:
         try:
             await asyncio.to_thread(
@@ -60,6 +63,7 @@ class VersionActivities:
             raise store_failure(exc) from exc
 
     @activity.defn(name=ActivityName.MARK_DIGEST_BAD)
+    @keeps_heartbeating
     async def mark_digest_bad(self, request: MarkDigestBadInput) -> None:
         try:
             await asyncio.to_thread(

@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
         CommitInput,
         HandoffInput,
         HandoffOutcome,
+        HandoffResult,
         ProvisionInput,
         ProvisionPurpose,
         RecordRegionStateInput,
@@ -31,8 +32,14 @@ with workflow.unsafe.imports_passed_through():
     from rollwright.domain.deployment import DeploymentInput, RegionPhase
     from rollwright.domain.digest import short
     from rollwright.domain.identity import RegionTarget
-    from rollwright.domain.plan import EnvironmentPlan, FirstDeployRollback
+    from rollwright.domain.plan import CanaryStep, EnvironmentPlan, FirstDeployRollback
     from rollwright.domain.region_state import RegionState
+
+
+# workflow.patched ids. A region that never reached its hand-off is not aborted (its Rollout is the stable one);
+# and its rollback re-renders its old manifests with their canary steps, so no commit and no sync are needed.
+ABORT_ONLY_HANDED_OFF = "abort-only-handed-off"
+QUIET_ROLLBACK = "quiet-rollback"
 
 
 @dataclass
@@ -42,6 +49,9 @@ class Changed:
     target: RegionTarget
     environment: EnvironmentPlan
     baseline: RegionBaseline
+    # Set once the hand-off was scheduled: before that, Argo CD never saw this version and the region's Rollout
+    # still runs the stable template, which an abort would mark aborted (Degraded) for good.
+    handed_off: bool = False
 
 
 def _failure_text(error: ActivityError) -> str:
@@ -96,7 +106,8 @@ class RegionRunner:
         await self._checkpoint()
         await steps.record(self._record(target, RegionState.DEPLOYING))
         await self._checkpoint()
-        self.changed.append(Changed(target=target, environment=env, baseline=baseline))
+        change = Changed(target=target, environment=env, baseline=baseline)
+        self.changed.append(change)
         log.region(target).digest = inp.digest
         provisioned = await steps.provision(
             ProvisionInput(
@@ -126,6 +137,7 @@ class RegionRunner:
         log.region(target).revision = commit.sha
         await self._checkpoint()
         log.region_phase(target, RegionPhase.SYNCING, f"Argo CD syncs {commit.sha[:10]}")
+        change.handed_off = True
         handoff = await steps.handoff(
             HandoffInput(
                 target=target,
@@ -161,6 +173,8 @@ class RegionRunner:
             status = self._log.region(changed.target)
             if status.revision is None or status.phase is RegionPhase.LIVE:
                 continue
+            if not changed.handed_off and workflow.patched(ABORT_ONLY_HANDED_OFF):
+                continue
             try:
                 await self._steps.abort_rollout(
                     RolloutActionInput(
@@ -172,6 +186,13 @@ class RegionRunner:
             except ActivityError as error:
                 # The rollback below replaces the manifests anyway; a failed abort only delays that.
                 self._log.note(f"{changed.target.key}: could not abort the canary ({_failure_text(error)})")
+
+    def _rollback_steps(self, changed: Changed) -> list[CanaryStep]:
+        """A handed-off region goes straight back to the known-good version, no canary steps to wait through.
+        One that never was renders exactly what it had, so its rollback adds no commit to the GitOps history."""
+        if changed.handed_off or not workflow.patched(QUIET_ROLLBACK):
+            return []
+        return list(self._inp.plan.canary.steps)
 
     async def roll_back(self, changed: Changed) -> bool:
         """Return one region to its baseline (or remove it when it had none); True when that worked."""
@@ -194,8 +215,7 @@ class RegionRunner:
                     tag=tag,
                     program=inp.plan.pulumi_program,
                     pulumi_config=changed.environment.pulumi_config,
-                    # A rollback goes straight to the known-good version: no canary steps to wait through.
-                    canary_steps=[],
+                    canary_steps=self._rollback_steps(changed),
                     purpose=purpose,
                     workflow_id=self._workflow_id,
                 ),
@@ -214,16 +234,21 @@ class RegionRunner:
             )
             log.region(target).revision = commit.sha
             app = target.app_name(inp.plan.argocd_app_template)
-            handoff = await steps.handoff(
-                HandoffInput(
-                    target=target,
-                    app_name=app,
-                    revision=commit.sha,
-                    digest=digest,
-                    progress_deadline_seconds=inp.plan.canary.progress_deadline.total_seconds(),
-                ),
-                f"sync {app} to {commit.sha[:10]}: {goal}",
-            )
+            if not commit.created and not changed.handed_off and workflow.patched(QUIET_ROLLBACK):
+                # Git holds what it held before this deployment and Argo CD never synced it: nothing to undo there.
+                log.note(f"{target.key}: never handed off and its manifests are unchanged; no sync needed")
+                handoff = HandoffResult(outcome=HandoffOutcome.HEALTHY, revision=commit.sha)
+            else:
+                handoff = await steps.handoff(
+                    HandoffInput(
+                        target=target,
+                        app_name=app,
+                        revision=commit.sha,
+                        digest=digest,
+                        progress_deadline_seconds=inp.plan.canary.progress_deadline.total_seconds(),
+                    ),
+                    f"sync {app} to {commit.sha[:10]}: {goal}",
+                )
             if handoff.outcome is HandoffOutcome.CANARY_FAILED:
                 log.region_phase(target, RegionPhase.ROLLBACK_FAILED, handoff.reason or "rollback did not go healthy")
                 return False

@@ -5,8 +5,8 @@ result of the wrong type is a mypy error, not a surprise at run time. The activi
 through the sandbox (as the Temporal SDK advises): the workflow never runs their code, it only takes the
 name and the signatures. Test doubles register under the same names (`activities.contracts.ActivityName`).
 
-Worst case of one attempt is the start-to-close timeout below; Temporal retries up to `max_attempts`
-(DeploymentLimits) with capped backoff, so a step's worst case is attempts × timeout + the backoffs.
+A step's worst case is its budget (schedule-to-close) below: Temporal retries it with capped backoff until
+then, whatever the attempt count, unless the step itself says retrying cannot help (a non-retryable error).
 """
 
 from __future__ import annotations
@@ -68,39 +68,51 @@ class Queue(Enum):
 
 @dataclass(frozen=True)
 class Options:
-    """How one activity is scheduled. `timeout` names the DeploymentLimits field bounding one attempt."""
+    """How one activity is scheduled; each field names the DeploymentLimits field that bounds it.
+
+    `timeout` bounds one attempt, `budget` all attempts (schedule-to-close). Every activity heartbeats within
+    `heartbeat_timeout`, so a dead worker costs at most that long before the retry starts elsewhere.
+    """
 
     timeout: str
+    budget: str
     queue: Queue = Queue.LIGHT
-    heartbeat: str | None = None
     # Wait for a cancelled Pulumi process to really stop before a rollback touches the same stack.
     cancellation: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL
 
 
-# One attempt's worst case, with the default DeploymentLimits, in the comment after each entry.
+_LIGHT = Options("light_timeout", "light_budget")
+
+# The longest each step may take with the default DeploymentLimits, and why, after each entry.
 OPTIONS: dict[Callable[..., Any], Options] = {
-    ServicePlanActivities.read_service_plan: Options("light_timeout"),  # 2 min; reads the worker's loaded config
-    PublishActivities.inspect_candidate: Options("light_timeout"),  # 2 min; two registry calls + one store read
-    PublishActivities.publish_image: Options("publish_timeout"),  # 10 min; includes copying blobs on promotion
-    VersionActivities.get_region_baseline: Options("light_timeout"),  # 2 min; one store read
-    VersionActivities.record_region_state: Options("light_timeout"),  # 2 min; one store write
-    VersionActivities.mark_digest_bad: Options("light_timeout"),  # 2 min; one store write
-    GitOpsActivities.commit_manifests: Options("light_timeout"),  # 2 min; fetch, commit, push (git timeouts inside)
-    HandoffActivities.abort_rollout: Options("light_timeout"),  # 2 min; one Argo CD action
-    NotifyActivities.notify: Options("light_timeout"),  # 2 min; one webhook POST
-    # 30 min; one Pulumi preview + up in a child process; heartbeats every few seconds, so a dead worker shows in 1 min.
+    # Reads the worker's loaded config: instant; 15 min only if no worker is there to take it.
+    ServicePlanActivities.read_service_plan: _LIGHT,
+    # Two registry calls and one store read (client timeouts ~30 s each); retried while the registry is down.
+    PublishActivities.inspect_candidate: _LIGHT,
+    # Re-resolve, maybe copy every blob to the central registry: 10 min an attempt, 45 min in all.
+    PublishActivities.publish_image: Options("publish_timeout", "publish_budget"),
+    # One store read or write each (seconds); 15 min covers a database restart.
+    VersionActivities.get_region_baseline: _LIGHT,
+    VersionActivities.record_region_state: _LIGHT,
+    VersionActivities.mark_digest_bad: _LIGHT,
+    # Fetch, commit, push with bounded re-applies after a rejected push (git timeouts inside): 2 min an attempt.
+    GitOpsActivities.commit_manifests: _LIGHT,
+    # One Argo CD action.
+    HandoffActivities.abort_rollout: _LIGHT,
+    # One webhook POST; best effort, the workflow goes on if it fails.
+    NotifyActivities.notify: _LIGHT,
+    # One Pulumi preview + up in a child process: 30 min an attempt; 2 h in all for workers dying under it.
     ProvisionActivities.provision_region: Options(
         "provision_timeout",
+        "provision_budget",
         queue=Queue.PULUMI,
-        heartbeat="provision_heartbeat",
         cancellation=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     ),
     # Like provision_region, without the `up`: nothing changes, so nothing to wait for on cancel.
-    ProvisionActivities.preview_region: Options(
-        "provision_timeout", queue=Queue.PULUMI, heartbeat="provision_heartbeat"
-    ),
-    # The canary's progress deadline + handoff_margin (35 min by default): see Steps.handoff.
-    HandoffActivities.sync_and_follow: Options("handoff_margin", heartbeat="handoff_heartbeat"),
+    ProvisionActivities.preview_region: Options("provision_timeout", "provision_budget", queue=Queue.PULUMI),
+    # The canary's progress deadline + handoff_margin an attempt (35 min by default; a retry gets only what is left
+    # of the deadline), and deadline + handoff_budget_margin in all: see Steps.handoff.
+    HandoffActivities.sync_and_follow: Options("handoff_margin", "handoff_budget_margin"),
 }
 
 
@@ -139,7 +151,8 @@ class Steps:
             arg,
             task_queue=self._pulumi_task_queue if options.queue is Queue.PULUMI else None,
             start_to_close_timeout=self._limit(options.timeout) + extra_time,
-            heartbeat_timeout=self._limit(options.heartbeat) if options.heartbeat else None,
+            schedule_to_close_timeout=self._limit(options.budget) + extra_time,
+            heartbeat_timeout=self._limit("heartbeat_timeout"),
             retry_policy=self._retry(),
             cancellation_type=options.cancellation,
             summary=summary[:200],

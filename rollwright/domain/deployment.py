@@ -101,20 +101,33 @@ class DeploymentPhase(StrEnum):
 
 
 class DeploymentLimits(BaseModel):
-    """How long each step may take and how often it is retried: explicit, so slow clusters and tests can tune them."""
+    """How long each step may take: explicit, so slow clusters and tests can tune them.
+
+    A step is retried until its budget (schedule-to-close) runs out, however many attempts that takes: a worker
+    dying under it costs time, never a slot of a fixed attempt count, so crash-looping workers cannot fail a
+    healthy version. Only the step's own verdict (a non-retryable error, a failed canary) stops a deployment.
+    """
 
     model_config = ConfigDict(frozen=True)
 
+    # One attempt.
     light_timeout: Duration = timedelta(minutes=2)
     publish_timeout: Duration = timedelta(minutes=10)
     provision_timeout: Duration = timedelta(minutes=30)
-    provision_heartbeat: Duration = timedelta(minutes=1)
     # sync_and_follow may run as long as the canary's progress deadline, plus this margin.
     handoff_margin: Duration = timedelta(minutes=5)
-    handoff_heartbeat: Duration = timedelta(seconds=30)
+    # Every activity heartbeats; a worker that dies under one is noticed within this.
+    heartbeat_timeout: Duration = timedelta(seconds=15)
+    # All attempts of one step, retries after dead workers and transient errors included.
+    light_budget: Duration = timedelta(minutes=15)
+    publish_budget: Duration = timedelta(minutes=45)
+    provision_budget: Duration = timedelta(hours=2)
+    # On top of the progress deadline, which bounds the canary itself across attempts (activities/handoff.py).
+    handoff_budget_margin: Duration = timedelta(minutes=20)
     retry_initial_interval: Duration = timedelta(seconds=2)
     retry_max_interval: Duration = timedelta(minutes=1)
-    max_attempts: int = Field(default=5, ge=1)
+    # 0: no count, the budgets bound each step. Deployments started before budgets carry their old count.
+    max_attempts: int = Field(default=0, ge=0)
 
 
 class DeploymentInput(BaseModel):

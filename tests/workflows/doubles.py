@@ -68,6 +68,12 @@ class Doubles:
     bad_digests: set[str] = field(default_factory=set)
     broken_stacks: set[str] = field(default_factory=set)  # region keys whose Pulumi run hits a guardrail
     slow_baselines: dict[str, float] = field(default_factory=dict)  # region key -> extra seconds to read it
+    slow_commits: dict[str, float] = field(default_factory=dict)  # region key -> seconds its first commit takes
+    # What each region's Rollout runs (the digest last synced there), and the regions whose Rollout was aborted while
+    # fully promoted: Argo Rollouts then reads Degraded/RolloutAborted, and re-syncing the same template does not
+    # heal it (argoproj/argo-rollouts#1624).
+    synced: dict[str, str | None] = field(default_factory=dict)
+    stable_aborted: set[str] = field(default_factory=set)
     plans: dict[str, PipelineSettings] = field(default_factory=dict)  # service -> what the workers' config says
     step_seconds: float = 0.05
     follow_seconds: float = 0.3
@@ -170,13 +176,22 @@ class Doubles:
     @activity.defn(name=ActivityName.COMMIT_MANIFESTS)
     async def commit_manifests(self, arg: CommitInput) -> CommitResult:
         call = self._begin(ActivityName.COMMIT_MANIFESTS, arg, arg.target.key)
-        await self._work(call, 0.01)
+        await self._work(call, self.slow_commits.pop(arg.target.key, 0.01))
         return CommitResult(sha=f"{next(self._shas):040x}", created=True)
 
     @activity.defn(name=ActivityName.SYNC_AND_FOLLOW)
     async def sync_and_follow(self, arg: HandoffInput) -> HandoffResult:
         call = self._begin(ActivityName.SYNC_AND_FOLLOW, arg, arg.target.key)
-        if (arg.digest is not None and self.hold.get(arg.target.key) == arg.digest) or arg.digest in self.hold_digests:
+        key = arg.target.key
+        if key in self.stable_aborted and self.synced.get(key, self.baselines.get(key)) == arg.digest:
+            call.ended = time.monotonic()
+            return HandoffResult(
+                outcome=HandoffOutcome.CANARY_FAILED,
+                reason="RolloutAborted: the stable Rollout was aborted",
+                revision=arg.revision,
+            )
+        self.synced[key] = arg.digest
+        if (arg.digest is not None and self.hold.get(key) == arg.digest) or arg.digest in self.hold_digests:
             # Heartbeating is how a cancel reaches a running activity.
             while not self.released.is_set():
                 activity.heartbeat()
@@ -191,6 +206,9 @@ class Doubles:
     @activity.defn(name=ActivityName.ABORT_ROLLOUT)
     async def abort_rollout(self, arg: RolloutActionInput) -> None:
         call = self._begin(ActivityName.ABORT_ROLLOUT, arg, arg.target.key)
+        key = arg.target.key
+        if key not in self.synced:  # never synced by this deployment: the Rollout runs its stable template
+            self.stable_aborted.add(key)
         await self._work(call, 0.01)
 
     @activity.defn(name=ActivityName.NOTIFY)

@@ -37,8 +37,7 @@ TEST_LIMITS = DeploymentLimits(
     retry_initial_interval=timedelta(milliseconds=100),
     retry_max_interval=timedelta(milliseconds=200),
     max_attempts=2,
-    provision_heartbeat=timedelta(seconds=2),
-    handoff_heartbeat=timedelta(seconds=2),
+    heartbeat_timeout=timedelta(seconds=2),
 )
 
 

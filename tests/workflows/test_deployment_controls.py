@@ -175,3 +175,40 @@ async def test_pause_holds_before_the_next_wave_until_resumed(time_skipping_env:
     wave_two = min(doubles.first(ActivityName.GET_REGION_BASELINE, key).scheduled for key in (EU, AP))
     us_live = doubles.named(ActivityName.RECORD_REGION_STATE)[1].scheduled
     assert wave_two - us_live >= timedelta(hours=6)
+
+
+async def test_a_region_stopped_between_commit_and_hand_off_is_not_aborted_and_rolls_back_cleanly(
+    temporal_env: WorkflowEnvironment, workers: WorkersFactory
+) -> None:
+    # ap-south-1's commit is slow; the deployment is paused meanwhile, so ap-south-1 holds at the safe point right
+    # after its commit, before any sync. Then an abort: its Rollout still runs the stable template.
+    doubles = Doubles(baselines={US: OLD, EU: OLD, AP: OLD}, hold={EU: NEW}, slow_commits={AP: 1.5})
+    client = temporal_env.client
+    async with workers(doubles) as queues:
+        handle = await client.start_workflow(
+            DeploymentWorkflow.run,
+            deployment_input(PROD, queues),
+            id=f"deploy-before-handoff-{uuid.uuid4().hex[:6]}",
+            task_queue=queues.main,
+        )
+
+        async def ap_committing() -> bool:
+            return {r.region: r.phase for r in (await status(handle)).regions}["ap-south-1"] is RegionPhase.COMMITTING
+
+        await eventually(ap_committing, what="ap-south-1 committing")
+        await handle.execute_update(DeploymentWorkflow.pause, request("hold after the commit"))
+
+        async def ap_committed() -> bool:
+            return any(call.ended for call in doubles.named(ActivityName.COMMIT_MANIFESTS) if call.key == AP)
+
+        await eventually(ap_committed, what="ap-south-1's commit returned")
+        await handle.execute_update(DeploymentWorkflow.abort, request("eu looks wrong"))
+        result = await handle.result()
+        await check_replay(handle, "deployment_stopped_before_handoff")
+
+    assert sorted(doubles.keys(ActivityName.ABORT_ROLLOUT)) == [EU], "only a Rollout that got the new version"
+    assert doubles.stable_aborted == set()
+    assert result.outcome is DeploymentOutcome.ABORTED
+    assert {r.region: r.phase for r in result.regions} == dict.fromkeys(
+        ("us-east-1", "eu-west-1", "ap-south-1"), RegionPhase.ROLLED_BACK
+    )

@@ -33,6 +33,7 @@ EXPECTED = {
     "deployment_cancel": "cancellation from Temporal means abort",
     "deployment_step_failure": "a step fails for good (guardrail); roll back, mark bad",
     "deployment_rollback": "a canary fails; rollback in reverse, a first deploy removed",
+    "deployment_stopped_before_handoff": "a region stopped after its commit, before its hand-off: not aborted",
     "pipeline_continue_as_new": "newest wins, supersede, dedup, continue-as-new; plan read from the workers",
     "pipeline_before_plan_from_workers": "a pipeline started before the plan-from-workers patch (plan from pushes)",
 }
