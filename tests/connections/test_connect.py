@@ -131,9 +131,12 @@ async def test_the_worker_exits_2_naming_an_unreadable_certificate(missing_certi
     assert "Traceback" not in stderr
 
 
-async def test_the_cli_exits_2_naming_an_unreadable_certificate(missing_certificate: tuple[Path, Path]) -> None:
+@pytest.mark.parametrize("command", [["status"], ["webhook", "--listen", "127.0.0.1:8080"]])
+async def test_the_cli_exits_2_naming_an_unreadable_certificate(
+    missing_certificate: tuple[Path, Path], command: list[str]
+) -> None:
     config, missing = missing_certificate
-    code, stderr = await run(str(ROOT / "starter.py"), "--config", str(config), "status")
+    code, stderr = await run(str(ROOT / "starter.py"), "--config", str(config), *command)
     assert code == 2, stderr
     assert stderr.strip() == (
         f"rollwright: error: temporal.tls.client_cert: cannot read the client certificate {missing}: "

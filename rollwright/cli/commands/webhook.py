@@ -6,7 +6,7 @@ import argparse
 
 from rollwright.cli.context import Context
 from rollwright.cli.errors import UsageError
-from rollwright.connections.temporal import connect_temporal
+from rollwright.connections.temporal import TemporalSettingsError, connect_temporal
 from rollwright.webhooks.auth import WebhookAuthConfigError
 from rollwright.webhooks.server import serve, split_listen
 
@@ -24,7 +24,10 @@ async def run(ctx: Context, args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     # Lazy: the receiver starts (and /healthz answers) before Temporal is reachable; /readyz tells the difference.
-    client = await connect_temporal(ctx.config.temporal, lazy=True)
+    try:
+        client = await connect_temporal(ctx.config.temporal, lazy=True)
+    except TemporalSettingsError as exc:
+        raise UsageError(str(exc)) from None
     try:
         await serve(ctx.config, client, listen=listen)
     except WebhookAuthConfigError as exc:
