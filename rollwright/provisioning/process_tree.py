@@ -1,71 +1,83 @@
-"""A process's descendants, read from /proc. Pulumi starts provider plugins in their own process groups,
-so killing the runner's group alone would orphan them; stopping a run means stopping its whole tree."""
+"""The processes of one Pulumi run, through psutil.
+
+The runner starts each run as a new session. Pulumi starts provider plugins in their own process groups, and a
+crash re-parents them away from the run, so neither the run's group nor its tree of children finds them all; the
+session does: every process of the run stays in it.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
-import signal
-from pathlib import Path
+
+import psutil
+
+# A zombie holds nothing any more (no lock, no port) but lingers where pid 1 does not reap orphans.
+_GONE = frozenset({psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD})
 
 
-def _parents() -> dict[int, int]:
-    """pid → parent pid for every process we can see."""
-    parents: dict[int, int] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            # The command name may hold spaces or parens; the parent pid is 2nd after the last ')'.
-            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-    return parents
+def _running(proc: psutil.Process) -> bool:
+    try:
+        return proc.status() not in _GONE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def running_process(pid: int) -> psutil.Process | None:
+    """The process with this pid, or None if it is gone or a zombie."""
+    if pid <= 0:
+        return None
+    try:
+        proc = psutil.Process(pid)
+    except psutil.NoSuchProcess:
+        return None
+    return proc if _running(proc) else None
 
 
 def command_if_running(pid: int) -> str | None:
-    """The process's command name, or None if it is gone or a zombie (which holds nothing any more,
-    but lingers where pid 1 does not reap orphans)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
+    """The process's command name, or None if it is gone or a zombie."""
+    proc = running_process(pid)
+    if proc is None:
         return None
-    name, _, rest = stat.partition("(")[2].rpartition(")")
-    return None if rest.split()[0] in ("Z", "X") else name
-
-
-def live_group_members(pgid: int) -> list[int]:
-    """Processes still alive (not zombies) in process group `pgid`."""
-    members: list[int] = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        # After the command name: state, ppid, pgrp.
-        if len(fields) > 2 and fields[2] == str(pgid) and fields[0] not in ("Z", "X"):
-            members.append(int(stat.parent.name))
-    return members
+    try:
+        return proc.name()
+    except psutil.NoSuchProcess:
+        return None
 
 
 def children(pid: int) -> list[int]:
-    return [child for child, parent in _parents().items() if parent == pid]
+    try:
+        return [child.pid for child in psutil.Process(pid).children()]
+    except psutil.NoSuchProcess:
+        return []
 
 
-def descendants(pid: int) -> list[int]:
-    parents = _parents()
-    found: list[int] = []
-    frontier = [pid]
-    while frontier:
-        current = frontier.pop()
-        kids = [child for child, parent in parents.items() if parent == current]
-        found.extend(kids)
-        frontier.extend(kids)
-    return found
+def _session(sid: int) -> list[psutil.Process]:
+    members: list[psutil.Process] = []
+    for proc in psutil.process_iter():
+        try:
+            # psutil has no session id; the kernel answers for any pid.
+            in_session = os.getsid(proc.pid) == sid
+        except (ProcessLookupError, PermissionError):
+            continue
+        if in_session and _running(proc):
+            members.append(proc)
+    return members
+
+
+def session_members(sid: int) -> list[int]:
+    """Pids of the processes still running (not zombies) in the session whose leader was `sid`."""
+    return [proc.pid for proc in _session(sid)]
 
 
 def kill_tree(pid: int) -> None:
-    """SIGKILL a process, its process group and every descendant, wherever their groups are."""
-    for victim in [*descendants(pid), pid]:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(victim, signal.SIGKILL)
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signal.SIGKILL)
+    """SIGKILL a process, every descendant and, when it leads a session, everything left in that session."""
+    victims: dict[int, psutil.Process] = {proc.pid: proc for proc in _session(pid)}
+    with contextlib.suppress(psutil.NoSuchProcess):
+        root = psutil.Process(pid)
+        victims[pid] = root
+        victims.update({proc.pid: proc for proc in root.children(recursive=True)})
+    for proc in victims.values():
+        # psutil checks the process is still the one we listed, so a pid reused meanwhile is spared.
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+            proc.kill()

@@ -20,7 +20,7 @@ from pydantic import Field, RootModel
 
 from rollwright.observability.logging import get_logger
 from rollwright.provisioning.errors import PulumiOperationError
-from rollwright.provisioning.process_tree import kill_tree, live_group_members
+from rollwright.provisioning.process_tree import kill_tree, session_members
 from rollwright.provisioning.protocol import ChildRequest, ChildResult, Progress
 from rollwright.provisioning.settings import RunnerSettings
 
@@ -71,7 +71,7 @@ class PulumiRunner:
             if proc.returncode is None:
                 kill_tree(proc.pid)
                 await proc.wait()
-            await self._until_group_gone(proc.pid, request.stack)
+            await self._until_session_gone(proc.pid, request.stack)
             with contextlib.suppress(asyncio.CancelledError):
                 await stderr_task
         if result is None:
@@ -79,19 +79,18 @@ class PulumiRunner:
             raise PulumiOperationError(request.operation.value, request.stack, f"runner died: {detail}")
         return result
 
-    async def _until_group_gone(self, pgid: int, stack: str) -> None:
+    async def _until_session_gone(self, sid: int, stack: str) -> None:
         """The child may be gone while its `pulumi` is still exiting (or was orphaned by a crash): the stack's
         lock is only free once every process of the run is, so the next operation must not start before."""
         grace = self._settings.cancel_grace.total_seconds()
-        if await _gone_within(pgid, grace):
+        if await _gone_within(sid, grace):
             return
-        members = live_group_members(pgid)
+        members = session_members(sid)
         log.warning("pulumi_leftovers_killed", stack=stack, pids=members)
-        for pid in members:
-            kill_tree(pid)
-        if not await _gone_within(pgid, grace):
+        kill_tree(sid)
+        if not await _gone_within(sid, grace):
             # Reported, not waited on forever: the lock check will call the stack busy, which is retried.
-            log.error("pulumi_leftovers_survive", stack=stack, pids=live_group_members(pgid))
+            log.error("pulumi_leftovers_survive", stack=stack, pids=session_members(sid))
 
     async def _cancel(self, proc: asyncio.subprocess.Process, stack: str) -> None:
         log.warning("pulumi_cancel_requested", stack=stack, pid=proc.pid)
@@ -105,9 +104,9 @@ class PulumiRunner:
             await proc.wait()
 
 
-async def _gone_within(pgid: int, seconds: float) -> bool:
+async def _gone_within(sid: int, seconds: float) -> bool:
     deadline = time.monotonic() + seconds
-    while live_group_members(pgid):
+    while session_members(sid):
         if time.monotonic() > deadline:
             return False
         await asyncio.sleep(0.1)
