@@ -21,7 +21,7 @@ from activities.contracts import (
     HandoffResult,
     RolloutActionInput,
 )
-from activities.heartbeat import keeps_heartbeating
+from activities.heartbeat import keeps_heartbeating, pulse
 from activities.settings import argocd_client_config
 from rollwright.argocd.client import ArgoCDClient
 from rollwright.argocd.config import ArgoCDClientConfig
@@ -76,11 +76,12 @@ class HandoffActivities:
     async def sync_and_follow(self, request: HandoffInput) -> HandoffResult:
         info = activity.info()
 
-        def heartbeat(progress: FollowProgress) -> None:
-            activity.heartbeat(progress.model_dump(mode="json"))
-
         try:
-            async with self._client() as client:
+            async with pulse() as beats, self._client() as client:
+
+                def heartbeat(progress: FollowProgress) -> None:
+                    beats.report(progress.model_dump(mode="json"))
+
                 follower = RolloutFollower(client, self._follow, on_progress=heartbeat)
                 outcome = await follower.sync_and_follow(
                     request.app_name,
