@@ -41,7 +41,7 @@ LEGACY_BASELINE = "0001"
 _PG_MIGRATION_LOCK = 0x526F6C6C
 
 
-def alembic_config(connection: Connection, applied: list[str], script_location: str = SCRIPT_LOCATION) -> Config:
+def _config(connection: Connection, applied: list[str], script_location: str) -> Config:
     """Alembic's configuration for one run on `connection`; env.py appends each revision it applies to `applied`."""
     config = Config()
     config.set_main_option("script_location", script_location)
@@ -59,7 +59,7 @@ def migrate(engine: Engine, script_location: str = SCRIPT_LOCATION) -> list[str]
     with engine.connect() as connection, _foreign_keys_off_on_sqlite(connection), connection.begin():
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
-        config = alembic_config(connection, applied, script_location)
+        config = _config(connection, applied, script_location)
         _refuse_unknown_revisions(connection, ScriptDirectory.from_config(config))
         if _made_by_legacy_migrations(connection):
             command.stamp(config, LEGACY_BASELINE)
