@@ -56,6 +56,7 @@ class Call:
     task_queue: str
     scheduled: datetime  # server time: skips with the time-skipping server
     started: float = field(default_factory=time.monotonic)
+    attempt: int = 1
     ended: float | None = None
 
 
@@ -73,6 +74,8 @@ class Doubles:
     # fully promoted: Argo Rollouts then reads Degraded/RolloutAborted, and re-syncing the same template does not
     # heal it (argoproj/argo-rollouts#1624).
     synced: dict[str, str | None] = field(default_factory=dict)
+    # activity name -> how many of its first attempts die with their worker (no result, no heartbeat, ever)
+    deaths: dict[str, int] = field(default_factory=dict)
     stable_aborted: set[str] = field(default_factory=set)
     plans: dict[str, PipelineSettings] = field(default_factory=dict)  # service -> what the workers' config says
     step_seconds: float = 0.05
@@ -96,9 +99,17 @@ class Doubles:
 
     def _begin(self, name: ActivityName, arg: Any, key: str | None = None) -> Call:
         info = activity.info()
-        call = Call(name.value, key, arg, info.task_queue, info.current_attempt_scheduled_time)
+        call = Call(name.value, key, arg, info.task_queue, info.current_attempt_scheduled_time, attempt=info.attempt)
         self.calls.append(call)
         return call
+
+    async def _die_if_due(self, name: ActivityName) -> None:
+        """The worker under this attempt is gone: it never answers or heartbeats, Temporal must notice by itself."""
+        if self.deaths.get(name.value, 0) > 0:
+            self.deaths[name.value] -= 1
+            timeout = activity.info().heartbeat_timeout
+            await asyncio.sleep(3 * timeout.total_seconds() if timeout else 30.0)
+            raise ApplicationError("this attempt's worker is dead; nobody reads this answer")
 
     async def _work(self, call: Call, seconds: float) -> None:
         await asyncio.sleep(seconds)
@@ -165,6 +176,7 @@ class Doubles:
     @activity.defn(name=ActivityName.PROVISION_REGION)
     async def provision_region(self, arg: ProvisionInput) -> ProvisionResult:
         call = self._begin(ActivityName.PROVISION_REGION, arg, arg.target.key)
+        await self._die_if_due(ActivityName.PROVISION_REGION)
         await self._work(call, self.step_seconds)
         if arg.target.key in self.broken_stacks and arg.purpose is ProvisionPurpose.DEPLOY:
             raise ApplicationError(
@@ -176,6 +188,7 @@ class Doubles:
     @activity.defn(name=ActivityName.COMMIT_MANIFESTS)
     async def commit_manifests(self, arg: CommitInput) -> CommitResult:
         call = self._begin(ActivityName.COMMIT_MANIFESTS, arg, arg.target.key)
+        await self._die_if_due(ActivityName.COMMIT_MANIFESTS)
         await self._work(call, self.slow_commits.pop(arg.target.key, 0.01))
         return CommitResult(sha=f"{next(self._shas):040x}", created=True)
 
