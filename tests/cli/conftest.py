@@ -19,7 +19,9 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from activities.plans import ServicePlanActivities
 from rollwright.cli.main import main
+from rollwright.config.loader import load_config
 from rollwright.domain.deployment import pipeline_workflow_id
 from tests.cli import doubles
 from workflows.deployment import DeploymentWorkflow
@@ -100,7 +102,8 @@ async def cli(temporal_env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterato
             client,
             task_queue=task_queue,
             workflows=[ServicePipelineWorkflow, DeploymentWorkflow],
-            activities=doubles.LIGHT,
+            # The real plan activity, reading the same config file the CLI reads: the workers own the plan.
+            activities=[*doubles.LIGHT, ServicePlanActivities(load_config(config_path)).read_service_plan],
         ),
         Worker(client, task_queue=f"{task_queue}-pulumi", activities=doubles.HEAVY),
     ):
