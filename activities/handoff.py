@@ -108,26 +108,30 @@ class HandoffActivities:
             weight=outcome.weight,
         )
 
-    async def _rollout_action(self, request: RolloutActionInput, action: str) -> None:
-        try:
-            async with self._client() as client:
-                tree = await client.resource_tree(request.app_name)
-                rollouts = tree.managed(ROLLOUT_GROUP, ROLLOUT_KIND)
-                if not rollouts:
-                    log.info("no Rollout to act on", app=request.app_name, action=action)
-                    return
-                await client.run_resource_action(request.app_name, rollouts[0].ref(), action)
-        except ArgoCDError as exc:
-            raise to_application_error(exc) from exc
-        log.info(
-            "rollout action", target=request.target.key, app=request.app_name, action=action, reason=request.reason
-        )
-
     @activity.defn(name=ActivityName.ABORT_ROLLOUT)
     @keeps_heartbeating
     async def abort_rollout(self, request: RolloutActionInput) -> None:
-        """Send the canary's traffic back to stable (Argo CD's built-in `abort` action)."""
-        await self._rollout_action(request, "abort")
+        """Send the canary's traffic back to stable (Argo CD's built-in `abort` action).
+
+        Only while a canary runs: a fully promoted Rollout that is aborted reads Degraded (RolloutAborted) for good,
+        and re-syncing the same template does not heal it (argoproj/argo-rollouts#1624), so one that runs its stable
+        version is left alone.
+        """
+        try:
+            async with self._client() as client:
+                rollouts = (await client.resource_tree(request.app_name)).managed(ROLLOUT_GROUP, ROLLOUT_KIND)
+                if not rollouts:
+                    log.info("no Rollout to abort", app=request.app_name)
+                    return
+                live = await client.get_resource(request.app_name, rollouts[0].ref())
+                status = live.get("status") or {}
+                if status.get("stableRS") is not None and status.get("stableRS") == status.get("currentPodHash"):
+                    log.info("no canary to abort: the Rollout runs its stable version", app=request.app_name)
+                    return
+                await client.run_resource_action(request.app_name, rollouts[0].ref(), "abort")
+        except ArgoCDError as exc:
+            raise to_application_error(exc) from exc
+        log.info("rollout aborted", target=request.target.key, app=request.app_name, reason=request.reason)
 
 
 def create_activities(config: RollwrightConfig) -> list[Callable[..., Any]]:

@@ -173,6 +173,25 @@ async def test_abort_action_turns_the_rollout_degraded(
     assert live["status"]["phase"] == "Degraded"
 
 
+async def test_abort_leaves_a_rollout_that_runs_its_stable_version_alone(
+    gitops: GitOpsRepo, standin: RunningStandin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A region stopped after its commit but before its sync: its Rollout still runs the stable template.
+    acts = activities(standin, monkeypatch)
+    await first_version(acts, gitops)
+
+    await ActivityEnvironment().run(
+        acts["abort_rollout"], RolloutActionInput(target=TARGET, app_name=APP, reason="a sibling's canary failed")
+    )
+
+    live = await live_rollout(standin)
+    assert "abort" not in live["status"]
+    assert live["status"]["phase"] == "Healthy"
+    # And the region's rollback (the same stable template, synced again) is healthy.
+    again = await run_handoff(acts, handoff(gitops.deploy("staging", "local-a", "api", "v1"), "v1"))
+    assert again.outcome is HandoffOutcome.HEALTHY
+
+
 async def test_our_progress_deadline_fails_a_canary_that_never_finishes(
     gitops: GitOpsRepo, standin: RunningStandin, monkeypatch: pytest.MonkeyPatch
 ) -> None:
