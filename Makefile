@@ -15,6 +15,8 @@ lint: tools
 	@.venv/bin/ruff format --check .
 	@echo "==> mypy --strict"
 	@.venv/bin/mypy .
+	@echo "==> import-linter (layers point down)"
+	@.venv/bin/lint-imports
 
 test: lint
 	@echo "==> pytest"
