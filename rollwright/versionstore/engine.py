@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
+import stamina
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 from rollwright.versionstore.errors import VersionStoreError
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
+
+
+def _database_locked(exc: Exception) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and "database is locked" in str(exc)
+
+
+def _use_wal(cursor: Any) -> None:
+    """Switching a new file to WAL needs it alone for a moment, and SQLite answers a connection that races
+    another's switch (workers starting together on a new store) "database is locked" at once instead of waiting
+    out the busy timeout: so we wait here, within the same budget. Once the file is in WAL this returns at once."""
+    for attempt in stamina.retry_context(
+        on=_database_locked, attempts=None, timeout=SQLITE_BUSY_TIMEOUT_SECONDS, wait_initial=0.01, wait_max=0.2
+    ):
+        with attempt:
+            cursor.execute("PRAGMA journal_mode=WAL")
 
 
 def _sqlite_engine(url: Any) -> Engine:
@@ -29,7 +46,7 @@ def _sqlite_engine(url: Any) -> Engine:
         # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite would defer it otherwise).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _use_wal(cursor)
         cursor.execute("PRAGMA foreign_keys=ON")
         # Durable across application crashes in WAL mode, and far fewer fsyncs than FULL.
         cursor.execute("PRAGMA synchronous=NORMAL")
