@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from rollwright.domain.digest import Digest
 from rollwright.domain.identity import RegionTarget
-from rollwright.domain.plan import CanaryStep
+from rollwright.domain.plan import CanaryAnalysis, CanaryStep
 from rollwright.domain.region_state import RegionState
 from rollwright.domain.source import SourceEvent
 
@@ -143,6 +143,7 @@ class ProvisionInput(BaseModel):
     program: str = "rollwright.stacks.web_service:program"
     pulumi_config: dict[str, Any] = Field(default_factory=dict)
     canary_steps: list[CanaryStep] = Field(default_factory=list)
+    analysis: CanaryAnalysis | None = Field(default=None, description="the canary's checks, rendered with it")
     purpose: ProvisionPurpose = ProvisionPurpose.DEPLOY
     workflow_id: str
 

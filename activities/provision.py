@@ -98,6 +98,7 @@ class ProvisionActivities:
             digest=request.digest,
             purpose=RenderPurpose(request.purpose.value),
             canary_steps=request.canary_steps,
+            analysis=request.analysis,
             settings=request.pulumi_config,
         )
 

@@ -78,6 +78,7 @@ class PreviewWorkflow:
                     program=plan.pulumi_program,
                     pulumi_config=env.pulumi_config,
                     canary_steps=list(plan.canary.steps),
+                    analysis=plan.analysis_for(env, target.region),
                     workflow_id=workflow.info().workflow_id,
                 ),
                 f"pulumi preview {target.stack_name} → {short(digest)}",

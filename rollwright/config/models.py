@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from rollwright.domain.deployment import DEFAULT_PULUMI_TASK_QUEUE, DEFAULT_TASK_QUEUE
 from rollwright.domain.durations import Duration
@@ -44,6 +44,17 @@ class EnvironmentConfig(_Strict):
     approval_default: ApprovalDefault = ApprovalDefault.STOP
     # Overrides merged over the service's pulumi.config for this environment only.
     config: dict[str, Any] = Field(default_factory=dict)
+    # The Prometheus the Rollouts controller of this environment's regions asks for canary checks.
+    prometheus: str | None = Field(default=None, description="e.g. http://prometheus.monitoring:9090")
+    region_prometheus: dict[str, str] = Field(default_factory=dict, description="region -> its own Prometheus")
+
+    @model_validator(mode="after")
+    def _region_prometheus_names_regions(self) -> EnvironmentConfig:
+        regions = {region for wave in self.waves for region in wave}
+        unknown = sorted(set(self.region_prometheus) - regions)
+        if unknown:
+            raise ValueError(f"region_prometheus names region(s) not in any wave: {', '.join(unknown)}")
+        return self
 
     @field_validator("waves")
     @classmethod
@@ -117,6 +128,8 @@ class ServiceConfig(_Strict):
                         on_timeout=env.approval_default,
                     ),
                     pulumi_config={**self.pulumi.config, **env.config},
+                    prometheus_address=env.prometheus,
+                    region_prometheus=env.region_prometheus,
                 )
                 for env in self.environments
             ],

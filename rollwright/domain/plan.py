@@ -43,6 +43,52 @@ class CanaryStep(BaseModel):
     pause: Duration | None = None
 
 
+class CheckProvider(StrEnum):
+    """Where a canary check's measurement comes from (Argo Rollouts metric providers)."""
+
+    PROMETHEUS = "prometheus"
+    WEB = "web"
+
+
+class CanaryCheck(BaseModel):
+    """One measurement the canary must pass, judged by the Argo Rollouts controller while the canary runs.
+
+    Queries and URLs may use `{{args.canary-hash}}` (the canary's pod-template hash), `{{args.service}}`,
+    `{{args.environment}}` and `{{args.region}}`.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=NAME_PATTERN)
+    provider: CheckProvider = CheckProvider.PROMETHEUS
+    query: str | None = Field(default=None, description="PromQL (prometheus)")
+    url: str | None = Field(default=None, description="URL answering JSON (web)")
+    json_path: str | None = Field(default=None, description="JSONPath of the value in the web answer, e.g. {$.ok}")
+    success_condition: str = Field(min_length=1, description="e.g. result[0] >= 0.95")
+    interval: Duration = timedelta(seconds=10)
+    count: int = Field(default=3, ge=1)
+    failure_limit: int = Field(default=1, ge=0)
+    # At least two scrapes: an empty vector before them reads as an Error, and the controller then waits 10 s.
+    initial_delay: Duration | None = None
+
+    @model_validator(mode="after")
+    def _source_fits_provider(self) -> CanaryCheck:
+        if self.provider is CheckProvider.PROMETHEUS and not self.query:
+            raise ValueError(f"check {self.name!r}: a prometheus check needs a query")
+        if self.provider is CheckProvider.WEB and not self.url:
+            raise ValueError(f"check {self.name!r}: a web check needs a url")
+        return self
+
+
+class CanaryAnalysis(BaseModel):
+    """What one region's canary is measured by: the checks, and the Prometheus that region's controller asks."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    checks: list[CanaryCheck] = Field(default_factory=list)
+    prometheus_address: str | None = None
+
+
 class CanaryPlan(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -50,6 +96,15 @@ class CanaryPlan(BaseModel):
     steps: list[CanaryStep] = Field(default_factory=lambda: [CanaryStep(weight=100)])
     # How long one region may take from sync to Healthy before the canary counts as failed.
     progress_deadline: Duration = timedelta(minutes=30)
+    # Measured by the Rollouts controller as background analysis from the first step on; none: steps only.
+    checks: list[CanaryCheck] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check_names_unique(self) -> CanaryPlan:
+        names = [check.name for check in self.checks]
+        if len(names) != len(set(names)):
+            raise ValueError(f"canary check names must be unique: {', '.join(names)}")
+        return self
 
     @model_validator(mode="after")
     def _pauses_fit_the_deadline(self) -> CanaryPlan:
@@ -79,6 +134,12 @@ class EnvironmentPlan(BaseModel):
     approval: ApprovalPlan = ApprovalPlan()
     # The service's Pulumi config with this environment's overrides applied.
     pulumi_config: dict[str, Any] = Field(default_factory=dict)
+    # The Prometheus the canary checks query, for the environment and per region where one differs.
+    prometheus_address: str | None = None
+    region_prometheus: dict[str, str] = Field(default_factory=dict)
+
+    def prometheus_for(self, region: str) -> str | None:
+        return self.region_prometheus.get(region, self.prometheus_address)
 
 
 class ServicePlan(BaseModel):
@@ -93,3 +154,9 @@ class ServicePlan(BaseModel):
     environments: list[EnvironmentPlan] = Field(min_length=1)
     argocd_app_template: str = "{service}-{env}-{region}"
     first_deploy_rollback: FirstDeployRollback = FirstDeployRollback.REMOVE
+
+    def analysis_for(self, env: EnvironmentPlan, region: str) -> CanaryAnalysis | None:
+        """The canary analysis a deployment renders for one region; None when the service has no checks."""
+        if not self.canary.checks:
+            return None
+        return CanaryAnalysis(checks=self.canary.checks, prometheus_address=env.prometheus_for(region))

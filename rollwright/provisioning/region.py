@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from rollwright.domain.identity import RegionTarget
-from rollwright.domain.plan import CanaryStep
+from rollwright.domain.plan import CanaryAnalysis, CanaryStep
 from rollwright.domain.preview import PreviewResult
 from rollwright.provisioning import preview_report
 from rollwright.provisioning.protocol import GuardrailContext
@@ -24,6 +24,7 @@ def stack_inputs(
     purpose: RenderPurpose,
     canary_steps: list[CanaryStep],
     settings: dict[str, Any],
+    analysis: CanaryAnalysis | None = None,
 ) -> StackInputs:
     data_dir = settings.get("data_dir") or provisioner.data_dir()
     return StackInputs(
@@ -32,6 +33,7 @@ def stack_inputs(
         digest=digest,
         purpose=purpose,
         canary_steps=canary_steps,
+        analysis=analysis,
         settings=settings,
         manifests_dir=str(provisioner.manifests_dir(target.stack_name)),
         data_dir=str(Path(str(data_dir)).expanduser()),

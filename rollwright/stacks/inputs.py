@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from rollwright.domain.digest import Digest
 from rollwright.domain.identity import RegionTarget
-from rollwright.domain.plan import CanaryStep
+from rollwright.domain.plan import CanaryAnalysis, CanaryStep
 
 # The Pulumi project every Rollwright stack belongs to; config keys live in its namespace.
 PROJECT_NAME = "rollwright"
@@ -37,6 +37,7 @@ class StackInputs(BaseModel):
     digest: Digest | None = None
     purpose: RenderPurpose = RenderPurpose.DEPLOY
     canary_steps: list[CanaryStep] = Field(default_factory=list)
+    analysis: CanaryAnalysis | None = None
     settings: dict[str, Any] = Field(default_factory=dict, description="the service's pulumi config")
     manifests_dir: str = Field(description="root of the GitOps working copy the manifests are written into")
     data_dir: str = Field(description="where local databases live, one directory per environment")
@@ -51,6 +52,7 @@ class StackInputs(BaseModel):
             "digest": self.digest or "",
             "purpose": self.purpose.value,
             "canarySteps": json.dumps([step.model_dump(mode="json") for step in self.canary_steps]),
+            "canaryAnalysis": self.analysis.model_dump_json() if self.analysis else "",
             "settings": json.dumps(self.settings, sort_keys=True),
             "manifestsDir": self.manifests_dir,
             "dataDir": self.data_dir,
@@ -64,6 +66,9 @@ class StackInputs(BaseModel):
             digest=values.get("digest") or None,
             purpose=RenderPurpose(values.get("purpose") or RenderPurpose.DEPLOY.value),
             canary_steps=json.loads(values.get("canarySteps") or "[]"),
+            analysis=CanaryAnalysis.model_validate_json(values["canaryAnalysis"])
+            if values.get("canaryAnalysis")
+            else None,
             settings=json.loads(values.get("settings") or "{}"),
             manifests_dir=values["manifestsDir"],
             data_dir=values["dataDir"],
@@ -75,7 +80,17 @@ class StackInputs(BaseModel):
         import pulumi
 
         config = pulumi.Config(PROJECT_NAME)
-        keys = ("service", "environment", "region", "image", "digest", "purpose", "canarySteps", "settings")
+        keys = (
+            "service",
+            "environment",
+            "region",
+            "image",
+            "digest",
+            "purpose",
+            "canarySteps",
+            "canaryAnalysis",
+            "settings",
+        )
         values = {key: config.get(key) or "" for key in keys}
         values["manifestsDir"] = config.require("manifestsDir")
         values["dataDir"] = config.require("dataDir")

@@ -15,7 +15,7 @@ import yaml
 from rollwright.domain.digest import pinned_image
 from rollwright.domain.durations import format_duration
 from rollwright.domain.identity import RegionTarget
-from rollwright.domain.plan import CanaryStep
+from rollwright.domain.plan import CanaryAnalysis, CanaryCheck, CanaryStep, CheckProvider
 
 ENVIRONMENT_LABEL = "rollwright.io/environment"
 REGION_LABEL = "rollwright.io/region"
@@ -23,6 +23,9 @@ NAME_LABEL = "app.kubernetes.io/name"
 ROLLOUT_FILE = "rollout.yaml"
 SERVICE_FILE = "service.yaml"
 CONFIGMAP_FILE = "configmap.yaml"
+ANALYSIS_FILE = "analysis.yaml"
+# The arguments every canary check may use; the canary's pod-template hash is filled in by the controller.
+CANARY_HASH_ARG = "canary-hash"
 
 
 def content_hash(manifests: dict[str, str]) -> str:
@@ -59,10 +62,81 @@ def canary_steps(steps: list[CanaryStep]) -> list[dict[str, Any]]:
     return rendered
 
 
+def analysis_template_name(target: RegionTarget) -> str:
+    return f"{target.service}-canary"
+
+
+def _analysis_args(target: RegionTarget) -> list[dict[str, Any]]:
+    return [
+        {"name": CANARY_HASH_ARG, "valueFrom": {"podTemplateHashValue": "Latest"}},
+        {"name": "service", "value": target.service},
+        {"name": "environment", "value": target.environment},
+        {"name": "region", "value": target.region},
+    ]
+
+
+def _metric(check: CanaryCheck, prometheus_address: str | None, target: RegionTarget) -> dict[str, Any]:
+    if check.provider is CheckProvider.PROMETHEUS:
+        if not prometheus_address:
+            raise ValueError(
+                f"canary check {check.name!r} asks Prometheus, but {target.environment} names no prometheus for "
+                f"{target.region}"
+            )
+        provider: dict[str, Any] = {"prometheus": {"address": prometheus_address, "query": check.query}}
+    else:
+        web: dict[str, Any] = {"url": check.url}
+        if check.json_path:
+            web["jsonPath"] = check.json_path
+        provider = {"web": web}
+    metric: dict[str, Any] = {
+        "name": check.name,
+        "interval": format_duration(check.interval),
+        "count": check.count,
+        "failureLimit": check.failure_limit,
+        "successCondition": check.success_condition,
+        "provider": provider,
+    }
+    if check.initial_delay:
+        metric["initialDelay"] = format_duration(check.initial_delay)
+    return metric
+
+
+def render_analysis_template(target: RegionTarget, analysis: CanaryAnalysis) -> str:
+    """The canary's checks as an Argo Rollouts AnalysisTemplate, synced before the Rollout that names it."""
+    metadata = _metadata(target, analysis_template_name(target))
+    # Synced first: a Rollout naming a template that does not exist yet reads "AnalysisTemplate not found".
+    metadata["annotations"] = {"argocd.argoproj.io/sync-wave": "-1"}
+    return _dump(
+        {
+            "apiVersion": "argoproj.io/v1alpha1",
+            "kind": "AnalysisTemplate",
+            "metadata": metadata,
+            "spec": {
+                "args": [{"name": arg["name"]} for arg in _analysis_args(target)],
+                "metrics": [_metric(check, analysis.prometheus_address, target) for check in analysis.checks],
+            },
+        }
+    )
+
+
 def render_rollout(
-    target: RegionTarget, repository: str, digest: str, replicas: int, steps: list[CanaryStep], port: int
+    target: RegionTarget,
+    repository: str,
+    digest: str,
+    replicas: int,
+    steps: list[CanaryStep],
+    port: int,
+    analysis: CanaryAnalysis | None = None,
 ) -> str:
     selector = {NAME_LABEL: target.service}
+    canary: dict[str, Any] = {"steps": canary_steps(steps)}
+    if analysis is not None and analysis.checks and steps:
+        # Background analysis from the first step on: a failed measurement aborts the canary wherever it is.
+        canary["analysis"] = {
+            "templates": [{"templateName": analysis_template_name(target)}],
+            "startingStep": 1,
+            "args": _analysis_args(target),
+        }
     return _dump(
         {
             "apiVersion": "argoproj.io/v1alpha1",
@@ -85,7 +159,7 @@ def render_rollout(
                         ]
                     },
                 },
-                "strategy": {"canary": {"steps": canary_steps(steps)}},
+                "strategy": {"canary": canary},
             },
         }
     )

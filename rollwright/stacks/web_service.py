@@ -65,11 +65,15 @@ def render_manifests(
     extra_env = {str(k): str(v) for k, v in dict(inputs.settings.get("env", {})).items()}
     contents: dict[str, pulumi.Output[str]] = {
         k8s.ROLLOUT_FILE: pulumi.Output.from_input(
-            k8s.render_rollout(target, inputs.image, inputs.digest, replicas, inputs.canary_steps, port)
+            k8s.render_rollout(
+                target, inputs.image, inputs.digest, replicas, inputs.canary_steps, port, inputs.analysis
+            )
         ),
         k8s.SERVICE_FILE: pulumi.Output.from_input(k8s.render_service(target, port)),
         k8s.CONFIGMAP_FILE: database_url.apply(lambda url: k8s.render_config_map(target, url, extra_env)),
     }
+    if inputs.analysis is not None and inputs.analysis.checks:
+        contents[k8s.ANALYSIS_FILE] = pulumi.Output.from_input(k8s.render_analysis_template(target, inputs.analysis))
     files: dict[str, pulumi.Output[str]] = {}
     for file_name, content in contents.items():
         path = f"{target.gitops_path}/{file_name}"

@@ -65,6 +65,16 @@ def test_valid_config_resolves_to_a_plan(tmp_path: Path) -> None:
         (lambda d: d["services"][0].update(tags="(unclosed"), "services[0].tags: not a valid regular expression"),
         (lambda d: d.pop("gitops"), "gitops: Field required"),
         (lambda d: d["argocd"].update(app="{svc}-{env}"), "argocd.app: not a valid name template (KeyError('svc'))"),
+        (
+            lambda d: d["services"][0]["canary"].update(
+                checks=[{"name": "rate", "success_condition": "result[0] > 1"}]
+            ),
+            "services[0].canary.checks[0]: check 'rate': a prometheus check needs a query",
+        ),
+        (
+            lambda d: d["services"][0]["environments"][1].update(region_prometheus={"mars-1": "http://p:9090"}),
+            "services[0].environments[1]: region_prometheus names region(s) not in any wave: mars-1",
+        ),
     ],
 )
 def test_mistakes_name_the_key_path(tmp_path: Path, mutate: Any, expected: str) -> None:
@@ -126,3 +136,25 @@ def test_version_store_url_can_be_kept_as_a_secret(tmp_path: Path, monkeypatch: 
         version_store_url(config.version_store)
     monkeypatch.setenv("ROLLWRIGHT_TEST_STORE_URL", "postgresql+psycopg://rw:hunter22@db/rollwright")
     assert version_store_url(config.version_store) == "postgresql+psycopg://rw:hunter22@db/rollwright"
+
+
+def test_canary_checks_reach_the_plan_with_each_regions_prometheus(tmp_path: Path) -> None:
+    data = yaml.safe_load(yaml.safe_dump(GOOD))
+    check = {"name": "success-rate", "query": "sum(up)", "success_condition": "result[0] >= 0.95", "interval": "5s"}
+    data["services"][0]["canary"]["checks"] = [check]
+    prod = data["services"][0]["environments"][1]
+    prod["prometheus"] = "http://prom.prod:9090"
+    prod["region_prometheus"] = {prod["waves"][-1][-1]: "http://prom.other:9090"}
+    plan = load_config(write(tmp_path, data)).plan_for(data["services"][0]["name"])
+
+    env = plan.environments[1]
+    first, last = env.waves[0][0], env.waves[-1][-1]
+    first_analysis, last_analysis = plan.analysis_for(env, first), plan.analysis_for(env, last)
+    assert first_analysis is not None
+    assert last_analysis is not None
+    assert [c.name for c in first_analysis.checks] == ["success-rate"]
+    assert (first_analysis.prometheus_address, last_analysis.prometheus_address) == (
+        "http://prom.prod:9090",
+        "http://prom.other:9090",
+    )
+    assert plan.analysis_for(plan.environments[0], plan.environments[0].waves[0][0]) is not None

@@ -10,7 +10,7 @@ import pytest
 
 from rollwright.domain.digest import pinned_image
 from rollwright.domain.identity import RegionTarget
-from rollwright.domain.plan import CanaryStep
+from rollwright.domain.plan import CanaryAnalysis, CanaryCheck, CanaryStep
 from rollwright.provisioning import preview_report
 from rollwright.provisioning.errors import GuardrailViolation
 from rollwright.provisioning.protocol import GuardrailContext
@@ -191,3 +191,17 @@ async def test_destroy_removes_the_region_but_never_the_protected_database(provi
     assert (provisioner.data_dir() / "staging" / "shop.db").exists()
     refreshed = await provisioner.refresh(region_inputs, PROGRAM)
     assert refreshed.error is None
+
+
+async def test_canary_checks_are_rendered_as_an_analysis_template_beside_the_rollout(provisioner: Provisioner) -> None:
+    check = CanaryCheck(name="success-rate", query="sum(up)", success_condition="result[0] >= 0.95")
+    analysis = CanaryAnalysis(checks=[check], prometheus_address="http://127.0.0.1:9090")
+    measured = inputs_for(provisioner, STAGING, DIGEST_1).model_copy(update={"analysis": analysis})
+
+    result = await provisioner.provision(measured, PROGRAM, guard(STAGING))
+
+    files = manifests(provisioner, STAGING)
+    assert "staging/local-a/shop/analysis.yaml" in files
+    assert "kind: AnalysisTemplate" in files["staging/local-a/shop/analysis.yaml"]
+    assert "templateName: shop-canary" in files["staging/local-a/shop/rollout.yaml"]
+    assert result.summary.get("create") == 5
