@@ -22,12 +22,13 @@ from activities.contracts import (
     RolloutActionInput,
 )
 from activities.heartbeat import keeps_heartbeating, pulse
-from activities.settings import argocd_client_config
-from rollwright.argocd.client import ArgoCDClient
+from activities.settings import application_placement, argocd_client_config
+from rollwright.argocd.client import ApplicationPlacement, ArgoCDClient
 from rollwright.argocd.config import ArgoCDClientConfig
 from rollwright.argocd.errors import ArgoCDAuthError, ArgoCDError, ArgoCDNotFoundError
 from rollwright.argocd.follow import ROLLOUT_GROUP, ROLLOUT_KIND, FollowProgress, FollowSettings, RolloutFollower
 from rollwright.config.models import RollwrightConfig
+from rollwright.domain.identity import RegionTarget
 from rollwright.observability.logging import get_logger
 from rollwright.secrets import SecretUnavailableError
 
@@ -61,10 +62,17 @@ def _remaining_deadline(deadline_seconds: float, info: activity.Info) -> float:
 
 
 class HandoffActivities:
-    def __init__(self, client_config: Callable[[], ArgoCDClientConfig], follow: FollowSettings) -> None:
+    def __init__(
+        self,
+        client_config: Callable[[], ArgoCDClientConfig],
+        follow: FollowSettings,
+        placement: Callable[[RegionTarget], ApplicationPlacement] | None = None,
+    ) -> None:
         # The token is read per call, so a rotated secret is picked up without restarting the worker.
         self._client_config = client_config
         self._follow = follow
+        # None: the Applications exist already and are not Rollwright's to keep.
+        self._placement = placement
 
     def _client(self) -> ArgoCDClient:
         try:
@@ -83,6 +91,9 @@ class HandoffActivities:
                     beats.report(progress.model_dump(mode="json"))
 
                 follower = RolloutFollower(client, self._follow, on_progress=heartbeat)
+                if self._placement is not None:
+                    # Before every hand-off, so a new region needs no set-up and a drifted spec is put right.
+                    await follower.ensure_application(request.app_name, self._placement(request.target))
                 outcome = await follower.sync_and_follow(
                     request.app_name,
                     request.revision,
@@ -136,5 +147,6 @@ class HandoffActivities:
 
 def create_activities(config: RollwrightConfig) -> list[Callable[..., Any]]:
     follow = FollowSettings(poll_interval=config.argocd.poll_interval.total_seconds())
-    handoff = HandoffActivities(lambda: argocd_client_config(config), follow)
+    placement = (lambda target: application_placement(config, target)) if config.argocd.manage_applications else None
+    handoff = HandoffActivities(lambda: argocd_client_config(config), follow, placement)
     return [handoff.sync_and_follow, handoff.abort_rollout]

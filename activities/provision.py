@@ -99,6 +99,7 @@ class ProvisionActivities:
             purpose=RenderPurpose(request.purpose.value),
             canary_steps=request.canary_steps,
             analysis=request.analysis,
+            namespace=request.target.fill(self._config.argocd.namespace),
             settings=request.pulumi_config,
         )
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
+from rollwright.argocd.client import ApplicationPlacement
 from rollwright.argocd.config import ArgoCDClientConfig, TLSOptions
 from rollwright.argocd.config import Timeouts as ArgoCDTimeouts
 from rollwright.config.models import RollwrightConfig
@@ -73,6 +74,19 @@ def registry_client_config(config: RollwrightConfig) -> RegistryClientConfig:
         timeouts=RegistryTimeouts(connect=min(seconds, 5.0), read=seconds, write=seconds, pool=min(seconds, 5.0)),
         credentials=credentials,
         insecure_hosts=frozenset(config.registry.insecure_hosts),
+    )
+
+
+def application_placement(config: RollwrightConfig, target: RegionTarget) -> ApplicationPlacement:
+    """The region's Argo CD Application as the workers' config describes it."""
+    section = config.argocd
+    return ApplicationPlacement(
+        project=section.project,
+        repo_url=section.repo_url or config.gitops.repo,
+        path=target.gitops_path,
+        target_revision=config.gitops.branch,
+        server=section.destination_for(target.region),
+        namespace=target.fill(section.namespace),
     )
 
 

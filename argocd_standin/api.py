@@ -30,6 +30,16 @@ def _resource(app: AppRecord, group: str, kind: str, namespace: str, name: str) 
     return res
 
 
+@router.post("")
+async def create_application(body: Annotated[dict[str, Any], Body()], upsert: bool = False) -> dict[str, Any]:
+    """Accepted and answered as Argo CD does; the stand-in derives its Applications from the GitOps repository."""
+    name = (body.get("metadata") or {}).get("name")
+    source = (body.get("spec") or {}).get("source") or {}
+    if not name or not source.get("repoURL") or not source.get("path"):
+        raise invalid_argument("metadata.name, spec.source.repoURL and spec.source.path are required")
+    return {**body, "status": {}}
+
+
 @router.get("/{name}")
 async def get_application(request: Request, name: str, refresh: str | None = None) -> dict[str, Any]:
     controller = _controller(request)

@@ -9,7 +9,7 @@ from typing import Any, Literal, TypeVar
 from urllib.parse import quote
 
 import httpx
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from rollwright.argocd.config import ArgoCDClientConfig
 from rollwright.argocd.errors import (
@@ -19,11 +19,15 @@ from rollwright.argocd.errors import (
 )
 from rollwright.argocd.models import (
     Application,
+    ApplicationDestination,
     ApplicationResourceResponse,
+    ApplicationSource,
+    ApplicationSpec,
     ApplicationSyncRequest,
     ApplicationTree,
     ArgoModel,
     InfoEntry,
+    ObjectMeta,
     ResourceActionParameters,
     ResourceActionRunRequestV2,
     ResourceRef,
@@ -41,6 +45,19 @@ def _parse(model: type[M], body: Any, what: str) -> M:
         return model.model_validate(body)
     except ValidationError as exc:
         raise ArgoCDResponseError(f"{what}: unexpected answer shape: {exc}") from exc
+
+
+class ApplicationPlacement(BaseModel):
+    """Where one region's Application reads its manifests from and where it puts them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    project: str = "default"
+    repo_url: str
+    path: str
+    target_revision: str
+    server: str
+    namespace: str
 
 
 class ArgoCDClient:
@@ -74,6 +91,27 @@ class ArgoCDClient:
         params: dict[str, str] | None = {"refresh": refresh} if refresh else None
         what = f"get application {name}"
         return _parse(Application, await self._call("GET", self._app_path(name), what=what, params=params), what)
+
+    async def upsert_application(self, name: str, placement: ApplicationPlacement) -> Application:
+        """Create the Application, or bring its spec to this one (Argo CD's `upsert`): safe to repeat.
+
+        No automated sync policy: whoever calls this syncs to exactly the revision it means.
+        """
+        app = Application(
+            metadata=ObjectMeta(name=name),
+            spec=ApplicationSpec(
+                project=placement.project,
+                source=ApplicationSource(
+                    repo_url=placement.repo_url, path=placement.path, target_revision=placement.target_revision
+                ),
+                destination=ApplicationDestination(server=placement.server, namespace=placement.namespace),
+            ),
+        )
+        what = f"create or update application {name}"
+        body = app.to_api()
+        body.pop("status", None)
+        answer = await self._call("POST", "/api/v1/applications", what=what, params={"upsert": "true"}, body=body)
+        return _parse(Application, answer, what)
 
     async def sync(
         self, name: str, revision: str, *, prune: bool = True, infos: Sequence[tuple[str, str]] = ()

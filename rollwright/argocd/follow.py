@@ -20,7 +20,7 @@ from typing import TypeVar
 import stamina
 from pydantic import BaseModel, Field
 
-from rollwright.argocd.client import ArgoCDClient
+from rollwright.argocd.client import ApplicationPlacement, ArgoCDClient
 from rollwright.argocd.errors import ArgoCDError, ArgoCDUnavailableError, OperationInProgressError
 from rollwright.argocd.models import Application, ResourceRef
 from rollwright.argocd.rollout_status import RolloutStatus, RolloutVerdict, interpret_rollout
@@ -141,6 +141,10 @@ class RolloutFollower:
     async def _tolerant(self, call: Callable[[], Awaitable[T]]) -> T:
         """Ride out Argo CD being unavailable for a while: one lost poll is not a failed deployment."""
         return await self._within(self._settings.unavailable, ArgoCDUnavailableError, call)
+
+    async def ensure_application(self, app: str, placement: ApplicationPlacement) -> None:
+        """Create the Application or put its spec right, riding out a moment of unavailability like every call."""
+        await self._tolerant(lambda: self._client.upsert_application(app, placement))
 
     async def sync(self, app: str, revision: str, infos: list[tuple[str, str]]) -> Application:
         """Ask Argo CD to sync `revision`, waiting its turn while another operation runs."""

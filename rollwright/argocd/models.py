@@ -48,9 +48,15 @@ class SyncPolicy(ArgoModel):
     automated: SyncPolicyAutomated | None = None
 
 
+class ApplicationDestination(ArgoModel):
+    server: str | None = None
+    namespace: str | None = None
+
+
 class ApplicationSpec(ArgoModel):
     project: str | None = None
     source: ApplicationSource | None = None
+    destination: ApplicationDestination | None = None
     sync_policy: SyncPolicy | None = None
 
 

@@ -172,8 +172,19 @@ class ArgoCDConfig(_Strict):
     timeout: Duration = timedelta(seconds=10)
     # How often a hand-off polls the Application and its Rollout; the demo sets it low to run fast.
     poll_interval: Duration = timedelta(seconds=2)
+    # Before each hand-off Rollwright creates or updates the region's Application (no automated sync: Rollwright
+    # syncs to exactly its commit), so adding a region is a config change. Off: the Applications exist already.
+    manage_applications: bool = True
+    project: str = "default"
+    repo_url: str | None = Field(default=None, description="the GitOps repository as Argo CD reads it (gitops.repo)")
+    namespace: str = Field(default="{env}", description="namespace template of a region's Kubernetes objects")
+    destinations: dict[str, str] = Field(default_factory=dict, description="region -> its cluster's API URL")
+    default_destination: str = "https://kubernetes.default.svc"
 
-    @field_validator("app")
+    def destination_for(self, region: str) -> str:
+        return self.destinations.get(region, self.default_destination)
+
+    @field_validator("app", "namespace")
     @classmethod
     def _app_template_formats(cls, template: str) -> str:
         # Checked here, not when a deployment first formats it mid-rollout.

@@ -41,6 +41,10 @@ class RegionTarget(BaseModel):
 
     def app_name(self, template: str) -> str:
         """The Argo CD Application name, from the configured template (e.g. `{service}-{env}-{region}`)."""
+        return self.fill(template)
+
+    def fill(self, template: str) -> str:
+        """A name template with `{service}`, `{env}` and `{region}` filled in."""
         return template.format(service=self.service, env=self.environment, region=self.region)
 
     def __str__(self) -> str:

@@ -25,6 +25,7 @@ def stack_inputs(
     canary_steps: list[CanaryStep],
     settings: dict[str, Any],
     analysis: CanaryAnalysis | None = None,
+    namespace: str | None = None,
 ) -> StackInputs:
     data_dir = settings.get("data_dir") or provisioner.data_dir()
     return StackInputs(
@@ -34,6 +35,7 @@ def stack_inputs(
         purpose=purpose,
         canary_steps=canary_steps,
         analysis=analysis,
+        namespace=namespace,
         settings=settings,
         manifests_dir=str(provisioner.manifests_dir(target.stack_name)),
         data_dir=str(Path(str(data_dir)).expanduser()),

@@ -38,6 +38,7 @@ class StackInputs(BaseModel):
     purpose: RenderPurpose = RenderPurpose.DEPLOY
     canary_steps: list[CanaryStep] = Field(default_factory=list)
     analysis: CanaryAnalysis | None = None
+    namespace: str | None = Field(default=None, description="Kubernetes namespace of the region's objects")
     settings: dict[str, Any] = Field(default_factory=dict, description="the service's pulumi config")
     manifests_dir: str = Field(description="root of the GitOps working copy the manifests are written into")
     data_dir: str = Field(description="where local databases live, one directory per environment")
@@ -53,6 +54,7 @@ class StackInputs(BaseModel):
             "purpose": self.purpose.value,
             "canarySteps": json.dumps([step.model_dump(mode="json") for step in self.canary_steps]),
             "canaryAnalysis": self.analysis.model_dump_json() if self.analysis else "",
+            "namespace": self.namespace or "",
             "settings": json.dumps(self.settings, sort_keys=True),
             "manifestsDir": self.manifests_dir,
             "dataDir": self.data_dir,
@@ -69,6 +71,7 @@ class StackInputs(BaseModel):
             analysis=CanaryAnalysis.model_validate_json(values["canaryAnalysis"])
             if values.get("canaryAnalysis")
             else None,
+            namespace=values.get("namespace") or None,
             settings=json.loads(values.get("settings") or "{}"),
             manifests_dir=values["manifestsDir"],
             data_dir=values["dataDir"],
@@ -89,6 +92,7 @@ class StackInputs(BaseModel):
             "purpose",
             "canarySteps",
             "canaryAnalysis",
+            "namespace",
             "settings",
         )
         values = {key: config.get(key) or "" for key in keys}

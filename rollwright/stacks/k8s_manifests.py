@@ -44,8 +44,9 @@ def config_map_name(target: RegionTarget) -> str:
     return f"{target.service}-config"
 
 
-def _metadata(target: RegionTarget, name: str) -> dict[str, Any]:
-    return {"name": name, "namespace": target.environment, "labels": labels(target)}
+def _metadata(target: RegionTarget, name: str, namespace: str | None) -> dict[str, Any]:
+    # Without a configured namespace template the environment is the namespace.
+    return {"name": name, "namespace": namespace or target.environment, "labels": labels(target)}
 
 
 def _dump(document: dict[str, Any]) -> str:
@@ -101,9 +102,9 @@ def _metric(check: CanaryCheck, prometheus_address: str | None, target: RegionTa
     return metric
 
 
-def render_analysis_template(target: RegionTarget, analysis: CanaryAnalysis) -> str:
+def render_analysis_template(target: RegionTarget, analysis: CanaryAnalysis, namespace: str | None = None) -> str:
     """The canary's checks as an Argo Rollouts AnalysisTemplate, synced before the Rollout that names it."""
-    metadata = _metadata(target, analysis_template_name(target))
+    metadata = _metadata(target, analysis_template_name(target), namespace)
     # Synced first: a Rollout naming a template that does not exist yet reads "AnalysisTemplate not found".
     metadata["annotations"] = {"argocd.argoproj.io/sync-wave": "-1"}
     return _dump(
@@ -127,6 +128,7 @@ def render_rollout(
     steps: list[CanaryStep],
     port: int,
     analysis: CanaryAnalysis | None = None,
+    namespace: str | None = None,
 ) -> str:
     selector = {NAME_LABEL: target.service}
     canary: dict[str, Any] = {"steps": canary_steps(steps)}
@@ -141,7 +143,7 @@ def render_rollout(
         {
             "apiVersion": "argoproj.io/v1alpha1",
             "kind": "Rollout",
-            "metadata": _metadata(target, target.service),
+            "metadata": _metadata(target, target.service, namespace),
             "spec": {
                 "replicas": replicas,
                 "revisionHistoryLimit": 3,
@@ -165,12 +167,12 @@ def render_rollout(
     )
 
 
-def render_service(target: RegionTarget, port: int) -> str:
+def render_service(target: RegionTarget, port: int, namespace: str | None = None) -> str:
     return _dump(
         {
             "apiVersion": "v1",
             "kind": "Service",
-            "metadata": _metadata(target, target.service),
+            "metadata": _metadata(target, target.service, namespace),
             "spec": {
                 "selector": {NAME_LABEL: target.service},
                 "ports": [{"name": "http", "port": 80, "targetPort": "http"}],
@@ -179,7 +181,9 @@ def render_service(target: RegionTarget, port: int) -> str:
     )
 
 
-def render_config_map(target: RegionTarget, database_url: str, extra_env: dict[str, str]) -> str:
+def render_config_map(
+    target: RegionTarget, database_url: str, extra_env: dict[str, str], namespace: str | None = None
+) -> str:
     data = {
         **{key: str(value) for key, value in sorted(extra_env.items())},
         "DATABASE_URL": database_url,
@@ -190,7 +194,7 @@ def render_config_map(target: RegionTarget, database_url: str, extra_env: dict[s
         {
             "apiVersion": "v1",
             "kind": "ConfigMap",
-            "metadata": _metadata(target, config_map_name(target)),
+            "metadata": _metadata(target, config_map_name(target), namespace),
             "data": data,
         }
     )

@@ -66,14 +66,25 @@ def render_manifests(
     contents: dict[str, pulumi.Output[str]] = {
         k8s.ROLLOUT_FILE: pulumi.Output.from_input(
             k8s.render_rollout(
-                target, inputs.image, inputs.digest, replicas, inputs.canary_steps, port, inputs.analysis
+                target,
+                inputs.image,
+                inputs.digest,
+                replicas,
+                inputs.canary_steps,
+                port,
+                inputs.analysis,
+                inputs.namespace,
             )
         ),
-        k8s.SERVICE_FILE: pulumi.Output.from_input(k8s.render_service(target, port)),
-        k8s.CONFIGMAP_FILE: database_url.apply(lambda url: k8s.render_config_map(target, url, extra_env)),
+        k8s.SERVICE_FILE: pulumi.Output.from_input(k8s.render_service(target, port, inputs.namespace)),
+        k8s.CONFIGMAP_FILE: database_url.apply(
+            lambda url: k8s.render_config_map(target, url, extra_env, inputs.namespace)
+        ),
     }
     if inputs.analysis is not None and inputs.analysis.checks:
-        contents[k8s.ANALYSIS_FILE] = pulumi.Output.from_input(k8s.render_analysis_template(target, inputs.analysis))
+        contents[k8s.ANALYSIS_FILE] = pulumi.Output.from_input(
+            k8s.render_analysis_template(target, inputs.analysis, inputs.namespace)
+        )
     files: dict[str, pulumi.Output[str]] = {}
     for file_name, content in contents.items():
         path = f"{target.gitops_path}/{file_name}"

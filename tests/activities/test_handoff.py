@@ -20,6 +20,7 @@ from activities.contracts import ErrorType, HandoffInput, HandoffOutcome, Handof
 from activities.handoff import HandoffActivities, create_activities
 from argocd_standin.process import RunningStandin, run_standin
 from rollwright.argocd import ArgoCDClient, ArgoCDClientConfig, FollowSettings, WaitBudget
+from rollwright.argocd.client import ApplicationPlacement
 from rollwright.config.models import (
     ArgoCDConfig,
     EnvironmentConfig,
@@ -171,6 +172,35 @@ async def test_abort_action_turns_the_rollout_degraded(
     live = await live_rollout(standin)
     assert live["status"]["abort"] is True
     assert live["status"]["phase"] == "Degraded"
+
+
+async def test_the_hand_off_creates_or_updates_the_regions_application_first(
+    gitops: GitOpsRepo, standin: RunningStandin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    placed: list[tuple[str, ApplicationPlacement]] = []
+    original = ArgoCDClient.upsert_application
+
+    async def recording(self: ArgoCDClient, name: str, placement: ApplicationPlacement) -> Any:
+        placed.append((name, placement))
+        return await original(self, name, placement)
+
+    monkeypatch.setattr(ArgoCDClient, "upsert_application", recording)
+    acts = activities(standin, monkeypatch)
+
+    await first_version(acts, gitops)
+
+    assert placed == [
+        (
+            APP,
+            ApplicationPlacement(
+                repo_url=str(standin.state_file),
+                path="staging/local-a/api",
+                target_revision="main",
+                server="https://kubernetes.default.svc",
+                namespace="staging",
+            ),
+        )
+    ]
 
 
 async def test_abort_leaves_a_rollout_that_runs_its_stable_version_alone(

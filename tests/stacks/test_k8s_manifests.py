@@ -110,3 +110,14 @@ def test_a_rollout_without_checks_or_steps_runs_no_analysis() -> None:
 def test_a_prometheus_check_without_a_prometheus_for_the_region_is_refused_by_name() -> None:
     with pytest.raises(ValueError, match="canary check 'success-rate' asks Prometheus, but prod names no prometheus"):
         k8s.render_analysis_template(TARGET, CanaryAnalysis(checks=[SUCCESS_RATE]))
+
+
+def test_a_namespace_template_places_each_region_in_its_own_namespace() -> None:
+    namespace = TARGET.fill("{env}-{region}")
+    documents = [
+        yaml.safe_load(k8s.render_rollout(TARGET, "reg/shop", DIGEST, 1, [], 8080, namespace=namespace)),
+        yaml.safe_load(k8s.render_service(TARGET, 8080, namespace)),
+        yaml.safe_load(k8s.render_config_map(TARGET, "sqlite:///x.db", {}, namespace)),
+    ]
+
+    assert {document["metadata"]["namespace"] for document in documents} == {"prod-eu-west-1"}
