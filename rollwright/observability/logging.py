@@ -94,8 +94,9 @@ def configure_logging(mode: Literal["auto", "json", "console"] = "auto", level: 
     handler.addFilter(_ScrubStdlibRecords())
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=numeric_level, handlers=[handler], force=True)
-    # httpx logs every request URL at INFO, and URLs can carry secrets (Slack webhooks, path tokens).
-    for chatty in ("httpx", "httpcore"):
+    # httpx logs every request URL at INFO, and URLs can carry secrets (Slack webhooks, path tokens); Alembic
+    # tells of every migration context at INFO on each worker start, which says nothing an operator needs.
+    for chatty in ("httpx", "httpcore", "alembic"):
         logging.getLogger(chatty).setLevel(max(numeric_level, logging.WARNING))
 
 
