@@ -59,6 +59,10 @@ if ! compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null; then
 fi
 say "postgresql: $(ls -d /usr/lib/postgresql/*/bin | tail -n 1)"
 command -v git >/dev/null || apt_install git
+# Canary analysis in tests and the demo: a real Prometheus; Argo CD's cache: redis.
+command -v prometheus >/dev/null || apt_install prometheus
+say "prometheus: $(prometheus --version 2>&1 | head -n 1)"
+command -v redis-server >/dev/null || apt_install redis-server
 
 # -- 3. Pulumi CLI --------------------------------------------------------------------------------
 version=$("$venv/bin/python" -c 'from importlib.metadata import version; print(version("pulumi"))')
