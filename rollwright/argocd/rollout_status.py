@@ -63,6 +63,10 @@ def _weight(status: dict[str, Any], steps: list[dict[str, Any]], index: int | No
     return 0
 
 
+# How Argo Rollouts' status message of an aborted Rollout begins.
+ABORTED_REASON = "RolloutAborted"
+
+
 def _analysis_failure(status: dict[str, Any]) -> str | None:
     canary = _dict(status.get("canary"))
     for key, label in (
@@ -102,7 +106,9 @@ def interpret_rollout(rollout: dict[str, Any], *, deadline_passed: bool = False)
             # The controller's abort message usually repeats the analysis message; say it once.
             reason = analysis if not message or analysis.split(": ", 1)[-1] in message else f"{analysis} ({message})"
         elif status.get("abort"):
-            reason = message or "rollout aborted"
+            # Just after an abort the controller may not have rewritten the message yet (it still names the pause).
+            aborted = message is not None and message.startswith(ABORTED_REASON)
+            reason = message if aborted else f"{ABORTED_REASON}: the rollout was aborted"
         elif phase == "Degraded":
             reason = message or "rollout degraded"
     if reason is None and deadline_passed:

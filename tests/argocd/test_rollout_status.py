@@ -105,3 +105,16 @@ def test_images_identify_the_version_running() -> None:
     status = interpret_rollout(rollout({"phase": "Progressing"}))
     assert status.runs("sha256:" + "a" * 64)
     assert not status.runs("sha256:" + "b" * 64)
+
+
+def test_an_abort_the_controller_has_not_described_yet_still_reads_as_aborted() -> None:
+    rollout = {
+        "metadata": {"name": "api", "generation": 2},
+        "spec": {"strategy": {"canary": {"steps": [{"setWeight": 25}, {"pause": {}}]}}},
+        "status": {"observedGeneration": "2", "abort": True, "phase": "Paused", "message": "CanaryPauseStep"},
+    }
+
+    status = interpret_rollout(rollout)
+
+    assert status.verdict is RolloutVerdict.FAILED
+    assert status.reason == "RolloutAborted: the rollout was aborted"
