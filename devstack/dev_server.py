@@ -44,7 +44,7 @@ def dev_server_argv(*, port: int, db_file: Path) -> list[str]:
         "--log-format",
         "pretty",
         "--log-level",
-        "warn",
+        "error",
     ]
     # Registering keys the database already holds is a no-op, so a restart passes the same flags.
     for key in SEARCH_ATTRIBUTES:

@@ -1,0 +1,167 @@
+"""The chaos: every 4–12 s a random worker is SIGKILLed, with every process it started or alone (its Pulumi and git
+children then live on as orphans), and started again 1–3 s later; once, the Temporal dev server is stopped and
+started again on its database file.
+
+A seeded random.Random makes every choice (intervals, victims, with or without children, delays, when Temporal
+restarts), so a seed repeats the choices; the machine's timing decides what each kill interrupts. Until
+`aimed_commit_kills` have landed, a kill is aimed: it waits for a worker running git (only `commit_manifests`
+does) and kills that one, so every run shows what a death during a commit costs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from devstack.dev_server import DevServer
+from tests.chaos.workers import WorkerProcess
+
+KILL_INTERVAL = (4.0, 12.0)
+RESTART_DELAY = (1.0, 3.0)
+# Seconds after the pushes are in when Temporal goes down once.
+TEMPORAL_RESTART_AFTER = (10.0, 40.0)
+_GIT_WATCH_INTERVAL = 0.02
+
+
+@dataclass(frozen=True)
+class ChaosEvent:
+    at: float  # wall clock, comparable with history event times
+    elapsed: float
+    what: str
+
+
+@dataclass(frozen=True)
+class Outage:
+    """When Temporal was down (wall clock): a step waiting then was delayed by the outage, not a dead worker."""
+
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
+class _Draw:
+    """One round's choices, all drawn up front so the seed alone fixes their sequence."""
+
+    interval: float
+    victim: int
+    with_children: bool
+    restart_delay: float
+
+
+class ChaosMonkey:
+    def __init__(
+        self,
+        rng: random.Random,
+        workers: list[WorkerProcess],
+        temporal: DevServer,
+        *,
+        log_file: Path,
+        aimed_commit_kills: int = 2,
+    ) -> None:
+        self._rng = rng
+        self._workers = workers
+        self._temporal = temporal
+        self._log_file = log_file
+        self._aimed_left = aimed_commit_kills
+        self._temporal_restart_after = rng.uniform(*TEMPORAL_RESTART_AFTER)
+        self._temporal_allowed_at: float | None = None
+        self._started = time.monotonic()
+        self.events: list[ChaosEvent] = []
+        self.kills = 0
+        self.commit_kills: list[ChaosEvent] = []
+        self.outage: Outage | None = None
+        self.spontaneous_exits: list[str] = []
+
+    def allow_temporal_restart(self) -> None:
+        """From now (plus the drawn delay) Temporal may go down: the pushes have reached their pipelines."""
+        if self._temporal_allowed_at is None:
+            self._temporal_allowed_at = time.monotonic()
+            self._note(f"Temporal restart due in {self._temporal_restart_after:.1f}s")
+
+    def describe(self) -> str:
+        return "\n".join(f"  {e.elapsed:7.1f}s  {e.what}" for e in self.events)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Kill and restart until `stop` is set; a kill under way finishes with its restart."""
+        self._started = time.monotonic()
+        while not stop.is_set():
+            draw = _Draw(
+                interval=self._rng.uniform(*KILL_INTERVAL),
+                victim=self._rng.randrange(len(self._workers)),
+                with_children=self._rng.random() < 0.5,
+                restart_delay=self._rng.uniform(*RESTART_DELAY),
+            )
+            aimed = await self._wait(stop, draw.interval)
+            if stop.is_set():
+                return
+            await self._restart_exited()
+            if self._temporal_restart_due():
+                await self._restart_temporal(draw.restart_delay)
+                continue
+            victim = aimed or self._workers[draw.victim]
+            await self._kill_and_restart(victim, draw, aimed=aimed is not None)
+
+    async def _wait(self, stop: asyncio.Event, interval: float) -> WorkerProcess | None:
+        """Sleep out the interval; while aimed kills are left, return early with a worker caught running git."""
+        deadline = time.monotonic() + interval
+        earliest = time.monotonic() + KILL_INTERVAL[0]
+        while not stop.is_set() and time.monotonic() < deadline:
+            if self._aimed_left > 0 and time.monotonic() >= earliest:
+                for worker in self._workers:
+                    if worker.role.runs_light_activities and worker.has_git_child():
+                        return worker
+                await asyncio.sleep(_GIT_WATCH_INTERVAL)
+            else:
+                await asyncio.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
+        return None
+
+    def _temporal_restart_due(self) -> bool:
+        allowed = self._temporal_allowed_at
+        return (
+            self.outage is None and allowed is not None and time.monotonic() - allowed >= self._temporal_restart_after
+        )
+
+    async def _kill_and_restart(self, worker: WorkerProcess, draw: _Draw, *, aimed: bool) -> None:
+        pid = worker.pid
+        killed, orphaned = worker.kill(with_children=draw.with_children)
+        self.kills += 1
+        how = "with its children" if draw.with_children else "alone"
+        during = " during a commit" if aimed else ""
+        left = f"; orphaned {', '.join(orphaned)}" if orphaned else ""
+        event = self._note(f"SIGKILL {worker.name} {pid} {how}{during}: {', '.join(killed)}{left}")
+        if aimed:
+            self._aimed_left -= 1
+            self.commit_kills.append(event)
+        await asyncio.sleep(draw.restart_delay)
+        await worker.start()
+        self._note(f"started {worker.name} again: {worker.pid}")
+
+    async def _restart_exited(self) -> None:
+        for worker in self._workers:
+            code = worker.exit_code()
+            if code is not None:
+                self.spontaneous_exits.append(f"{worker.name} pid {worker.pid} exited by itself with {code}")
+                self._note(self.spontaneous_exits[-1])
+                await worker.start()
+
+    async def _restart_temporal(self, delay: float) -> None:
+        down = time.time()
+        self._note("stopping the Temporal dev server")
+        await self._temporal.stop()
+        await asyncio.sleep(delay)
+        await self._temporal.start()
+        self.outage = Outage(start=down, end=time.time())
+        self._note(
+            f"Temporal dev server serving again on {self._temporal.db_file.name} after {time.time() - down:.1f}s"
+        )
+
+    def _note(self, what: str) -> ChaosEvent:
+        event = ChaosEvent(at=time.time(), elapsed=time.monotonic() - self._started, what=what)
+        self.events.append(event)
+        with self._log_file.open("a") as log:
+            log.write(f"{event.elapsed:7.1f}s  {what}\n")
+        print(f"chaos {event.elapsed:6.1f}s  {what}", flush=True)
+        return event
