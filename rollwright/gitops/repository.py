@@ -11,20 +11,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
-import random
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path, PurePosixPath
 
+import stamina
 from pydantic import BaseModel, ConfigDict
 
 from rollwright.domain.identity import RegionTarget
-from rollwright.gitops.errors import GitCommandError, InvalidManifestPath, PushConflictError
+from rollwright.gitops.errors import GitCommandError, GitOpsError, InvalidManifestPath, PushConflictError
 from rollwright.gitops.git import Git
 from rollwright.gitops.message import CommitIdentity, commit_message
 from rollwright.observability.logging import get_logger
 
 log = get_logger(__name__)
+
+_CLONE_LOCK_WAIT_SECONDS = 60.0
+
+
+class _PushRejected(Exception):
+    """The remote moved on since our fetch; the commit is re-applied on its new head."""
+
 
 _REJECTED_MARKERS = ("[rejected]", "non-fast-forward", "fetch first", "failed to update ref", "cannot lock ref")
 
@@ -74,24 +81,42 @@ class GitOpsRepository:
         message = commit_message(identity, tag, digest)
         async with self._exclusive():
             await self._ensure_clone()
-            for attempt in range(1, self._settings.max_push_attempts + 1):
-                remote_head = await self._fetch()
-                if remote_head is not None:
-                    found = await self._find(identity)
-                    if found is not None:
-                        log.info("gitops_commit_found", target=identity.target.key, sha=found)
-                        return CommitOutcome(sha=found, created=False)
-                await self._reset_to(remote_head)
-                if not await self._stage(identity.target, files) and remote_head is not None:
-                    return CommitOutcome(sha=remote_head, created=False)
-                await self._git.run("commit", "--quiet", "--allow-empty", "--file", "-", stdin=message)
-                sha = await self._git.out("rev-parse", "HEAD")
-                if await self._push():
-                    log.info("gitops_commit_pushed", target=identity.target.key, sha=sha, attempt=attempt)
-                    return CommitOutcome(sha=sha, created=True)
-                log.info("gitops_push_rejected", target=identity.target.key, attempt=attempt)
-                await asyncio.sleep(random.uniform(0.05, 0.2) * attempt)
+            # Someone else pushed first: fetch, re-apply the region's files on the new head, try again (budget:
+            # max_push_attempts, jittered waits of at most 1 s between them).
+            try:
+                async for attempt in stamina.retry_context(
+                    on=_PushRejected,
+                    attempts=self._settings.max_push_attempts,
+                    timeout=None,
+                    wait_initial=0.05,
+                    wait_max=1.0,
+                    wait_jitter=0.2,
+                ):
+                    with attempt:
+                        return await self._commit_once(identity, files, message, attempt.num)
+            except _PushRejected:
+                pass
         raise PushConflictError(self._settings.branch, self._settings.max_push_attempts)
+
+    async def _commit_once(
+        self, identity: CommitIdentity, files: dict[PurePosixPath, str], message: str, attempt: int
+    ) -> CommitOutcome:
+        remote_head = await self._fetch()
+        if remote_head is not None:
+            found = await self._find(identity)
+            if found is not None:
+                log.info("gitops_commit_found", target=identity.target.key, sha=found)
+                return CommitOutcome(sha=found, created=False)
+        await self._reset_to(remote_head)
+        if not await self._stage(identity.target, files) and remote_head is not None:
+            return CommitOutcome(sha=remote_head, created=False)
+        await self._git.run("commit", "--quiet", "--allow-empty", "--file", "-", stdin=message)
+        sha = await self._git.out("rev-parse", "HEAD")
+        if not await self._push():
+            log.info("gitops_push_rejected", target=identity.target.key, attempt=attempt)
+            raise _PushRejected
+        log.info("gitops_commit_pushed", target=identity.target.key, sha=sha, attempt=attempt)
+        return CommitOutcome(sha=sha, created=True)
 
     @contextlib.asynccontextmanager
     async def _exclusive(self) -> AsyncIterator[None]:
@@ -100,12 +125,21 @@ class GitOpsRepository:
         lock_path.parent.mkdir(parents=True, exist_ok=True)
         async with self._lock:
             with lock_path.open("w") as handle:
-                while True:
-                    try:
-                        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                        break
-                    except BlockingIOError:
-                        await asyncio.sleep(0.05)
+                # Another worker process commits through this clone: its commit takes seconds (budget: 60 s).
+                try:
+                    async for attempt in stamina.retry_context(
+                        on=BlockingIOError,
+                        attempts=None,
+                        timeout=_CLONE_LOCK_WAIT_SECONDS,
+                        wait_initial=0.05,
+                        wait_max=0.5,
+                    ):
+                        with attempt:
+                            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    raise GitOpsError(
+                        f"{lock_path}: another process held the clone for {_CLONE_LOCK_WAIT_SECONDS:g} s"
+                    ) from None
                 try:
                     yield
                 finally:
