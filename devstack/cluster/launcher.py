@@ -1,0 +1,220 @@
+"""Start the whole local cluster, in dependency order with everything independent in parallel, and stop it all on
+exit (also when the body raises):
+
+    stage 1  etcd, kube-apiserver, redis, argocd-repo-server   (the CRDs are parsed in a thread meanwhile)
+    stage 2  kube-controller-manager, kube-scheduler, kwok and its fake nodes (until schedulable), Argo CD's
+             namespace and settings, the CRDs (Argo CD's, then Rollouts'); as soon as Rollouts' are Established,
+             rollouts-controller; as soon as Argo CD's are and its settings exist, argocd-application-controller
+             and argocd-server, then the admin password and `default` project they generate
+    stage 3  an API token for Rollwright's Argo CD account, checked by listing Applications
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+
+from devstack.cluster import argocd, control_plane
+from devstack.cluster.crds import apply_crds, crd_names, load_crds, wait_established
+from devstack.cluster.kube import KubeApi
+from devstack.cluster.pki import ClusterPki, ensure_pki
+from devstack.cluster.processes import ClusterProcesses
+from devstack.cluster.running import LocalCluster
+from devstack.cluster.tools import ClusterTools, cluster_tools
+from devstack.ports import free_port
+from devstack.process import ReadinessProbe, http_probe, tcp_probe
+from rollwright.observability.logging import get_logger
+
+log = get_logger(__name__)
+
+DEFAULT_REGIONS = ("us-east-1", "eu-west-1", "ap-south-1")
+# Each wait's budget: 12-20 s is usual from cached binaries, but 2 contended cores have taken 37 s.
+STEP_TIMEOUT = 120.0
+DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+MAX_LABEL = 63
+
+
+class ClusterStartError(RuntimeError):
+    """A part of the local cluster did not start; the message names each failure and where the logs are."""
+
+
+async def _started() -> bool:
+    return True
+
+
+# kwok opens no port: that it works shows in the fake nodes turning Ready, which is waited on by itself.
+NO_PORT = ReadinessProbe(check=_started, description="started")
+
+
+def _check_regions(regions: Sequence[str]) -> None:
+    """Each region names a node (`kwok-<region>`) and labels it, so it must be a DNS label."""
+    if not regions:
+        raise ValueError("the local cluster needs at least one region")
+    for region in regions:
+        if not DNS_LABEL.fullmatch(region) or len(control_plane.node_name(region)) > MAX_LABEL:
+            raise ValueError(f"region {region!r} is not a DNS label (lower-case letters, digits, '-'; at most 58)")
+
+
+def _scratch_dir(prefix: str) -> Path:
+    """On tmpfs where there is one: every write of etcd's then costs a memory copy, not a disk write."""
+    shm = Path("/dev/shm")
+    parent = shm if shm.is_dir() and os.access(shm, os.W_OK) else None
+    return Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+
+
+class _Parts:
+    """Starting each part; every method returns once that part answers its readiness check."""
+
+    def __init__(
+        self, tools: ClusterTools, pki: ClusterPki, workdir: Path, procs: ClusterProcesses, timeout: float
+    ) -> None:
+        self.tools, self.pki, self.procs, self.timeout = tools, pki, procs, timeout
+        self.workdir = workdir
+        self.cp = control_plane.ControlPlanePorts()
+        self.cd = argocd.ArgoCDPorts()
+        self.rollouts_metrics, self.rollouts_healthz = free_port(), free_port()
+        self.kubeconfig = control_plane.write_kubeconfig(workdir / "kubeconfig", self.cp.apiserver_url, pki)
+
+    def _http_ready(self, port: int) -> ReadinessProbe:
+        return http_probe(f"http://{argocd.LOOPBACK}:{port}/healthz", timeout=self.timeout)
+
+    def _argocd_env(self, role: str) -> dict[str, str]:
+        return argocd.argocd_env(role, self.kubeconfig, self.workdir / "argocd")
+
+    async def etcd(self, data_dir: Path) -> None:
+        argv = control_plane.etcd_argv(self.tools, data_dir, self.cp)
+        await self.procs.start("etcd", argv, probe=control_plane.etcd_probe(self.cp, self.timeout))
+
+    async def apiserver(self, kube: KubeApi) -> None:
+        argv = control_plane.apiserver_argv(self.tools, self.pki, self.cp)
+        await self.procs.start("kube-apiserver", argv, probe=control_plane.apiserver_probe(kube, self.timeout))
+
+    async def controller_manager(self) -> None:
+        port = self.cp.controller_manager
+        argv = control_plane.controller_manager_argv(self.tools, self.pki, self.kubeconfig, port)
+        await self.procs.start("kube-controller-manager", argv, probe=control_plane.healthz_probe(port, self.timeout))
+
+    async def scheduler(self) -> None:
+        port = self.cp.scheduler
+        argv = control_plane.scheduler_argv(self.tools, self.kubeconfig, port)
+        await self.procs.start("kube-scheduler", argv, probe=control_plane.healthz_probe(port, self.timeout))
+
+    async def kwok(self) -> None:
+        stages = control_plane.write_kwok_stages(self.tools, self.workdir / "kwok-stages.yaml")
+        await self.procs.start("kwok", control_plane.kwok_argv(self.tools, self.kubeconfig, stages), probe=NO_PORT)
+
+    async def rollouts(self) -> None:
+        # Its metrics and healthz listeners take no address flag: they bind every interface.
+        argv = [str(self.tools.rollouts_controller), f"--kubeconfig={self.kubeconfig}", "--leader-elect=false",
+                f"--metricsPort={self.rollouts_metrics}", f"--healthzPort={self.rollouts_healthz}",
+                "--loglevel=warn"]  # fmt: skip
+        await self.procs.start("rollouts-controller", argv, probe=self._http_ready(self.rollouts_healthz))
+
+    async def redis(self) -> None:
+        argv = argocd.redis_argv(self.tools, self.cd.redis, self.workdir)
+        await self.procs.start("redis", argv, probe=tcp_probe(argocd.LOOPBACK, self.cd.redis, timeout=self.timeout))
+
+    async def repo_server(self) -> None:
+        role = "argocd-repo-server"
+        argv, probe = argocd.repo_server_argv(self.tools, self.cd), self._http_ready(self.cd.repo_server_metrics)
+        await self.procs.start(role, argv, env=self._argocd_env(role), probe=probe)
+
+    async def application_controller(self) -> None:
+        role = "argocd-application-controller"
+        argv = argocd.application_controller_argv(self.tools, self.cd)
+        probe = self._http_ready(self.cd.controller_metrics)
+        await self.procs.start(role, argv, env=self._argocd_env(role), probe=probe)
+
+    async def server(self) -> None:
+        role = "argocd-server"
+        probe = http_probe(f"{self.cd.server_url}/healthz", timeout=self.timeout)
+        await self.procs.start(role, argocd.server_argv(self.tools, self.cd), env=self._argocd_env(role), probe=probe)
+
+
+async def _start(parts: _Parts, kube: KubeApi, regions: Sequence[str], etcd_data: Path) -> str:
+    """Every part up and checked; returns Rollwright's Argo CD token."""
+    alive, timeout = parts.procs.check_alive, parts.timeout
+    async with asyncio.TaskGroup() as stage1:
+        stage1.create_task(parts.etcd(etcd_data))
+        stage1.create_task(parts.apiserver(kube))
+        stage1.create_task(parts.redis())
+        stage1.create_task(parts.repo_server())
+        argocd_parsing = stage1.create_task(asyncio.to_thread(load_crds, parts.tools.argocd_crds))
+        rollouts_parsing = stage1.create_task(asyncio.to_thread(load_crds, parts.tools.rollouts_crds))
+    argocd_crds, rollouts_crds = argocd_parsing.result(), rollouts_parsing.result()
+
+    async with asyncio.TaskGroup() as stage2:
+        stage2.create_task(parts.controller_manager())
+        stage2.create_task(parts.scheduler())
+        settings = stage2.create_task(argocd.bootstrap(kube))
+        # Argo CD's CRDs are created first, so the apiserver establishes them first: the chain after them (two
+        # controllers, the admin secret, a token) is the longer one.
+        argocd_applied = stage2.create_task(apply_crds(kube, argocd_crds))
+
+        async def fake_nodes() -> None:
+            await asyncio.gather(parts.kwok(), *(kube.apply(control_plane.fake_node(region)) for region in regions))
+            await control_plane.wait_nodes_schedulable(kube, regions, timeout=timeout, alive=alive)
+
+        async def rollouts() -> None:
+            await argocd_applied
+            await apply_crds(kube, rollouts_crds)
+            await wait_established(kube, crd_names(rollouts_crds), timeout=timeout, alive=alive)
+            await parts.rollouts()
+
+        async def argo_cd() -> str:
+            await argocd_applied
+            await settings
+            await wait_established(kube, crd_names(argocd_crds), timeout=timeout, alive=alive)
+            await asyncio.gather(parts.application_controller(), parts.server())
+            return await argocd.initialized(kube, timeout=timeout, alive=alive)
+
+        stage2.create_task(fake_nodes())
+        stage2.create_task(rollouts())
+        password = stage2.create_task(argo_cd())
+    return await argocd.account_token(parts.cd.server_url, password.result())
+
+
+@contextlib.asynccontextmanager
+async def run_local_cluster(
+    workdir: Path, *, regions: Sequence[str] = DEFAULT_REGIONS, timeout: float = STEP_TIMEOUT
+) -> AsyncIterator[LocalCluster]:
+    """The local cluster with one fake node per region; its logs go to `workdir/logs`."""
+    started = time.monotonic()
+    _check_regions(regions)
+    tools = cluster_tools()
+    pki = await asyncio.to_thread(ensure_pki)
+    workdir.mkdir(parents=True, exist_ok=True)
+    async with contextlib.AsyncExitStack() as stack:
+        etcd_data = _scratch_dir("rollwright-etcd-")
+        # Registered first, so it runs last: after etcd has stopped.
+        stack.callback(shutil.rmtree, etcd_data, ignore_errors=True)
+        procs = ClusterProcesses(stack, workdir / "logs")
+        parts = _Parts(tools, pki, workdir, procs, timeout)
+        kube = await stack.enter_async_context(KubeApi(parts.cp.apiserver_url, pki.admin_token, pki.ca_cert))
+        try:
+            token = await _start(parts, kube, regions, etcd_data)
+        except ExceptionGroup as failures:
+            reasons = "; ".join(str(error) for error in failures.exceptions)
+            raise ClusterStartError(f"the local cluster did not start: {reasons} (logs in {procs.log_dir})") from None
+        cluster = LocalCluster(
+            kube_url=parts.cp.apiserver_url,
+            kube_token=pki.admin_token,
+            ca_file=pki.ca_cert,
+            kubeconfig=parts.kubeconfig,
+            argocd_url=parts.cd.server_url,
+            argocd_token=token,
+            regions=tuple(regions),
+            pids=procs.pids,
+            log_dir=procs.log_dir,
+            startup_seconds=time.monotonic() - started,
+        )
+        log.info("local cluster ready", seconds=round(cluster.startup_seconds, 1), kube=cluster.kube_url,
+                 argocd=cluster.argocd_url)  # fmt: skip
+        yield cluster

@@ -1,0 +1,77 @@
+"""What a started local cluster hands to its user: where its APIs are, the tokens for them, and namespaces per region.
+
+async with run_local_cluster(tmp) as cluster, cluster.kube() as kube, cluster.argocd() as argo:
+    namespaces = await cluster.namespaces_per_region("checkout")   # {"us-east-1": "checkout-us-east-1", ...}
+    apps = (await argo.get("/api/v1/applications")).json()
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from devstack.cluster.argocd import IN_CLUSTER_SERVER
+from devstack.cluster.argocd import NAMESPACE as ARGOCD_NAMESPACE
+from devstack.cluster.control_plane import REGION_LABEL
+from devstack.cluster.kube import KubeApi, object_path, wait_until
+
+NAMESPACE_TIMEOUT = 30.0
+
+
+@dataclass(frozen=True)
+class LocalCluster:
+    kube_url: str
+    kube_token: str  # admin (system:masters)
+    ca_file: Path  # verifies the apiserver's certificate
+    kubeconfig: Path
+    argocd_url: str
+    argocd_token: str  # the `rollwright` local account's API token
+    regions: tuple[str, ...]  # one fake node each, labelled REGION_LABEL=<region>
+    pids: Mapping[str, int]  # by component name: etcd, kube-apiserver, ..., argocd-server
+    log_dir: Path
+    startup_seconds: float
+    argocd_namespace: str = ARGOCD_NAMESPACE
+    # What an Application's destination.server names this cluster by.
+    argocd_destination: str = IN_CLUSTER_SERVER
+    region_label: str = REGION_LABEL
+
+    def kube(self) -> KubeApi:
+        """A client of the kube API as admin; use it as `async with`."""
+        return KubeApi(self.kube_url, self.kube_token, self.ca_file)
+
+    def argocd(self, token: str | None = None) -> httpx.AsyncClient:
+        """A client of Argo CD's REST API, authorised as the `rollwright` account unless `token` is given."""
+        return httpx.AsyncClient(
+            base_url=self.argocd_url,
+            headers={"Authorization": f"Bearer {token or self.argocd_token}"},
+            timeout=30.0,
+        )
+
+    async def create_namespace(self, name: str, *, region: str | None = None) -> str:
+        """A namespace (labelled by region, if given) that pods can be created in at once: its default
+        ServiceAccount exists."""
+        labels = {self.region_label: region} if region else {}
+        async with self.kube() as kube:
+            await kube.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}})
+            account = object_path("v1", "ServiceAccount", "default", name)
+
+            async def account_exists() -> bool:
+                return await kube.get_or_none(account) is not None
+
+            await wait_until(account_exists, timeout=NAMESPACE_TIMEOUT, what=f"ServiceAccount {name}/default")
+        return name
+
+    async def namespaces_per_region(self, prefix: str) -> dict[str, str]:
+        """`<prefix>-<region>` for every region of the cluster, by region."""
+        names = await asyncio.gather(
+            *(self.create_namespace(f"{prefix}-{region}", region=region) for region in self.regions)
+        )
+        return dict(zip(self.regions, names, strict=True))
+
+    async def delete_namespace(self, name: str) -> None:
+        async with self.kube() as kube:
+            await kube.delete(object_path("v1", "Namespace", name))
