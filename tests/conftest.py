@@ -14,6 +14,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from argocd_standin.process import RunningStandin, run_standin
+from devstack.cluster import LocalCluster, run_local_cluster
 from devstack.leftovers import SESSION_MARKER, processes_with_marker
 from devstack.postgres import run_postgres
 from devstack.registry import RunningRegistry, run_registry
@@ -121,6 +122,15 @@ async def standin(gitops: GitOpsRepo, tmp_path: Path) -> AsyncIterator[RunningSt
     """The Argo CD stand-in serving `gitops`, with canary pauses run 200 times faster."""
     async with run_standin(repo=gitops.bare, workdir=tmp_path, speed=200) as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+async def local_cluster(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LocalCluster]:
+    """The local Kubernetes control plane with the real Argo Rollouts and Argo CD (one fake node per region of
+    devstack.cluster.DEFAULT_REGIONS), started once for the session. Tests share it, so each makes its own
+    namespaces (`create_namespace`, `namespaces_per_region`) and Applications under unique names."""
+    async with run_local_cluster(tmp_path_factory.mktemp("cluster")) as cluster:
+        yield cluster
 
 
 @pytest.fixture(scope="session")
