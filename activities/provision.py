@@ -9,7 +9,6 @@ that hangs is bounded by the activity's start-to-close timeout.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -18,6 +17,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.contracts import ActivityName, ErrorType, ProvisionInput, ProvisionResult
+from activities.heartbeat import Pulse, pulse
 from activities.settings import guardrail_context, runner_settings
 from rollwright.config.models import RollwrightConfig
 from rollwright.domain.identity import RegionTarget
@@ -43,8 +43,6 @@ log = get_logger(__name__)
 
 STACK_BUSY = "StackBusy"
 PULUMI_OPERATION_FAILED = "PulumiOperationFailed"
-# Long resource operations send no events; keep heartbeating so cancellation still arrives.
-_HEARTBEAT_EVERY_SECONDS = 5.0
 
 
 def to_application_error(exc: ProvisioningError) -> ApplicationError:
@@ -59,30 +57,24 @@ def to_application_error(exc: ProvisioningError) -> ApplicationError:
     return ApplicationError(str(exc), type=PULUMI_OPERATION_FAILED)
 
 
-class _Heartbeats:
-    def __init__(self, target: RegionTarget) -> None:
+class _Progress:
+    """The Pulumi run's progress as heartbeat details; the pulse re-sends them while resources take their time."""
+
+    def __init__(self, beats: Pulse, target: RegionTarget) -> None:
+        self._beats = beats
         self._details: dict[str, Any] = {"target": target.key, "phase": "starting"}
+        beats.report(self._details)
 
     def progress(self, progress: Progress) -> None:
         self._details = {**self._details, "phase": "running", **progress.model_dump(exclude={"kind"})}
-        activity.heartbeat(self._details)
-
-    async def beat(self) -> None:
-        while True:
-            activity.heartbeat(self._details)
-            await asyncio.sleep(_HEARTBEAT_EVERY_SECONDS)
+        self._beats.report(self._details)
 
 
 @contextlib.asynccontextmanager
-async def _heartbeating(target: RegionTarget) -> AsyncIterator[_Heartbeats]:
-    beats = _Heartbeats(target)
-    ticker = asyncio.create_task(beats.beat())
-    try:
-        yield beats
-    finally:
-        ticker.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await ticker
+async def _heartbeating(target: RegionTarget) -> AsyncIterator[_Progress]:
+    # Long resource operations send no events: the pulse keeps beating, so a cancellation still arrives.
+    async with pulse() as beats:
+        yield _Progress(beats, target)
 
 
 class ProvisionActivities:
