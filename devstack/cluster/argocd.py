@@ -14,11 +14,11 @@ from pathlib import Path
 
 import httpx
 
+from devstack.cluster.control_plane import LOOPBACK
 from devstack.cluster.kube import Json, KubeApi, object_path, wait_until
 from devstack.cluster.tools import ClusterTools
 from devstack.ports import free_port
 
-LOOPBACK = "127.0.0.1"
 NAMESPACE = "argocd"
 IN_CLUSTER_SERVER = "https://kubernetes.default.svc"
 ACCOUNT = "rollwright"

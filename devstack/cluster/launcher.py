@@ -83,7 +83,7 @@ class _Parts:
         self.kubeconfig = control_plane.write_kubeconfig(workdir / "kubeconfig", self.cp.apiserver_url, pki)
 
     def _http_ready(self, port: int) -> ReadinessProbe:
-        return http_probe(f"http://{argocd.LOOPBACK}:{port}/healthz", timeout=self.timeout)
+        return http_probe(f"http://{control_plane.LOOPBACK}:{port}/healthz", timeout=self.timeout)
 
     def _argocd_env(self, role: str) -> dict[str, str]:
         return argocd.argocd_env(role, self.kubeconfig, self.workdir / "argocd")
@@ -119,7 +119,8 @@ class _Parts:
 
     async def redis(self) -> None:
         argv = argocd.redis_argv(self.tools, self.cd.redis, self.workdir)
-        await self.procs.start("redis", argv, probe=tcp_probe(argocd.LOOPBACK, self.cd.redis, timeout=self.timeout))
+        probe = tcp_probe(control_plane.LOOPBACK, self.cd.redis, timeout=self.timeout)
+        await self.procs.start("redis", argv, probe=probe)
 
     async def repo_server(self) -> None:
         role = "argocd-repo-server"
@@ -202,7 +203,8 @@ async def run_local_cluster(
             token = await _start(parts, kube, regions, etcd_data)
         except ExceptionGroup as failures:
             reasons = "; ".join(str(error) for error in failures.exceptions)
-            raise ClusterStartError(f"the local cluster did not start: {reasons} (logs in {procs.log_dir})") from None
+            message = f"the local cluster did not start: {reasons} (logs in {procs.log_dir})"
+            raise ClusterStartError(message) from failures
         cluster = LocalCluster(
             kube_url=parts.cp.apiserver_url,
             kube_token=pki.admin_token,

@@ -1,8 +1,9 @@
-"""What a started local cluster hands to its user: where its APIs are, the tokens for them, and namespaces per region.
+"""What a started local cluster hands to its user: where its APIs are, the tokens for them, and namespaces per
+region (each labelled with its region, ready for pods at once).
 
-async with run_local_cluster(tmp) as cluster, cluster.kube() as kube, cluster.argocd() as argo:
-    namespaces = await cluster.namespaces_per_region("checkout")   # {"us-east-1": "checkout-us-east-1", ...}
-    apps = (await argo.get("/api/v1/applications")).json()
+    async with run_local_cluster(tmp) as cluster, cluster.argocd() as argo:
+        namespaces = await cluster.namespaces_per_region("checkout")  # {"us-east-1": "checkout-us-east-1", ...}
+        apps = (await argo.get("/api/v1/applications")).json()
 """
 
 from __future__ import annotations
