@@ -1,8 +1,9 @@
 """The provisioning client: preview or provision one stack, recovering from dead runs on the way.
 
-Before each operation, locks left by dead `pulumi` processes are cleared and the stack's pending
-operations are resolved (`refresh --clear-pending-creates`), so a worker killed mid-`up` needs no manual
-step: the retry converges. A lock held by a live process is a StackBusyError, which callers retry.
+Before each operation, locks left by dead `pulumi` processes are cleared, what they left half-written in the
+stack's files is removed (rollwright.provisioning.half_writes), and the stack's pending operations are resolved
+(`refresh --clear-pending-creates`), so a worker killed mid-`up` needs no manual step: the retry converges.
+A lock held by a live process is a StackBusyError, which callers retry.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from rollwright.provisioning.errors import (
     PulumiSetupError,
     StackBusyError,
 )
+from rollwright.provisioning.half_writes import remove_half_writes
 from rollwright.provisioning.locks import clear_stale_locks
 from rollwright.provisioning.protocol import ChildRequest, ChildResult, ErrorKind, GuardrailContext, Operation
 from rollwright.provisioning.runner import ProgressCallback, PulumiRunner
@@ -80,7 +82,7 @@ class Provisioner:
         result = await self._runner.run(request, on_progress)
         if result.error is not None and result.error.kind is ErrorKind.BUSY and self._clear_stale(request.stack):
             # The lock we met belonged to a process that has since died: recover and go again, once.
-            await self._recover(request)
+            await self._recover(request, writer_died=True)
             result = await self._runner.run(request, on_progress)
         _raise_for(request, result)
         return result
@@ -91,8 +93,18 @@ class Provisioner:
             return 0
         return clear_stale_locks(backend_dir, self._settings.project, stack)
 
-    async def _recover(self, request: ChildRequest) -> None:
-        if not self._clear_stale(request.stack):
+    def _remove_half_writes(self, stack: str, *, writer_died: bool) -> list[Path]:
+        backend_dir = self._settings.backend_dir
+        if backend_dir is None:
+            return []
+        return remove_half_writes(backend_dir, self._settings.project, stack, writer_died=writer_died)
+
+    async def _recover(self, request: ChildRequest, *, writer_died: bool = False) -> None:
+        writer_died = self._clear_stale(request.stack) > 0 or writer_died
+        # Nobody alive holds the stack now (clearing raises StackBusyError otherwise): a dead writer's half-written
+        # sidecar would fail every run on it from here on.
+        removed = self._remove_half_writes(request.stack, writer_died=writer_died)
+        if not writer_died and not removed:
             return
         log.warning("stack_recovering", stack=request.stack)
         refresh = request.model_copy(
