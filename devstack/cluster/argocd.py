@@ -24,7 +24,8 @@ IN_CLUSTER_SERVER = "https://kubernetes.default.svc"
 ACCOUNT = "rollwright"
 ADMIN = "admin"
 ADMIN_SECRET = "argocd-initial-admin-secret"
-# Argo CD's settings informers watch only ConfigMaps and Secrets carrying this label.
+# Argo CD watches its settings ConfigMaps by this label (unlabelled, argocd-cm is never read); its own manifests
+# put it on argocd-secret too.
 PART_OF = {"app.kubernetes.io/part-of": "argocd"}
 # Short, so a test sees a change in git without asking for a refresh; syncs refresh anyway.
 RECONCILIATION = "10s"
