@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -132,9 +133,10 @@ def _app(traffic: Traffic) -> FastAPI:
     return app
 
 
-async def _follow_cluster(traffic: Traffic, kube_url: str, token: str, ca_file: str | bool) -> None:
+async def _follow_cluster(traffic: Traffic, kube_url: str, token: str, ca_file: str | None) -> None:
+    verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=ca_file) if ca_file else True
     async with httpx.AsyncClient(
-        base_url=kube_url, headers={"Authorization": f"Bearer {token}"}, verify=ca_file, timeout=5.0
+        base_url=kube_url, headers={"Authorization": f"Bearer {token}"}, verify=verify, timeout=5.0
     ) as kube:
         while True:
             with contextlib.suppress(httpx.HTTPError):
@@ -147,7 +149,7 @@ async def _follow_cluster(traffic: Traffic, kube_url: str, token: str, ca_file: 
 
 @contextlib.asynccontextmanager
 async def run_traffic(
-    kube_url: str, token: str, *, ca_file: str | bool = False, requests_per_second: float = 100.0
+    kube_url: str, token: str, *, ca_file: str | None = None, requests_per_second: float = 100.0
 ) -> AsyncIterator[RunningTraffic]:
     """Serve simulated traffic counters for every Rollout in the cluster until the block ends."""
     traffic = Traffic(requests_per_second=requests_per_second)

@@ -23,7 +23,13 @@ from pydantic import BaseModel, Field
 from rollwright.argocd.client import ApplicationPlacement, ArgoCDClient
 from rollwright.argocd.errors import ArgoCDError, ArgoCDUnavailableError, OperationInProgressError
 from rollwright.argocd.models import Application, ResourceRef
-from rollwright.argocd.rollout_status import RolloutStatus, RolloutVerdict, interpret_rollout
+from rollwright.argocd.rollout_status import (
+    ANALYSIS_RUN_KIND,
+    RolloutStatus,
+    RolloutVerdict,
+    describe_failed_analysis,
+    interpret_rollout,
+)
 from rollwright.http_settings import FrozenSettings
 from rollwright.observability.logging import get_logger
 
@@ -223,8 +229,24 @@ class RolloutFollower:
             if status.verdict is RolloutVerdict.HEALTHY:
                 return self._outcome(True, revision, status, None)
             if status.verdict is RolloutVerdict.FAILED:
-                return self._outcome(False, revision, status, status.reason)
+                measured = await self._failed_measurement(app)
+                reason = f"{status.reason}; {measured}" if measured and status.reason else status.reason or measured
+                return self._outcome(False, revision, status, reason)
             await asyncio.sleep(self._settings.poll_interval)
+
+    async def _failed_measurement(self, app: str) -> str | None:
+        """What the newest failed AnalysisRun measured: run, metric, value and condition. Best effort: a canary that
+        failed stays failed when this cannot be read."""
+        try:
+            tree = await self._client.resource_tree(app)
+            runs = tree.of_kind(ROLLOUT_GROUP, ANALYSIS_RUN_KIND)
+            for node in sorted(runs, key=lambda n: n.name, reverse=True):
+                described = describe_failed_analysis(await self._client.get_resource(app, node.ref()))
+                if described:
+                    return described
+        except ArgoCDError as exc:
+            log.info("could not read the failed AnalysisRun", app=app, error=exc.message)
+        return None
 
     def _report(self, app: str, revision: str, status: RolloutStatus) -> None:
         self._progress(

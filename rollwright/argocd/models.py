@@ -180,6 +180,10 @@ class ResourceNode(ResourceRef):
 class ApplicationTree(ArgoModel):
     nodes: list[ResourceNode] = Field(default_factory=list)
 
+    def of_kind(self, group: str, kind: str) -> list[ResourceNode]:
+        """Every resource of a kind, top-level or a child (AnalysisRuns are the Rollout's children)."""
+        return [n for n in self.nodes if n.group == group and n.kind == kind]
+
     def managed(self, group: str, kind: str) -> list[ResourceNode]:
         """Top-level resources of a kind (children such as ReplicaSets have parentRefs)."""
         return [n for n in self.nodes if n.group == group and n.kind == kind and not n.parent_refs]

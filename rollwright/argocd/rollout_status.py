@@ -7,6 +7,7 @@ aborted rollout has `status.abort` set; step analysis results sit in `status.can
 
 from __future__ import annotations
 
+import json
 from enum import StrEnum
 from typing import Any
 
@@ -135,3 +136,51 @@ def interpret_rollout(rollout: dict[str, Any], *, deadline_passed: bool = False)
         images=_images(spec),
         up_to_date=up_to_date,
     )
+
+
+ANALYSIS_RUN_KIND = "AnalysisRun"
+_FAILED_MEASUREMENT = ("Failed", "Error", "Inconclusive")
+
+
+def _readable(value: str) -> str:
+    """A measured value as people read it: Prometheus' `[0.7999999999999999]` as `0.8`."""
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        return value
+    numbers = parsed if isinstance(parsed, list) else [parsed]
+    if not all(isinstance(n, int | float) for n in numbers):
+        return value
+    return "/".join(f"{n:.3g}" for n in numbers)
+
+
+def describe_failed_analysis(run: dict[str, Any]) -> str | None:
+    """One line from a live AnalysisRun that failed: which metric, what it measured, against which condition.
+
+    e.g. `AnalysisRun api-5f7d-3: success-rate measured 0.8, 0.79 (needs result[0] >= 0.95; 2 failed of 3)`.
+    None when the run did not fail (an abort ends a running one Successful, "Run Terminated").
+    """
+    status = _dict(run.get("status"))
+    if status.get("phase") not in _FAILED_MEASUREMENT:
+        return None
+    name = _dict(run.get("metadata")).get("name", "?")
+    conditions = {
+        str(metric.get("name")): metric.get("successCondition")
+        for metric in _dict(run.get("spec")).get("metrics") or []
+        if isinstance(metric, dict)
+    }
+    parts: list[str] = []
+    for result in status.get("metricResults") or []:
+        if not isinstance(result, dict) or result.get("phase") not in _FAILED_MEASUREMENT:
+            continue
+        metric = str(result.get("name", "?"))
+        values = [
+            _readable(m["value"]) for m in result.get("measurements") or [] if isinstance(m, dict) and m.get("value")
+        ]
+        condition = conditions.get(metric)
+        tally = f"{result.get('failed', 0)} failed of {result.get('count', len(values))}"
+        needs = f"needs {condition}; " if condition else ""
+        parts.append(f"{metric} measured {', '.join(str(v) for v in values) or 'nothing'} ({needs}{tally})")
+    if not parts:
+        return f"AnalysisRun {name} {status.get('phase')}: {status.get('message') or 'no measurement detail'}"
+    return f"AnalysisRun {name}: " + "; ".join(parts)

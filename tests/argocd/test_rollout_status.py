@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from rollwright.argocd.rollout_status import RolloutVerdict, interpret_rollout
+from rollwright.argocd.rollout_status import RolloutVerdict, describe_failed_analysis, interpret_rollout
 
 STEPS = [{"setWeight": 20}, {"pause": {"duration": "30s"}}, {"setWeight": 50}, {"pause": {}}]
 
@@ -118,3 +118,29 @@ def test_an_abort_the_controller_has_not_described_yet_still_reads_as_aborted() 
 
     assert status.verdict is RolloutVerdict.FAILED
     assert status.reason == "RolloutAborted: the rollout was aborted"
+
+
+def test_a_failed_analysis_run_is_told_by_metric_value_and_condition() -> None:
+    run = {
+        "metadata": {"name": "api-59f8-3"},
+        "spec": {"metrics": [{"name": "success-rate", "successCondition": "result[0] >= 0.95"}]},
+        "status": {
+            "phase": "Failed",
+            "message": 'Metric "success-rate" assessed Failed due to failed (2) > failureLimit (1)',
+            "metricResults": [
+                {
+                    "name": "success-rate",
+                    "phase": "Failed",
+                    "count": 2,
+                    "failed": 2,
+                    "measurements": [{"value": "[0.7999999999999999]"}, {"value": "[0.8]"}],
+                }
+            ],
+        },
+    }
+    terminated = {"metadata": {"name": "x"}, "status": {"phase": "Successful", "message": "Run Terminated"}}
+
+    assert describe_failed_analysis(run) == (
+        "AnalysisRun api-59f8-3: success-rate measured 0.8, 0.8 (needs result[0] >= 0.95; 2 failed of 2)"
+    )
+    assert describe_failed_analysis(terminated) is None
