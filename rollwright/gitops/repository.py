@@ -22,6 +22,7 @@ from rollwright.domain.identity import RegionTarget
 from rollwright.gitops.errors import GitCommandError, GitOpsError, InvalidManifestPath, PushConflictError
 from rollwright.gitops.git import Git
 from rollwright.gitops.message import CommitIdentity, commit_message
+from rollwright.gitops.stale_locks import remove_stale_locks
 from rollwright.observability.logging import get_logger
 
 log = get_logger(__name__)
@@ -146,13 +147,15 @@ class GitOpsRepository:
                     fcntl.flock(handle, fcntl.LOCK_UN)
 
     async def _ensure_clone(self) -> None:
+        """Make the clone usable, whatever a worker killed in the middle of a commit left of it."""
         clone = self._settings.clone_dir
-        if not (clone / ".git").is_dir():
-            clone.mkdir(parents=True, exist_ok=True)
-            await self._git.run("init", "--quiet")
-            await self._git.run("remote", "add", "origin", self._settings.remote)
-        else:
-            await self._git.run("remote", "set-url", "origin", self._settings.remote)
+        clone.mkdir(parents=True, exist_ok=True)
+        # Before any git command: each would trip over a lock a killed git left.
+        remove_stale_locks(clone)
+        # In an existing clone `git init` only adds what is missing, so a creation cut short is completed.
+        await self._git.run("init", "--quiet")
+        code, _, _ = await self._git.run("remote", "get-url", "origin", check=False)
+        await self._git.run("remote", "set-url" if code == 0 else "add", "origin", self._settings.remote)
         for key, value in (
             ("user.name", self._settings.author_name),
             ("user.email", self._settings.author_email),
