@@ -182,7 +182,21 @@ async def _until_deployments_closed(client: Client, run: Run, *, deadline: float
             last_report = time.monotonic()
             print(f"waiting for: {', '.join(open_ones)}", flush=True)
         await asyncio.sleep(2)
-    pytest.fail(run.say(f"deployments still open after {RUN_BUDGET:.0f}s: {', '.join(open_ones)}"))
+    stuck = await _pending_steps(client)
+    pytest.fail(run.say(f"deployments still open after {RUN_BUDGET:.0f}s: {', '.join(open_ones)}\n{stuck}"))
+
+
+async def _pending_steps(client: Client) -> str:
+    """What each open deployment waits for, and why its step's last attempt failed: the cause of a stall."""
+    lines = []
+    for execution in await facts.executions(
+        client, "WorkflowType = 'DeploymentWorkflow' AND ExecutionStatus = 'Running'"
+    ):
+        description = await client.get_workflow_handle(execution.id, run_id=execution.run_id).describe()
+        for pending in description.raw_description.pending_activities:
+            failure = pending.last_failure.message.replace("\n", " ")[:300]
+            lines.append(f"  {execution.id}: {pending.activity_type.name} attempt {pending.attempt}: {failure}")
+    return "\n".join(lines)
 
 
 def _version(execution: WorkflowExecution) -> tuple[str | None, str | None]:
