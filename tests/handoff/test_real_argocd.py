@@ -4,6 +4,7 @@ fails is judged by a real AnalysisRun on a real Prometheus measurement."""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import uuid
 from collections.abc import AsyncIterator
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 from temporalio.testing import ActivityEnvironment
 
 from activities.contracts import HandoffInput, HandoffOutcome, HandoffResult, RolloutActionInput
@@ -19,6 +21,7 @@ from activities.handoff import create_activities
 from devstack.cluster import LocalCluster
 from devstack.prometheus import run_prometheus
 from devstack.traffic import RunningTraffic, run_traffic
+from rollwright.argocd import ArgoCDClient, ArgoCDClientConfig
 from rollwright.config.models import ArgoCDConfig, EnvironmentConfig, GitOpsConfig, RollwrightConfig, ServiceConfig
 from rollwright.domain.digest import sha256_digest
 from rollwright.domain.identity import RegionTarget
@@ -32,6 +35,8 @@ IMAGE = "registry.local:5000/shop/api"
 TOKEN_ENV = "RW_TEST_REAL_ARGOCD_TOKEN"
 REGION = "us-east-1"
 STEPS = [CanaryStep(weight=25, pause="4s"), CanaryStep(weight=50, pause="4s")]
+# Long enough that only an operator's action ends it within the test.
+LONG_PAUSE = [CanaryStep(weight=25, pause="10m"), CanaryStep(weight=50)]
 SUCCESS_RATE = CanaryCheck(
     name="success-rate",
     query='sum(rate(http_requests_total{service="{{args.service}}",pod_template_hash="{{args.canary-hash}}",'
@@ -58,6 +63,7 @@ class Region:
     repository: GitOpsRepository
     acts: dict[str, Any]
     app: str
+    client_config: ArgoCDClientConfig
     analysis: CanaryAnalysis | None = None
 
     async def commit(self, tag: str, steps: list[CanaryStep]) -> str:
@@ -75,7 +81,7 @@ class Region:
         identity = CommitIdentity(workflow_id=f"test-{tag}", target=self.target, purpose="deploy")
         return (await self.repository.commit_region(identity, manifests, tag, digest)).sha
 
-    async def hand_off(self, tag: str, steps: list[CanaryStep], deadline: float = 120.0) -> HandoffResult:
+    async def hand_off(self, tag: str, steps: list[CanaryStep], deadline: float = 900.0) -> HandoffResult:
         sha = await self.commit(tag, steps)
         request = HandoffInput(
             target=self.target,
@@ -114,8 +120,10 @@ async def region(local_cluster: LocalCluster, tmp_path: Path, monkeypatch: pytes
         ),
     )
     acts = {fn.__name__: fn for fn in create_activities(config)}
+    client_config = ArgoCDClientConfig(server=local_cluster.argocd_url, token=SecretStr(local_cluster.argocd_token))
+    app = target.app_name(config.argocd.app)
     yield Region(
-        target=target, namespace=namespace, repository=repository, acts=acts, app=target.app_name(config.argocd.app)
+        target=target, namespace=namespace, repository=repository, acts=acts, app=app, client_config=client_config
     )
     await local_cluster.delete_namespace(namespace)
 
@@ -172,3 +180,49 @@ async def test_a_canary_answering_20_percent_5xx_fails_its_real_analysis_with_th
     assert "AnalysisRun " in bad.reason
     assert "success-rate measured 0.8" in bad.reason, bad.reason
     assert "needs result[0] >= 0.95" in bad.reason
+
+
+async def _paused_mid_canary(region: Region, tag: str) -> asyncio.Task[HandoffResult]:
+    """Hand `tag` off with a long first pause; return once the real canary sits in it."""
+    follow = asyncio.create_task(region.hand_off(tag, LONG_PAUSE))
+    async with ArgoCDClient(region.client_config) as client:
+        for _ in range(300):
+            tree = await client.resource_tree(region.app)
+            rollouts = tree.managed("argoproj.io", "Rollout")
+            if rollouts:
+                live = await client.get_resource(region.app, rollouts[0].ref())
+                status = live.get("status") or {}
+                if status.get("pauseConditions") and digest_of(tag) in str(live["spec"]):
+                    return follow
+            await asyncio.sleep(0.2)
+    follow.cancel()
+    raise AssertionError(f"{tag} never paused in its canary")
+
+
+async def test_a_real_abort_mid_canary_degrades_the_rollout_and_ends_the_hand_off(region: Region) -> None:
+    first = await region.hand_off("v1", STEPS)
+    assert first.outcome is HandoffOutcome.HEALTHY, first.reason
+    follow = await _paused_mid_canary(region, "v2")
+
+    await ActivityEnvironment().run(
+        region.acts["abort_rollout"], RolloutActionInput(target=region.target, app_name=region.app, reason="test")
+    )
+
+    result = await asyncio.wait_for(follow, 60)
+    assert result.outcome is HandoffOutcome.CANARY_FAILED
+    assert result.reason is not None
+    assert result.reason.startswith("RolloutAborted"), result.reason
+
+
+async def test_promote_full_completes_a_paused_real_canary(region: Region) -> None:
+    first = await region.hand_off("v1", STEPS)
+    assert first.outcome is HandoffOutcome.HEALTHY, first.reason
+    follow = await _paused_mid_canary(region, "v2")
+
+    async with ArgoCDClient(region.client_config) as client:
+        rollout = (await client.resource_tree(region.app)).managed("argoproj.io", "Rollout")[0]
+        await client.run_resource_action(region.app, rollout.ref(), "promote-full")
+
+    result = await asyncio.wait_for(follow, 60)
+    assert result.outcome is HandoffOutcome.HEALTHY, result.reason
+    assert result.weight == 100
