@@ -21,7 +21,7 @@ import stamina
 from pydantic import BaseModel, Field
 
 from rollwright.argocd.client import ApplicationPlacement, ArgoCDClient
-from rollwright.argocd.errors import ArgoCDError, ArgoCDUnavailableError, OperationInProgressError
+from rollwright.argocd.errors import ArgoCDError, ArgoCDRequestError, ArgoCDUnavailableError, OperationInProgressError
 from rollwright.argocd.models import Application, ResourceRef
 from rollwright.argocd.rollout_status import (
     ANALYSIS_RUN_KIND,
@@ -37,6 +37,7 @@ log = get_logger(__name__)
 
 T = TypeVar("T")
 ROLLOUT_GROUP, ROLLOUT_KIND = "argoproj.io", "Rollout"
+_NOT_YET_MANAGED = "not found as part of application"
 
 
 class WaitBudget(FrozenSettings):
@@ -214,7 +215,15 @@ class RolloutFollower:
         self, app: str, revision: str, ref: ResourceRef, digest: str | None, deadline: float
     ) -> FollowOutcome:
         while True:
-            live = await self._tolerant(lambda: self._client.get_resource(app, ref))
+            try:
+                live = await self._tolerant(lambda: self._client.get_resource(app, ref))
+            except ArgoCDRequestError as exc:
+                # Right after a first sync the tree may list the Rollout before the application's cache has it
+                # (real Argo CD answers 400 "not found as part of application"): not yet there, not an error.
+                if _NOT_YET_MANAGED not in exc.message or time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(self._settings.poll_interval)
+                continue
             late = time.monotonic() > deadline
             status = interpret_rollout(live, deadline_passed=late)
             if digest and not status.runs(digest):

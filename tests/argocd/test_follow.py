@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
@@ -11,6 +12,7 @@ from argocd_standin.process import RunningStandin, run_standin
 from rollwright.argocd import (
     ArgoCDClient,
     ArgoCDClientConfig,
+    ArgoCDRequestError,
     ArgoCDUnavailableError,
     FollowProgress,
     FollowSettings,
@@ -18,6 +20,7 @@ from rollwright.argocd import (
     RolloutFollower,
     WaitBudget,
 )
+from rollwright.argocd.models import ResourceRef
 from tests.argocd_standin.gitops_repo import GitOpsRepo
 
 APP = "api-staging-local-a"
@@ -79,3 +82,27 @@ async def test_argocd_unavailable_past_its_budget_ends_the_hand_off_with_an_erro
     assert 0.5 <= waited < 2.0
     waiting = [beat.message for beat in beats if beat.message and beat.message.startswith("waiting: ")]
     assert waiting, "the follower reports progress while it waits, so a heartbeat timeout does not end it"
+
+
+async def test_a_rollout_argo_cd_lists_before_its_cache_has_it_is_waited_for_not_failed(
+    gitops: GitOpsRepo, standin: RunningStandin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Seen on the real Argo CD 3.2 right after a first sync: the tree names the Rollout, GetResource answers 400.
+    sha = gitops.deploy("staging", "local-a", "api", "v1")
+    original = ArgoCDClient.get_resource
+    refusals = [2]
+
+    async def lagging(self: ArgoCDClient, name: str, ref: ResourceRef) -> dict[str, Any]:
+        if refusals[0] > 0:
+            refusals[0] -= 1
+            raise ArgoCDRequestError(
+                f"Rollout argoproj.io {ref.name} not found as part of application {name}", status=400
+            )
+        return await original(self, name, ref)
+
+    monkeypatch.setattr(ArgoCDClient, "get_resource", lagging)
+    async with client(standin) as argocd:
+        outcome = await RolloutFollower(argocd, QUICK).sync_and_follow(APP, sha, digest=None, deadline_seconds=60)
+
+    assert outcome.healthy, outcome.reason
+    assert refusals == [0]
