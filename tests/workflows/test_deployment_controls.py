@@ -199,7 +199,10 @@ async def test_a_region_stopped_between_commit_and_hand_off_is_not_aborted_and_r
         await handle.execute_update(DeploymentWorkflow.pause, request("hold after the commit"))
 
         async def ap_committed() -> bool:
-            return any(call.ended for call in doubles.named(ActivityName.COMMIT_MANIFESTS) if call.key == AP)
+            # eu-west-1 must be following its (held) canary too, so the abort meets it handed off.
+            eu_syncing = {r.region: r.phase for r in (await status(handle)).regions}["eu-west-1"] is RegionPhase.SYNCING
+            committed = any(call.ended for call in doubles.named(ActivityName.COMMIT_MANIFESTS) if call.key == AP)
+            return committed and eu_syncing
 
         await eventually(ap_committed, what="ap-south-1's commit returned")
         await handle.execute_update(DeploymentWorkflow.abort, request("eu looks wrong"))
