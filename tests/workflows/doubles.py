@@ -69,7 +69,7 @@ class Doubles:
     bad_digests: set[str] = field(default_factory=set)
     broken_stacks: set[str] = field(default_factory=set)  # region keys whose Pulumi run hits a guardrail
     slow_baselines: dict[str, float] = field(default_factory=dict)  # region key -> extra seconds to read it
-    slow_commits: dict[str, float] = field(default_factory=dict)  # region key -> seconds its first commit takes
+    held_commits: set[str] = field(default_factory=set)  # region keys whose first commit waits for commits_released
     # What each region's Rollout runs (the digest last synced there), and the regions whose Rollout was aborted while
     # fully promoted: Argo Rollouts then reads Degraded/RolloutAborted, and re-syncing the same template does not
     # heal it (argoproj/argo-rollouts#1624).
@@ -82,6 +82,7 @@ class Doubles:
     follow_seconds: float = 0.3
     calls: list[Call] = field(default_factory=list)
     released: asyncio.Event = field(default_factory=asyncio.Event)
+    commits_released: asyncio.Event = field(default_factory=asyncio.Event)
     _shas: itertools.count[int] = field(default_factory=itertools.count)
 
     # -- reading what happened -----------------------------------------------------------------------
@@ -189,7 +190,12 @@ class Doubles:
     async def commit_manifests(self, arg: CommitInput) -> CommitResult:
         call = self._begin(ActivityName.COMMIT_MANIFESTS, arg, arg.target.key)
         await self._die_if_due(ActivityName.COMMIT_MANIFESTS)
-        await self._work(call, self.slow_commits.pop(arg.target.key, 0.01))
+        if arg.target.key in self.held_commits:
+            self.held_commits.discard(arg.target.key)
+            while not self.commits_released.is_set():
+                activity.heartbeat()
+                await asyncio.sleep(0.05)
+        await self._work(call, 0.01)
         return CommitResult(sha=f"{next(self._shas):040x}", created=True)
 
     @activity.defn(name=ActivityName.SYNC_AND_FOLLOW)

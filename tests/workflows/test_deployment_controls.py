@@ -180,9 +180,10 @@ async def test_pause_holds_before_the_next_wave_until_resumed(time_skipping_env:
 async def test_a_region_stopped_between_commit_and_hand_off_is_not_aborted_and_rolls_back_cleanly(
     temporal_env: WorkflowEnvironment, workers: WorkersFactory
 ) -> None:
-    # ap-south-1's commit is slow; the deployment is paused meanwhile, so ap-south-1 holds at the safe point right
-    # after its commit, before any sync. Then an abort: its Rollout still runs the stable template.
-    doubles = Doubles(baselines={US: OLD, EU: OLD, AP: OLD}, hold={EU: NEW}, slow_commits={AP: 1.5})
+    # ap-south-1's commit is held until eu-west-1 follows its (held) canary; the deployment is paused meanwhile, so
+    # ap-south-1 holds at the safe point right after its commit, before any sync. Then an abort: its Rollout still
+    # runs the stable template, while eu-west-1's got the new version.
+    doubles = Doubles(baselines={US: OLD, EU: OLD, AP: OLD}, hold={EU: NEW}, held_commits={AP})
     client = temporal_env.client
     async with workers(doubles) as queues:
         handle = await client.start_workflow(
@@ -192,17 +193,16 @@ async def test_a_region_stopped_between_commit_and_hand_off_is_not_aborted_and_r
             task_queue=queues.main,
         )
 
-        async def ap_committing() -> bool:
-            return {r.region: r.phase for r in (await status(handle)).regions}["ap-south-1"] is RegionPhase.COMMITTING
+        async def ap_committing_and_eu_following() -> bool:
+            phases = {r.region: r.phase for r in (await status(handle)).regions}
+            return phases["ap-south-1"] is RegionPhase.COMMITTING and phases["eu-west-1"] is RegionPhase.SYNCING
 
-        await eventually(ap_committing, what="ap-south-1 committing")
+        await eventually(ap_committing_and_eu_following, what="ap-south-1 committing while eu-west-1 follows")
         await handle.execute_update(DeploymentWorkflow.pause, request("hold after the commit"))
+        doubles.commits_released.set()
 
         async def ap_committed() -> bool:
-            # eu-west-1 must be following its (held) canary too, so the abort meets it handed off.
-            eu_syncing = {r.region: r.phase for r in (await status(handle)).regions}["eu-west-1"] is RegionPhase.SYNCING
-            committed = any(call.ended for call in doubles.named(ActivityName.COMMIT_MANIFESTS) if call.key == AP)
-            return committed and eu_syncing
+            return any(call.ended for call in doubles.named(ActivityName.COMMIT_MANIFESTS) if call.key == AP)
 
         await eventually(ap_committed, what="ap-south-1's commit returned")
         await handle.execute_update(DeploymentWorkflow.abort, request("eu looks wrong"))
