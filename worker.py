@@ -36,6 +36,7 @@ LIGHT_ACTIVITY_MODULES = (
     "activities.gitops",
     "activities.handoff",
     "activities.notify",
+    "activities.verify",
 )
 PULUMI_ACTIVITY_MODULES = ("activities.provision",)
 

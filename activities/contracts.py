@@ -17,6 +17,7 @@ from rollwright.domain.identity import RegionTarget
 from rollwright.domain.plan import CanaryAnalysis, CanaryStep
 from rollwright.domain.region_state import RegionState
 from rollwright.domain.source import SourceEvent
+from rollwright.domain.verification import CheckResult, VerificationCheck
 
 
 class ActivityName(StrEnum):
@@ -30,6 +31,9 @@ class ActivityName(StrEnum):
     COMMIT_MANIFESTS = "commit_manifests"
     SYNC_AND_FOLLOW = "sync_and_follow"
     ABORT_ROLLOUT = "abort_rollout"
+    PAUSE_ROLLOUT = "pause_rollout"
+    RESUME_ROLLOUT = "resume_rollout"
+    RUN_CHECKS = "run_checks"
     NOTIFY = "notify"
     # Heavy activities: one Pulumi process each, on the Pulumi task queue with bounded concurrency.
     PROVISION_REGION = "provision_region"
@@ -48,7 +52,9 @@ class ErrorType(StrEnum):
     PULUMI_PROGRAM_ERROR = "PulumiProgramError"
     ARGOCD_AUTH = "ArgoCDAuthFailed"
     ARGOCD_NOT_FOUND = "ArgoCDNotFound"
+    ROLLOUT_UNJUDGEABLE = "RolloutUnjudgeable"
     SERVICE_UNKNOWN = "ServiceUnknown"
+    CHECK_INVALID = "CheckInvalid"
 
 
 # -- publish ---------------------------------------------------------------------------------------
@@ -199,6 +205,32 @@ class RolloutActionInput(BaseModel):
     target: RegionTarget
     app_name: str
     reason: str | None = None
+
+
+# -- verification ----------------------------------------------------------------------------------
+
+
+class RegionToCheck(BaseModel):
+    target: RegionTarget
+    prometheus_address: str
+    # False: still on the version before this deployment, measured as the baseline the changed regions are held to.
+    changed: bool = True
+
+
+class RunChecksInput(BaseModel):
+    checks: list[VerificationCheck]
+    regions: list[RegionToCheck]
+
+
+class RunChecksResult(BaseModel):
+    """Every check in every changed region, all measured at the same instant."""
+
+    at: datetime
+    results: list[CheckResult]
+
+    @property
+    def failures(self) -> list[CheckResult]:
+        return [result for result in self.results if result.failed]
 
 
 # -- notifications ---------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from activities.heartbeat import keeps_heartbeating, pulse
 from activities.settings import application_placement, argocd_client_config
 from rollwright.argocd.client import ApplicationPlacement, ArgoCDClient
 from rollwright.argocd.config import ArgoCDClientConfig
-from rollwright.argocd.errors import ArgoCDAuthError, ArgoCDError, ArgoCDNotFoundError
+from rollwright.argocd.errors import ArgoCDAuthError, ArgoCDError, ArgoCDNotFoundError, UnjudgeableRolloutError
 from rollwright.argocd.follow import ROLLOUT_GROUP, ROLLOUT_KIND, FollowProgress, FollowSettings, RolloutFollower
 from rollwright.config.models import RollwrightConfig
 from rollwright.domain.identity import RegionTarget
@@ -36,11 +36,14 @@ log = get_logger(__name__)
 
 
 def to_application_error(exc: Exception) -> ApplicationError:
-    """Auth and missing apps need a person (non-retryable); everything else may pass if tried again."""
+    """Auth, missing apps and Rollouts Rollwright cannot judge need a person (non-retryable); everything else may
+    pass if tried again."""
     if isinstance(exc, ArgoCDAuthError):
         return ApplicationError(exc.message, type=ErrorType.ARGOCD_AUTH, non_retryable=True)
     if isinstance(exc, ArgoCDNotFoundError):
         return ApplicationError(exc.message, type=ErrorType.ARGOCD_NOT_FOUND, non_retryable=True)
+    if isinstance(exc, UnjudgeableRolloutError):
+        return ApplicationError(exc.message, type=ErrorType.ROLLOUT_UNJUDGEABLE, non_retryable=True)
     if isinstance(exc, SecretUnavailableError):
         return ApplicationError(f"Argo CD token: {exc}", type=ErrorType.CONFIG_INVALID, non_retryable=True)
     message = exc.message if isinstance(exc, ArgoCDError) else str(exc)
@@ -144,9 +147,33 @@ class HandoffActivities:
             raise to_application_error(exc) from exc
         log.info("rollout aborted", target=request.target.key, app=request.app_name, reason=request.reason)
 
+    async def _run_action(self, request: RolloutActionInput, action: str) -> None:
+        try:
+            async with self._client() as client:
+                rollouts = (await client.resource_tree(request.app_name)).managed(ROLLOUT_GROUP, ROLLOUT_KIND)
+                if not rollouts:
+                    log.info(f"no Rollout to {action}", app=request.app_name)
+                    return
+                await client.run_resource_action(request.app_name, rollouts[0].ref(), action)
+        except ArgoCDError as exc:
+            raise to_application_error(exc) from exc
+        log.info(f"rollout {action}d", target=request.target.key, app=request.app_name, reason=request.reason)
+
+    @activity.defn(name=ActivityName.PAUSE_ROLLOUT)
+    @keeps_heartbeating
+    async def pause_rollout(self, request: RolloutActionInput) -> None:
+        """Hold the canary where it is (Argo CD's `pause` action): no more traffic shifts until `resume`."""
+        await self._run_action(request, "pause")
+
+    @activity.defn(name=ActivityName.RESUME_ROLLOUT)
+    @keeps_heartbeating
+    async def resume_rollout(self, request: RolloutActionInput) -> None:
+        """Let a paused canary go on (Argo CD's `resume` action)."""
+        await self._run_action(request, "resume")
+
 
 def create_activities(config: RollwrightConfig) -> list[Callable[..., Any]]:
     follow = FollowSettings(poll_interval=config.argocd.poll_interval.total_seconds())
     placement = (lambda target: application_placement(config, target)) if config.argocd.manage_applications else None
     handoff = HandoffActivities(lambda: argocd_client_config(config), follow, placement)
-    return [handoff.sync_and_follow, handoff.abort_rollout]
+    return [handoff.sync_and_follow, handoff.abort_rollout, handoff.pause_rollout, handoff.resume_rollout]

@@ -17,7 +17,9 @@ from rollwright.argocd.config import Timeouts as ArgoCDTimeouts
 from rollwright.config.models import RollwrightConfig
 from rollwright.domain.identity import RegionTarget
 from rollwright.gitops.repository import GitOpsSettings
+from rollwright.http_settings import Timeouts
 from rollwright.observability.logging import register_secret
+from rollwright.prometheus import PrometheusClientConfig
 from rollwright.provisioning.protocol import GuardrailContext
 from rollwright.provisioning.settings import RunnerSettings, expand_file_url
 from rollwright.registry.config import BasicCredentials, RegistryClientConfig
@@ -104,4 +106,22 @@ def argocd_client_config(config: RollwrightConfig) -> ArgoCDClientConfig:
         token=token,
         tls=TLSOptions(verify=section.verify_tls, ca_file=section.ca_file),
         timeouts=ArgoCDTimeouts(read=seconds, write=seconds),
+    )
+
+
+def prometheus_client_config(config: RollwrightConfig, address: str) -> PrometheusClientConfig:
+    """One Prometheus client's settings from `prometheus:`; reads the token now (SecretUnavailableError if absent)."""
+    section = config.prometheus
+    token: SecretStr | None = None
+    if section.token is not None:
+        value = read_secret(section.token)
+        register_secret(value)
+        token = SecretStr(value)
+    seconds = section.timeout.total_seconds()
+    return PrometheusClientConfig(
+        address=address,
+        token=token,
+        verify_tls=section.verify_tls,
+        ca_file=section.ca_file,
+        timeouts=Timeouts(read=seconds, write=seconds),
     )

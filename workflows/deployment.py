@@ -1,8 +1,10 @@
 """DeploymentWorkflow: one version of one service, environment by environment, wave by wave, region by region.
 
 Reads top to bottom like the rollout: publish, then per environment an approval, then waves (regions of a
-wave in parallel) with a bake between them; any failed canary, failed step or operator abort stops new
-work, cancels what is in flight and rolls back every region this deployment changed, newest change first.
+wave in parallel) with a bake between them (checked, when the environment has checks), then the post-deploy
+watch; any failed canary, failed check, failed step or operator abort stops new work, cancels what is in
+flight and rolls back every region this deployment changed, newest change first. Where the environment says
+`on_failure: halt`, a failed canary or check holds the deployment instead, for an engineer's abort or resume.
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ from workflows.deployment_log import DeploymentLog
 from workflows.regions import RegionRunner
 from workflows.steps import Steps
 from workflows.stopping import Stop, StopKind, Stopping
+from workflows.verification import Verifier
 
 with workflow.unsafe.imports_passed_through():
     from activities.contracts import MarkDigestBadInput, PublishInput
     from rollwright.domain.deployment import (
         DEPLOYMENT_WORKFLOW,
+        NEWER_VERSION_SIGNAL,
         STATUS_QUERY,
         ControlAnswer,
         ControlName,
@@ -33,10 +37,15 @@ with workflow.unsafe.imports_passed_through():
         DeploymentPhase,
         DeploymentResult,
         DeploymentStatus,
+        NewerVersion,
     )
     from rollwright.domain.durations import format_duration
     from rollwright.domain.notification import Notification, NotificationKind
     from rollwright.domain.plan import ApprovalDefault, EnvironmentPlan
+    from rollwright.domain.verification import OnFailure
+
+# Failures an environment's `on_failure: halt` turns into a hold; a broken step or an abort always unwinds.
+_HALTABLE = frozenset({StopKind.CANARY_FAILED, StopKind.CHECK_FAILED})
 
 
 @workflow.defn(name=DEPLOYMENT_WORKFLOW)
@@ -47,9 +56,14 @@ class DeploymentWorkflow:
         self._log = DeploymentLog(inp)
         self._steps = Steps(inp.limits, inp.pulumi_task_queue)
         self._regions = RegionRunner(inp, self._steps, self._log, self._checkpoint, self._request_stop)
+        self._verifier = Verifier(self._steps, self._log, self._regions)
         self._stop: Stop | None = None
+        self._halt: Stop | None = None
         self._approved: str | None = None
         self._wave: list[asyncio.Task[None]] = []
+        # Rollout actions a halt or a resume started; waited for before the deployment ends.
+        self._actions: list[asyncio.Task[None]] = []
+        self._newer: NewerVersion | None = None
 
     # -- the rollout ---------------------------------------------------------------------------------
 
@@ -61,6 +75,7 @@ class DeploymentWorkflow:
             for env in inp.plan.environments:
                 if not await self._deploy_environment(env):
                     return await self._finish(DeploymentOutcome.STOPPED, f"approval for {env.name} timed out")
+            await self._watch()
             return await self._finish(DeploymentOutcome.SUCCEEDED, None)
         except Stopping:
             return await self._unwind()
@@ -127,18 +142,53 @@ class DeploymentWorkflow:
         return env.name == self._inp.plan.environments[-1].name and index == len(env.waves)
 
     async def _bake(self, env: EnvironmentPlan, index: int, bake: timedelta) -> None:
-        """Let the wave run under real traffic before anything else changes; an abort ends the bake early."""
+        """Let the wave run under real traffic before anything else changes; an abort ends the bake early. With
+        checks, they run every interval meanwhile and a failure ends the bake too."""
         self._log.set_phase(DeploymentPhase.BAKING)
-        self._log.note(f"baking {env.name} wave {index} for {format_duration(bake)}")
-        with contextlib.suppress(TimeoutError):
-            await workflow.wait_condition(
-                lambda: self._stop is not None,
-                timeout=bake,
-                timeout_summary=f"bake {env.name} wave {index} for {format_duration(bake)}",
+        what = f"bake {env.name} wave {index}"
+        if env.verification.checks:
+            failure = await self._verifier.check_for(
+                [env], bake, what, interval=env.verification.interval, done=lambda: self._stop is not None
             )
+            if failure is not None:
+                self._request_stop(failure)
+        else:
+            self._log.note(f"baking {env.name} wave {index} for {format_duration(bake)}")
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(
+                    lambda: self._stop is not None,
+                    timeout=bake,
+                    timeout_summary=f"{what} for {format_duration(bake)}",
+                )
         self._log.set_phase(DeploymentPhase.DEPLOYING)
-        if self._stop is not None:
-            raise Stopping
+        await self._checkpoint()
+
+    async def _watch(self) -> None:
+        """After the last wave: keep checking every environment with checks for the last one's watch window. A
+        newer version waiting ends the watch (it takes over); a failure rolls back everything, or halts."""
+        last = self._inp.plan.environments[-1]
+        window = last.verification.watch
+        if window is None:
+            return
+        if self._newer is not None:
+            self._log.note(f"no post-deploy watch: {self._newer.tag} waits to deploy")
+            return
+        self._log.set_phase(DeploymentPhase.WATCHING)
+        self._log.status.watching_until = workflow.now() + window
+        checked = [env for env in self._inp.plan.environments if env.verification.checks]
+        failure = await self._verifier.check_for(
+            checked,
+            window,
+            f"watch for {format_duration(window)}",
+            interval=last.verification.interval,
+            done=lambda: self._stop is not None or self._newer is not None,
+        )
+        self._log.status.watching_until = None
+        if failure is not None:
+            self._request_stop(failure)
+        elif self._newer is not None:
+            self._log.note(f"watch ended early: {self._newer.tag} waits to deploy and takes over")
+        await self._checkpoint()
 
     async def _await_approval(self, env: EnvironmentPlan) -> bool:
         await self._checkpoint()
@@ -173,9 +223,45 @@ class DeploymentWorkflow:
             raise Stopping
 
     def _request_stop(self, stop: Stop) -> None:
-        if self._stop is None:
-            self._stop = stop
-            self._log.note(f"stopping: {stop.reason}")
+        if self._stop is not None:
+            return
+        if stop.kind in _HALTABLE and self._on_failure(stop.environment) is OnFailure.HALT:
+            self._hold(stop)
+            return
+        self._stop = stop
+        self._log.note(f"stopping: {stop.reason}")
+
+    def _on_failure(self, environment: str | None) -> OnFailure:
+        for env in self._inp.plan.environments:
+            if env.name == environment:
+                return env.verification.on_failure
+        return OnFailure.ROLLBACK
+
+    def _hold(self, stop: Stop) -> None:
+        """`on_failure: halt`: pause the canaries in flight, hold at the next safe point, wait for an engineer."""
+        if self._halt is not None:
+            self._log.note(f"also failed while halted: {stop.reason}")
+            return
+        self._halt = stop
+        self._log.status.halted = stop.reason
+        self._log.status.paused = True
+        self._log.audit("halt", "rollwright", stop.reason)
+        self._actions.append(asyncio.create_task(self._pause_in_flight(stop)))
+
+    async def _pause_in_flight(self, stop: Stop) -> None:
+        for changed in self._regions.in_flight():
+            try:
+                await self._steps.pause_rollout(self._regions.rollout_action(changed, stop.reason))
+            except ActivityError as error:
+                self._log.note(f"{changed.target.key}: could not pause the canary: {error.cause or error}")
+        await self._notify(NotificationKind.HALTED, stop.environment, reason=stop.reason)
+
+    async def _resume_in_flight(self, reason: str) -> None:
+        for changed in self._regions.in_flight():
+            try:
+                await self._steps.resume_rollout(self._regions.rollout_action(changed, reason))
+            except ActivityError as error:
+                self._log.note(f"{changed.target.key}: could not resume the canary: {error.cause or error}")
 
     # -- the way back --------------------------------------------------------------------------------
 
@@ -237,6 +323,7 @@ class DeploymentWorkflow:
             self._log.note(f"could not notify {kind.value}: {error.cause or error}")
 
     async def _finish(self, outcome: DeploymentOutcome, reason: str | None) -> DeploymentResult:
+        await asyncio.gather(*self._actions)
         self._log.finish(outcome, reason)
         await workflow.wait_condition(workflow.all_handlers_finished)
         s = self._log.status
@@ -267,6 +354,10 @@ class DeploymentWorkflow:
         elif control is ControlName.RESUME:
             status.paused = False
             message = "resumed"
+            if self._halt is not None:
+                message = f"resumed after the halt ({self._halt.reason}); nothing is rolled back"
+                self._halt, status.halted = None, None
+                self._actions.append(asyncio.create_task(self._resume_in_flight(f"resumed by {request.actor}")))
         elif control is ControlName.ABORT:
             self._request_stop(Stop(StopKind.ABORTED, f"aborted by {request.actor}: {request.reason}", request.actor))
             message = "aborting: stopping in-flight regions and rolling back what changed"
@@ -331,6 +422,10 @@ class DeploymentWorkflow:
     @workflow.signal(name=ControlName.APPROVE.signal_name)
     def approve_signal(self, request: ControlRequest) -> None:
         self._apply_signal(ControlName.APPROVE, request)
+
+    @workflow.signal(name=NEWER_VERSION_SIGNAL, description="A newer version waits: end the post-deploy watch")
+    def newer_version(self, newer: NewerVersion) -> None:
+        self._newer = newer
 
     @workflow.query(name=STATUS_QUERY, description="Per-region progress and the audit trail")
     def status(self) -> DeploymentStatus:

@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from rollwright.domain.digest import short
     from rollwright.domain.identity import RegionTarget
+    from rollwright.domain.verification import CheckResult
 
 _LOG_LINES = 30
 _SETTLED = frozenset(
@@ -94,6 +95,15 @@ class DeploymentLog:
             region.finished_at = workflow.now()
         self.note(f"{target.key}: {phase.value}" + (f" — {message}" if message else ""))
 
+    def record_checks(self, environment: str, results: list[CheckResult]) -> None:
+        """Keep the latest round of one environment's checks; a failure is also a line in the log."""
+        kept = [result for result in self.status.checks if result.environment != environment]
+        self.status.checks = kept + results
+        for result in results:
+            if result.failed:
+                self.note(f"check failed: {environment}: {result.detail}")
+        self.refresh()
+
     def finish(self, outcome: DeploymentOutcome, reason: str | None) -> None:
         self.status.outcome = outcome
         self.status.failure_reason = reason
@@ -127,6 +137,15 @@ class DeploymentLog:
             head.append(f"**Outcome:** {s.outcome.value}" + (f" — {s.failure_reason}" if s.failure_reason else ""))
         if s.awaiting_approval:
             head.append(f"**Waiting for approval of {s.awaiting_approval}** (update `approve`)")
+        if s.halted:
+            head.append(f"**Halted:** {s.halted} — `abort` rolls back, `resume` goes on")
+        if s.watching_until and not s.outcome:
+            head.append(f"**Watching until** {s.watching_until:%H:%M:%S} UTC")
+        checks = [
+            f"- {'✅' if not c.failed else '❌'} {c.environment}/{c.region} {c.check}: {c.detail}" for c in s.checks
+        ]
+        if checks:
+            head.extend(["", "**Checks**", *checks])
         table = ["| region | phase | digest | canary step | since |", "|---|---|---|---|---|"]
         for r in s.regions:
             since = f"{r.started_at:%H:%M:%S}" if r.started_at else ""

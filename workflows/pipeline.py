@@ -13,7 +13,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
-from temporalio.exceptions import ActivityError, ChildWorkflowError
+from temporalio.exceptions import ActivityError, ChildWorkflowError, FailureError
 from temporalio.workflow import ChildWorkflowHandle, ParentClosePolicy
 
 from rollwright.domain import search_attributes as sa
@@ -27,12 +27,14 @@ with workflow.unsafe.imports_passed_through():
     from rollwright.domain.deployment import (
         DEFAULT_PULUMI_TASK_QUEUE,
         ENQUEUE_SIGNAL,
+        NEWER_VERSION_SIGNAL,
         PIPELINE_WORKFLOW,
         STATUS_QUERY,
         DeploymentInput,
         DeploymentLimits,
         DeploymentOutcome,
         DeploymentResult,
+        NewerVersion,
         PipelineDeployment,
         PipelineInput,
         PipelineState,
@@ -45,6 +47,8 @@ with workflow.unsafe.imports_passed_through():
 
 # workflow.patched id: the plan comes from the workers' config (activities/plans.py), not from pushes.
 PLAN_FROM_WORKERS = "plan-from-workers"
+# workflow.patched id: a version that waits ends the running deployment's post-deploy watch.
+NEWER_ENDS_WATCH = "newer-version-ends-watch"
 
 # Keep the carried state (and so every continue-as-new input) small.
 _KEEP_SEEN = 500
@@ -132,9 +136,24 @@ class ServicePipelineWorkflow:
             return
         steps = self._steps()
         found = await asyncio.gather(*(self._inspect(steps, version) for version in batch))
+        waiting = self._s.next_up
         for version, info in zip(batch, found, strict=True):
             if info is not None:
                 self._judge(version, info)
+        newer, child = self._s.next_up, self._child
+        if (
+            newer is not None
+            and newer is not waiting
+            and newer.digest is not None
+            and child is not None
+            and not child.done()
+            and workflow.patched(NEWER_ENDS_WATCH)
+        ):
+            try:
+                await child.signal(NEWER_VERSION_SIGNAL, NewerVersion(tag=newer.tag, digest=newer.digest))
+            except FailureError as error:
+                # It ended meanwhile: nothing left to tell it.
+                workflow.logger.info(f"could not tell the running deployment about {newer.tag}: {error}")
 
     async def _inspect(self, steps: Steps, version: QueuedVersion) -> CandidateInfo | None:
         # The workers' config names the image; only a pre-patch pipeline still takes it from its pushes.

@@ -153,7 +153,7 @@ class RegionRunner:
         if handoff.outcome is HandoffOutcome.CANARY_FAILED:
             reason = handoff.reason or "canary failed"
             log.region_phase(target, RegionPhase.FAILED, reason)
-            self._stop(Stop(StopKind.CANARY_FAILED, f"{target.key}: {reason}"))
+            self._stop(Stop(StopKind.CANARY_FAILED, f"{target.key}: {reason}", environment=env.name))
             return
         await steps.record(self._record(target, RegionState.LIVE))
         log.region_phase(target, RegionPhase.LIVE, f"healthy at {commit.sha[:10]}")
@@ -187,6 +187,31 @@ class RegionRunner:
             except ActivityError as error:
                 # The rollback below replaces the manifests anyway; a failed abort only delays that.
                 self._log.note(f"{changed.target.key}: could not abort the canary ({_failure_text(error)})")
+
+    def in_flight(self) -> list[Changed]:
+        """Regions whose canary runs now: handed off, not yet live, not failed."""
+        return [
+            changed
+            for changed in self.changed
+            if changed.handed_off and self._log.region(changed.target).phase is RegionPhase.SYNCING
+        ]
+
+    def live_in(self, env: EnvironmentPlan) -> list[RegionTarget]:
+        return [
+            changed.target
+            for changed in self.changed
+            if changed.environment.name == env.name and self._log.region(changed.target).phase is RegionPhase.LIVE
+        ]
+
+    def untouched_in(self, env: EnvironmentPlan) -> list[RegionTarget]:
+        """The environment's regions this deployment has not changed: they still run the previous version."""
+        changed = {changed.target.key for changed in self.changed}
+        targets = (self._target(env, region) for wave in env.waves for region in wave)
+        return [target for target in targets if target.key not in changed]
+
+    def rollout_action(self, changed: Changed, reason: str) -> RolloutActionInput:
+        app = changed.target.app_name(self._inp.plan.argocd_app_template)
+        return RolloutActionInput(target=changed.target, app_name=app, reason=reason)
 
     def _rollback_steps(self, changed: Changed) -> list[CanaryStep]:
         """A handed-off region goes straight back to the known-good version, no canary steps to wait through.

@@ -38,6 +38,8 @@ with workflow.unsafe.imports_passed_through():
         RecordRegionStateInput,
         RegionBaseline,
         RolloutActionInput,
+        RunChecksInput,
+        RunChecksResult,
         ServicePlanInput,
     )
     from activities.gitops import GitOpsActivities
@@ -46,6 +48,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.plans import ServicePlanActivities
     from activities.provision import ProvisionActivities
     from activities.publish import PublishActivities
+    from activities.verify import VerifyActivities
     from activities.versions import VersionActivities
     from rollwright.domain.deployment import DeploymentLimits, PipelineSettings
     from rollwright.domain.identity import RegionTarget
@@ -97,8 +100,13 @@ OPTIONS: dict[Callable[..., Any], Options] = {
     VersionActivities.mark_digest_bad: _LIGHT,
     # Fetch, commit, push with bounded re-applies after a rejected push (git timeouts inside): 2 min an attempt.
     GitOpsActivities.commit_manifests: _LIGHT,
-    # One Argo CD action.
+    # One Argo CD action each.
     HandoffActivities.abort_rollout: _LIGHT,
+    HandoffActivities.pause_rollout: _LIGHT,
+    HandoffActivities.resume_rollout: _LIGHT,
+    # One instant query per check and region (client timeouts ~10 s); a Prometheus down for the whole budget fails
+    # the check, since a version nobody can measure is not verified.
+    VerifyActivities.run_checks: _LIGHT,
     # One webhook POST; best effort, the workflow goes on if it fails.
     NotifyActivities.notify: _LIGHT,
     # One Pulumi preview + up in a child process: 30 min an attempt; 2 h in all for workers dying under it.
@@ -209,6 +217,15 @@ class Steps:
 
     async def abort_rollout(self, arg: RolloutActionInput) -> None:
         await self._call(HandoffActivities.abort_rollout, arg, f"abort the canary in {arg.target.key}")
+
+    async def pause_rollout(self, arg: RolloutActionInput) -> None:
+        await self._call(HandoffActivities.pause_rollout, arg, f"pause the canary in {arg.target.key}")
+
+    async def resume_rollout(self, arg: RolloutActionInput) -> None:
+        await self._call(HandoffActivities.resume_rollout, arg, f"resume the canary in {arg.target.key}")
+
+    async def run_checks(self, arg: RunChecksInput, summary: str) -> RunChecksResult:
+        return await self._call(VerifyActivities.run_checks, arg, summary)
 
     async def mark_bad(self, arg: MarkDigestBadInput) -> None:
         await self._call(VersionActivities.mark_digest_bad, arg, f"mark {arg.digest[:19]} bad")

@@ -10,6 +10,7 @@ class StopKind(StrEnum):
     CANARY_FAILED = "canary_failed"
     STEP_FAILED = "step_failed"
     ABORTED = "aborted"
+    CHECK_FAILED = "check_failed"
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,8 @@ class Stop:
     kind: StopKind
     reason: str
     actor: str = "rollwright"
+    # Where it failed, when that is one environment: its `on_failure` says whether to roll back or halt.
+    environment: str | None = None
 
 
 class Stopping(Exception):

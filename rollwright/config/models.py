@@ -19,6 +19,7 @@ from rollwright.domain.plan import (
     FirstDeployRollback,
     ServicePlan,
 )
+from rollwright.domain.verification import OnFailure, VerificationCheck, VerificationPlan
 from rollwright.secrets import SecretRef
 
 
@@ -35,6 +36,19 @@ class PulumiProgramConfig(_Strict):
     config: dict[str, Any] = Field(default_factory=dict)
 
 
+class VerificationOverride(_Strict):
+    """One environment's changes to the service's verification; a key left out keeps the service's value."""
+
+    checks: list[VerificationCheck] | None = None
+    interval: Duration | None = None
+    watch: Duration | None = None
+    on_failure: OnFailure | None = None
+
+    def over(self, service: VerificationPlan) -> VerificationPlan:
+        changes = self.model_dump(exclude_unset=True)
+        return VerificationPlan.model_validate({**service.model_dump(), **changes})
+
+
 class EnvironmentConfig(_Strict):
     name: str = Field(pattern=NAME_PATTERN)
     waves: list[list[str]] = Field(min_length=1)
@@ -47,6 +61,7 @@ class EnvironmentConfig(_Strict):
     # The Prometheus the Rollouts controller of this environment's regions asks for canary checks.
     prometheus: str | None = Field(default=None, description="e.g. http://prometheus.monitoring:9090")
     region_prometheus: dict[str, str] = Field(default_factory=dict, description="region -> its own Prometheus")
+    verification: VerificationOverride = VerificationOverride()
 
     @model_validator(mode="after")
     def _region_prometheus_names_regions(self) -> EnvironmentConfig:
@@ -81,6 +96,24 @@ class ServiceConfig(_Strict):
     environments: list[EnvironmentConfig] = Field(min_length=1)
     promote_to: str | None = Field(default=None, description="central repository to copy the image into")
     first_deploy_rollback: FirstDeployRollback = FirstDeployRollback.REMOVE
+    # Checks Rollwright itself runs against live regions: during bakes, the watch after the last wave, and
+    # compared with the regions not changed yet.
+    verification: VerificationPlan = VerificationPlan()
+
+    @model_validator(mode="after")
+    def _checked_environments_have_prometheus(self) -> ServiceConfig:
+        for env in self.environments:
+            plan = env.verification.over(self.verification)
+            if not plan.checks:
+                continue
+            regions = [region for wave in env.waves for region in wave]
+            missing = [region for region in regions if region not in env.region_prometheus and env.prometheus is None]
+            if missing:
+                raise ValueError(
+                    f"environment {env.name!r} has verification checks but no Prometheus for "
+                    f"{', '.join(missing)}: set `prometheus` (or `region_prometheus`)"
+                )
+        return self
 
     @field_validator("tags")
     @classmethod
@@ -130,6 +163,7 @@ class ServiceConfig(_Strict):
                     pulumi_config={**self.pulumi.config, **env.config},
                     prometheus_address=env.prometheus,
                     region_prometheus=env.region_prometheus,
+                    verification=env.verification.over(self.verification),
                 )
                 for env in self.environments
             ],
@@ -199,6 +233,15 @@ class ArgoCDConfig(_Strict):
         return template
 
 
+class PrometheusConfig(_Strict):
+    """How Rollwright's workers reach the Prometheus of each environment (the addresses are per environment)."""
+
+    token: SecretRef | None = Field(default=None, description="bearer token, if Prometheus sits behind auth")
+    verify_tls: bool = True
+    ca_file: str | None = None
+    timeout: Duration = timedelta(seconds=10)
+
+
 class GitOpsConfig(_Strict):
     repo: str = Field(description="URL or path of the GitOps remote (a bare repository locally)")
     branch: str = "main"
@@ -254,6 +297,7 @@ class RollwrightConfig(_Strict):
     services: list[ServiceConfig] = Field(min_length=1)
     temporal: TemporalConfig = TemporalConfig()
     argocd: ArgoCDConfig = ArgoCDConfig()
+    prometheus: PrometheusConfig = PrometheusConfig()
     gitops: GitOpsConfig
     registry: RegistryConfig = RegistryConfig()
     version_store: VersionStoreConfig = VersionStoreConfig()

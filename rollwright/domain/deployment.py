@@ -15,6 +15,7 @@ from rollwright.domain.digest import Digest
 from rollwright.domain.durations import Duration
 from rollwright.domain.plan import ServicePlan
 from rollwright.domain.source import SourceEvent
+from rollwright.domain.verification import CheckResult
 
 DEPLOYMENT_WORKFLOW = "DeploymentWorkflow"
 # Task queues, unless the config's `temporal:` section names others.
@@ -43,6 +44,13 @@ class ControlName(StrEnum):
 
 STATUS_QUERY = "status"
 ENQUEUE_SIGNAL = "enqueue"
+# The pipeline tells a running deployment that a newer version waits: its post-deploy watch ends (or is skipped).
+NEWER_VERSION_SIGNAL = "newer_version"
+
+
+class NewerVersion(BaseModel):
+    tag: str
+    digest: Digest
 
 
 class ControlRequest(BaseModel):
@@ -94,6 +102,7 @@ class DeploymentPhase(StrEnum):
     PUBLISHING = "publishing"
     DEPLOYING = "deploying"
     BAKING = "baking"
+    WATCHING = "watching"
     AWAITING_APPROVAL = "awaiting_approval"
     PAUSED = "paused"
     ROLLING_BACK = "rolling_back"
@@ -169,6 +178,11 @@ class DeploymentStatus(BaseModel):
     regions: list[RegionStatus] = Field(default_factory=list)
     audit: list[AuditEntry] = Field(default_factory=list)
     failure_reason: str | None = None
+    # Rollwright's own checks: the latest measurement of each check in each live region, and the watch's end.
+    checks: list[CheckResult] = Field(default_factory=list)
+    watching_until: datetime | None = None
+    # Set while a failure with `on_failure: halt` holds the deployment for an engineer's abort or resume.
+    halted: str | None = None
 
 
 class DeploymentResult(BaseModel):

@@ -14,6 +14,7 @@ class NotificationKind(StrEnum):
     ENVIRONMENT_SUCCEEDED = "environment_succeeded"
     ROLLED_BACK = "rolled_back"
     FAILED = "failed"
+    HALTED = "halted"
 
 
 class Notification(BaseModel):

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from rollwright.domain.durations import Duration, format_duration
 from rollwright.domain.identity import NAME_PATTERN
+from rollwright.domain.verification import VerificationPlan
 
 
 class ApprovalDefault(StrEnum):
@@ -137,6 +138,8 @@ class EnvironmentPlan(BaseModel):
     # The Prometheus the canary checks query, for the environment and per region where one differs.
     prometheus_address: str | None = None
     region_prometheus: dict[str, str] = Field(default_factory=dict)
+    # Rollwright's own checks of this environment's live regions (the service's, with this environment's overrides).
+    verification: VerificationPlan = VerificationPlan()
 
     def prometheus_for(self, region: str) -> str | None:
         return self.region_prometheus.get(region, self.prometheus_address)

@@ -15,12 +15,14 @@ _HEADLINES = {
     NotificationKind.ENVIRONMENT_SUCCEEDED: ":white_check_mark: {service} {tag} is live in {environment}",
     NotificationKind.ROLLED_BACK: ":rewind: {service} {tag} was rolled back",
     NotificationKind.FAILED: ":x: {service} {tag} failed to deploy",
+    NotificationKind.HALTED: ":octagonal_sign: {service} {tag} is halted in {environment}: abort or resume it",
 }
 _COLORS = {
     NotificationKind.APPROVAL_NEEDED: "warning",
     NotificationKind.ENVIRONMENT_SUCCEEDED: "good",
     NotificationKind.ROLLED_BACK: "danger",
     NotificationKind.FAILED: "danger",
+    NotificationKind.HALTED: "warning",
 }
 
 
