@@ -8,7 +8,9 @@
      ├── ArgoCDRequestError           another 4xx: Argo CD refused the request as given
      │    └── OperationInProgressError  400 "another operation is already in progress" (a sync meets another one)
      ├── ArgoCDUnavailableError       5xx, 429, timeout or connection failure
-     └── ArgoCDResponseError          a 2xx answer that does not have the documented shape
+     ├── ArgoCDResponseError          a 2xx answer that does not have the documented shape
+     └── UnjudgeableRolloutError      the follower met a Rollout whose outcome it cannot read (spec.workloadRef,
+                                      a controller before Argo Rollouts 1.0): no answer to come will change that
 
 The client raises each at once: it sends every request once and retries only opening a connection. Only
 ArgoCDUnavailableError and OperationInProgressError pass by themselves; the follower waits for them within its
@@ -52,4 +54,8 @@ class ArgoCDUnavailableError(ArgoCDError):
 
 
 class ArgoCDResponseError(ArgoCDError):
+    pass
+
+
+class UnjudgeableRolloutError(ArgoCDError):
     pass

@@ -21,7 +21,13 @@ import stamina
 from pydantic import BaseModel, Field
 
 from rollwright.argocd.client import ApplicationPlacement, ArgoCDClient
-from rollwright.argocd.errors import ArgoCDError, ArgoCDRequestError, ArgoCDUnavailableError, OperationInProgressError
+from rollwright.argocd.errors import (
+    ArgoCDError,
+    ArgoCDRequestError,
+    ArgoCDUnavailableError,
+    OperationInProgressError,
+    UnjudgeableRolloutError,
+)
 from rollwright.argocd.models import Application, ResourceRef
 from rollwright.argocd.rollout_status import (
     ANALYSIS_RUN_KIND,
@@ -214,6 +220,12 @@ class RolloutFollower:
     async def _follow(
         self, app: str, revision: str, ref: ResourceRef, digest: str | None, deadline: float
     ) -> FollowOutcome:
+        """Poll the live Rollout until Rollwright's own reading of it (rollout_status) gives an outcome.
+
+        The health Argo CD shows for the Rollout node in the tree is not consulted: it judges whichever object is
+        live, calls Healthy a Rollout running another image or one whose image lives in a referenced workload, and
+        lags an abort; rollout_status' docstring lists each difference and why this reading wins.
+        """
         while True:
             try:
                 live = await self._tolerant(lambda: self._client.get_resource(app, ref))
@@ -224,17 +236,11 @@ class RolloutFollower:
                     raise
                 await asyncio.sleep(self._settings.poll_interval)
                 continue
-            late = time.monotonic() > deadline
-            status = interpret_rollout(live, deadline_passed=late)
-            if digest and not status.runs(digest):
-                # The live object still shows another template, so its status is not about our version.
-                status = status.model_copy(
-                    update={
-                        "verdict": RolloutVerdict.FAILED if late else RolloutVerdict.PROGRESSING,
-                        "reason": f"the Rollout never ran {digest} (it runs {', '.join(status.images) or 'nothing'})",
-                    }
-                )
+            status = interpret_rollout(live, digest=digest or None, deadline_passed=time.monotonic() > deadline)
             self._report(app, revision, status)
+            if status.verdict is RolloutVerdict.UNJUDGEABLE:
+                # No later look can tell more, so the hand-off ends now rather than at the progress deadline.
+                raise UnjudgeableRolloutError(status.reason or f"Rollout {status.name} cannot be judged")
             if status.verdict is RolloutVerdict.HEALTHY:
                 return self._outcome(True, revision, status, None)
             if status.verdict is RolloutVerdict.FAILED:

@@ -1,8 +1,24 @@
 """What an Argo Rollouts `Rollout` object says about its canary: a pure reading of its spec and status.
 
-Field meanings follow argo-rollouts' v1alpha1 types: `status.phase` is Healthy, Progressing, Paused or
-Degraded; `currentStepIndex` points at the step being executed (== number of steps once promoted); an
-aborted rollout has `status.abort` set; step analysis results sit in `status.canary.currentStepAnalysisRunStatus`.
+Field meanings follow argo-rollouts' v1alpha1 types as controllers from v1.0 on write them: `status.phase` is
+Healthy, Progressing, Paused or Degraded; `currentStepIndex` points at the step being executed (== number of steps
+once promoted); an aborted rollout has `status.abort` set; analysis results sit in `status.canary.*AnalysisRunStatus`.
+
+This reading, not the health Argo CD shows for the Rollout, decides a hand-off. Argo CD's built-in Rollout check
+says how the live object is doing; a hand-off must know whether *its* version got through, and say so at once when
+it cannot know. Where the two differ (tests/argocd/rollout_cases.py has a case for each, checked against the real
+argocd binary's own health check):
+- Argo CD reads Healthy for a Rollout that runs another image (the sync has not reached it yet): we wait for our
+  digest, and past the deadline fail saying what runs instead.
+- Argo CD reads Healthy on `status.phase` alone; we also want every step done and the new pods the stable ReplicaSet.
+- Argo CD reads Suspended for a Rollout just marked aborted, and Progressing or Suspended for one whose analysis has
+  failed, until the controller rewrites the phase: we fail it at once, as the canary cannot go on either way.
+- Past our own progress deadline Argo CD still reads Progressing or Suspended; we fail it.
+- Argo CD judges Rollouts whose outcome we cannot see; we refuse them at the first look (UNJUDGEABLE): one with
+  `spec.workloadRef` (Argo CD's Healthy says nothing about the image the referenced workload runs), one with no
+  `status.phase` (controllers before v1.0), one whose `observedGeneration` is a hash (before v0.10: Argo CD then takes
+  the spec as observed, so it can call Healthy a Rollout whose controller has not yet looked at the new spec).
+A pause at a step or by a person reads Suspended in Argo CD and progressing here: both mean "not done yet".
 """
 
 from __future__ import annotations
@@ -16,10 +32,16 @@ from pydantic import BaseModel, Field
 FAILED_ANALYSIS = ("Failed", "Error")
 
 
+# What an unjudgeable Rollout's error says Rollwright can follow instead.
+SUPPORTED_ROLLOUTS = "supported: Rollouts with an inline pod template, Argo Rollouts 1.0 or later"
+
+
 class RolloutVerdict(StrEnum):
     PROGRESSING = "progressing"
     HEALTHY = "healthy"
     FAILED = "failed"
+    # No later look will tell more: the reason says why, so the hand-off ends at once, not at its deadline.
+    UNJUDGEABLE = "unjudgeable"
 
 
 class RolloutStatus(BaseModel):
@@ -30,12 +52,9 @@ class RolloutStatus(BaseModel):
     weight: int | None = None
     message: str | None = None
     verdict: RolloutVerdict
-    reason: str | None = Field(default=None, description="why the canary failed, for people")
+    reason: str | None = Field(default=None, description="why the canary failed or cannot be judged, for people")
     images: list[str] = Field(default_factory=list)
     up_to_date: bool = Field(description="the controller has seen the current spec (observedGeneration)")
-
-    def runs(self, digest: str) -> bool:
-        return any(image.endswith(f"@{digest}") for image in self.images)
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -87,45 +106,127 @@ def _images(spec: dict[str, Any]) -> list[str]:
     return [str(c["image"]) for c in containers if isinstance(c, dict) and "image" in c]
 
 
-def interpret_rollout(rollout: dict[str, Any], *, deadline_passed: bool = False) -> RolloutStatus:
-    """Read a live Rollout. `deadline_passed` is the caller's own progress deadline (the object's is in status)."""
+class _Observation(StrEnum):
+    NOT_YET = "not yet"  # no status yet, or one about an earlier generation of the spec
+    CURRENT = "current"
+    LEGACY_HASH = "legacy hash"
+
+
+def _observation(generation: Any, observed: Any) -> _Observation:
+    """Whether the status is about the current spec: status.observedGeneration equals metadata.generation.
+    Controllers before Argo Rollouts 0.10 wrote a hash of the spec there instead of that counter."""
+    if observed is None or observed == "":
+        return _Observation.NOT_YET
+    try:
+        number = int(str(observed))
+    except ValueError:
+        return _Observation.LEGACY_HASH
+    try:
+        current = int(str(generation))
+    except ValueError:
+        return _Observation.CURRENT  # nothing to compare with: take the status as it stands
+    # The counter is copied from metadata.generation, so it never runs ahead of it: a larger one is a hash of digits.
+    if number > current:
+        return _Observation.LEGACY_HASH
+    return _Observation.CURRENT if number == current else _Observation.NOT_YET
+
+
+def _unjudgeable(
+    name: str, spec: dict[str, Any], observed: Any, observation: _Observation, phase: str | None
+) -> str | None:
+    """Why no look at this Rollout, now or later, can tell how a version is doing; None when one can."""
+    ref = spec.get("workloadRef")
+    if ref:
+        # The pod template, so the image, lives in the referenced workload: the Rollout's manifest does not show it.
+        workload = f"{_dict(ref).get('kind', 'workload')} {_dict(ref).get('name', '?')}"
+        return (
+            f"Rollout {name} has spec.workloadRef ({workload}): Rollwright cannot see which image it runs; "
+            f"{SUPPORTED_ROLLOUTS}"
+        )
+    if observation is _Observation.LEGACY_HASH:
+        return (
+            f"Rollout {name} has a spec hash ({observed}) for status.observedGeneration, as Argo Rollouts before 0.10 "
+            f"wrote: Rollwright cannot tell whether its controller has seen the current spec; {SUPPORTED_ROLLOUTS}"
+        )
+    if observation is _Observation.CURRENT and phase is None:
+        return (
+            f"Rollout {name} has no status.phase although its controller has observed it (Argo Rollouts before 1.0): "
+            f"Rollwright cannot judge it; {SUPPORTED_ROLLOUTS}"
+        )
+    return None
+
+
+def _failure(status: dict[str, Any], phase: str | None, message: str | None) -> str | None:
+    """Why the controller has given up on the current spec, from a status that is about it; None while it has not."""
+    analysis = _analysis_failure(status)
+    if analysis:
+        # The controller's abort message usually repeats the analysis message; say it once.
+        return analysis if not message or analysis.split(": ", 1)[-1] in message else f"{analysis} ({message})"
+    if status.get("abort"):
+        # Just after an abort the controller may not have rewritten the message yet (it still names the pause).
+        aborted = message is not None and message.startswith(ABORTED_REASON)
+        return message if aborted else f"{ABORTED_REASON}: the rollout was aborted"
+    if phase == "Degraded":
+        return message or "rollout degraded"
+    return None
+
+
+def _past_deadline(
+    up_to_date: bool,
+    generation: Any,
+    observed: Any,
+    index: int | None,
+    steps: int,
+    phase: str | None,
+    message: str | None,
+) -> str:
+    """Where the Rollout stood when the caller's progress deadline passed."""
+    if not up_to_date:
+        seen = f"it last observed {observed}" if observed else "it has written no status: is it running?"
+        return f"progress deadline passed before the Argo Rollouts controller observed generation {generation} ({seen})"
+    where = f"at step {index}/{steps}" if index is not None else f"in phase {phase or 'unknown'}"
+    return f"progress deadline passed {where}" + (f": {message}" if message else "")
+
+
+def interpret_rollout(
+    rollout: dict[str, Any], *, digest: str | None = None, deadline_passed: bool = False
+) -> RolloutStatus:
+    """Read a live Rollout that should run `digest` (None: any version). `deadline_passed` is the caller's own
+    progress deadline (the object's is in status)."""
     metadata = _dict(rollout.get("metadata"))
     spec = _dict(rollout.get("spec"))
     status = _dict(rollout.get("status"))
+    name = str(metadata.get("name", ""))
     steps = _steps(spec)
+    images = _images(spec)
     raw_index = status.get("currentStepIndex")
     index = raw_index if isinstance(raw_index, int) else None
     phase = status.get("phase") if isinstance(status.get("phase"), str) else None
     message = status.get("message") or None
     generation, observed = metadata.get("generation"), status.get("observedGeneration")
-    up_to_date = generation is None or observed is None or str(generation) == str(observed)
+    observation = _observation(generation, observed)
+    up_to_date = observation is _Observation.CURRENT
 
-    reason: str | None = None
-    if up_to_date:
-        analysis = _analysis_failure(status)
-        if analysis:
-            # The controller's abort message usually repeats the analysis message; say it once.
-            reason = analysis if not message or analysis.split(": ", 1)[-1] in message else f"{analysis} ({message})"
-        elif status.get("abort"):
-            # Just after an abort the controller may not have rewritten the message yet (it still names the pause).
-            aborted = message is not None and message.startswith(ABORTED_REASON)
-            reason = message if aborted else f"{ABORTED_REASON}: the rollout was aborted"
-        elif phase == "Degraded":
-            reason = message or "rollout degraded"
-    if reason is None and deadline_passed:
-        where = f"at step {index}/{len(steps)}" if index is not None else f"in phase {phase or 'unknown'}"
-        reason = f"progress deadline passed {where}" + (f": {message}" if message else "")
-
-    promoted = index is None or index >= len(steps)
-    pods_current = status.get("stableRS") is None or status.get("stableRS") == status.get("currentPodHash")
+    verdict = RolloutVerdict.PROGRESSING
+    reason = _unjudgeable(name, spec, observed, observation, phase)
     if reason is not None:
-        verdict = RolloutVerdict.FAILED
-    elif up_to_date and phase == "Healthy" and promoted and pods_current:
-        verdict = RolloutVerdict.HEALTHY
+        verdict = RolloutVerdict.UNJUDGEABLE
+    elif digest is not None and not any(image.endswith(f"@{digest}") for image in images):
+        # The live object still shows another template, so its status is not about our version.
+        reason = f"the Rollout never ran {digest} (it runs {', '.join(images) or 'nothing'})"
+        verdict = RolloutVerdict.FAILED if deadline_passed else RolloutVerdict.PROGRESSING
     else:
-        verdict = RolloutVerdict.PROGRESSING
+        reason = _failure(status, phase, message) if up_to_date else None
+        if reason is None and deadline_passed:
+            reason = _past_deadline(up_to_date, generation, observed, index, len(steps), phase, message)
+        promoted = index is None or index >= len(steps)
+        pods_current = status.get("stableRS") is None or status.get("stableRS") == status.get("currentPodHash")
+        if reason is not None:
+            verdict = RolloutVerdict.FAILED
+        elif up_to_date and phase == "Healthy" and promoted and pods_current:
+            verdict = RolloutVerdict.HEALTHY
     return RolloutStatus(
-        name=str(metadata.get("name", "")),
+        name=name,
         phase=phase,
         step_index=index,
         step_count=len(steps),
@@ -133,7 +234,7 @@ def interpret_rollout(rollout: dict[str, Any], *, deadline_passed: bool = False)
         message=message,
         verdict=verdict,
         reason=reason,
-        images=_images(spec),
+        images=images,
         up_to_date=up_to_date,
     )
 

@@ -101,10 +101,17 @@ def test_our_own_deadline_fails_a_rollout_that_is_still_progressing() -> None:
     assert "progress deadline passed at step 3/4" in status.reason
 
 
-def test_images_identify_the_version_running() -> None:
-    status = interpret_rollout(rollout({"phase": "Progressing"}))
-    assert status.runs("sha256:" + "a" * 64)
-    assert not status.runs("sha256:" + "b" * 64)
+def test_a_healthy_rollout_of_another_image_is_not_our_version_being_healthy() -> None:
+    done = rollout({"phase": "Healthy", "currentStepIndex": 4, "stableRS": "new"})
+    ours, theirs = "sha256:" + "a" * 64, "sha256:" + "b" * 64
+
+    assert interpret_rollout(done, digest=ours).verdict is RolloutVerdict.HEALTHY
+    waiting = interpret_rollout(done, digest=theirs)
+    late = interpret_rollout(done, digest=theirs, deadline_passed=True)
+
+    assert waiting.verdict is RolloutVerdict.PROGRESSING
+    assert late.verdict is RolloutVerdict.FAILED
+    assert late.reason == f"the Rollout never ran {theirs} (it runs reg/api@{ours})"
 
 
 def test_an_abort_the_controller_has_not_described_yet_still_reads_as_aborted() -> None:
@@ -144,3 +151,70 @@ def test_a_failed_analysis_run_is_told_by_metric_value_and_condition() -> None:
         "AnalysisRun api-59f8-3: success-rate measured 0.8, 0.8 (needs result[0] >= 0.95; 2 failed of 2)"
     )
     assert describe_failed_analysis(terminated) is None
+
+
+def test_a_workload_ref_rollout_cannot_be_judged_and_the_reason_says_so() -> None:
+    referring = {
+        "metadata": {"name": "shop-api", "generation": 1},
+        "spec": {
+            "workloadRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "shop-api"},
+            "strategy": {"canary": {"steps": STEPS}},
+        },
+    }
+
+    # At the first look, before the controller has written anything: the spec alone says it.
+    status = interpret_rollout(referring, digest="sha256:" + "a" * 64)
+
+    assert status.verdict is RolloutVerdict.UNJUDGEABLE
+    assert status.reason == (
+        "Rollout shop-api has spec.workloadRef (Deployment shop-api): Rollwright cannot see which image it runs; "
+        "supported: Rollouts with an inline pod template, Argo Rollouts 1.0 or later"
+    )
+
+
+def test_a_rollout_observed_by_a_controller_before_1_0_cannot_be_judged() -> None:
+    observed_without_phase = rollout({"currentStepIndex": 4, "stableRS": "new"})
+    observed_without_phase["status"].pop("phase", None)
+
+    status = interpret_rollout(observed_without_phase)
+
+    assert status.verdict is RolloutVerdict.UNJUDGEABLE
+    assert status.reason is not None
+    assert status.reason.startswith(
+        "Rollout api has no status.phase although its controller has observed it (Argo Rollouts before 1.0)"
+    )
+    assert status.reason.endswith("Argo Rollouts 1.0 or later")
+
+
+def test_no_phase_before_the_controller_observed_the_spec_is_only_waiting() -> None:
+    # A 1.x controller writes the phase with the observed generation; until then there is nothing to judge yet.
+    status = interpret_rollout(rollout({"observedGeneration": "1"}))
+
+    assert status.verdict is RolloutVerdict.PROGRESSING
+
+
+@pytest.mark.parametrize("observed", ["58b949649c", "8575574967"])
+def test_a_hash_for_observed_generation_cannot_be_judged(observed: str) -> None:
+    status = interpret_rollout(rollout({"observedGeneration": observed, "phase": "Healthy", "stableRS": "new"}))
+
+    assert status.verdict is RolloutVerdict.UNJUDGEABLE
+    assert status.reason is not None
+    assert f"has a spec hash ({observed}) for status.observedGeneration, as Argo Rollouts before 0.10" in status.reason
+
+
+def test_a_deadline_passed_before_the_controller_looked_says_that() -> None:
+    never_reconciled = rollout({})
+    del never_reconciled["status"]
+    stale = rollout({"phase": "Healthy"}, generation=3)
+
+    unseen = interpret_rollout(never_reconciled, deadline_passed=True)
+    behind = interpret_rollout(stale, deadline_passed=True)
+
+    assert unseen.verdict is behind.verdict is RolloutVerdict.FAILED
+    assert unseen.reason == (
+        "progress deadline passed before the Argo Rollouts controller observed generation 2 "
+        "(it has written no status: is it running?)"
+    )
+    assert behind.reason == (
+        "progress deadline passed before the Argo Rollouts controller observed generation 3 (it last observed 2)"
+    )
