@@ -24,6 +24,7 @@ IN_CLUSTER_SERVER = "https://kubernetes.default.svc"
 ACCOUNT = "rollwright"
 ADMIN = "admin"
 ADMIN_SECRET = "argocd-initial-admin-secret"
+SERVER_ROLE = "argocd-server"
 # Argo CD watches its settings ConfigMaps by this label (unlabelled, argocd-cm is never read); its own manifests
 # put it on argocd-secret too.
 PART_OF = {"app.kubernetes.io/part-of": "argocd"}

@@ -7,6 +7,8 @@ exit (also when the body raises):
              rollouts-controller; as soon as Argo CD's are and its settings exist, argocd-application-controller
              and argocd-server, then the admin password and `default` project they generate
     stage 3  an API token for Rollwright's Argo CD account, checked by listing Applications
+
+Each process's start and each bootstrap step goes on the cluster's timeline (LocalCluster.timings).
 """
 
 from __future__ import annotations
@@ -17,16 +19,16 @@ import os
 import re
 import shutil
 import tempfile
-import time
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 from devstack.cluster import argocd, control_plane
 from devstack.cluster.crds import apply_crds, crd_names, load_crds, wait_established
-from devstack.cluster.kube import KubeApi
+from devstack.cluster.kube import Json, KubeApi
 from devstack.cluster.pki import ClusterPki, ensure_pki
 from devstack.cluster.processes import ClusterProcesses
 from devstack.cluster.running import LocalCluster
+from devstack.cluster.timeline import Timeline
 from devstack.cluster.tools import ClusterTools, cluster_tools
 from devstack.ports import free_port
 from devstack.process import ReadinessProbe, http_probe, tcp_probe
@@ -134,52 +136,71 @@ class _Parts:
         await self.procs.start(role, argv, env=self._argocd_env(role), probe=probe)
 
     async def server(self) -> None:
-        role = "argocd-server"
+        role = argocd.SERVER_ROLE
         probe = http_probe(f"{self.cd.server_url}/healthz", timeout=self.timeout)
         await self.procs.start(role, argocd.server_argv(self.tools, self.cd), env=self._argocd_env(role), probe=probe)
 
 
 async def _start(parts: _Parts, kube: KubeApi, regions: Sequence[str], etcd_data: Path) -> str:
     """Every part up and checked; returns Rollwright's Argo CD token."""
-    alive, timeout = parts.procs.check_alive, parts.timeout
+    alive, timeout, timeline = parts.procs.check_alive, parts.timeout, parts.procs.timeline
     async with asyncio.TaskGroup() as stage1:
         stage1.create_task(parts.etcd(etcd_data))
         stage1.create_task(parts.apiserver(kube))
         stage1.create_task(parts.redis())
         stage1.create_task(parts.repo_server())
-        argocd_parsing = stage1.create_task(asyncio.to_thread(load_crds, parts.tools.argocd_crds))
-        rollouts_parsing = stage1.create_task(asyncio.to_thread(load_crds, parts.tools.rollouts_crds))
+
+        async def parse_crds(name: str, path: Path) -> list[Json]:
+            with timeline.part(name):
+                return await asyncio.to_thread(load_crds, path)
+
+        argocd_parsing = stage1.create_task(parse_crds("argocd CRDs parsed", parts.tools.argocd_crds))
+        rollouts_parsing = stage1.create_task(parse_crds("rollouts CRDs parsed", parts.tools.rollouts_crds))
     argocd_crds, rollouts_crds = argocd_parsing.result(), rollouts_parsing.result()
 
     async with asyncio.TaskGroup() as stage2:
         stage2.create_task(parts.controller_manager())
         stage2.create_task(parts.scheduler())
-        settings = stage2.create_task(argocd.bootstrap(kube))
+
+        async def argocd_settings() -> None:
+            with timeline.part("argocd settings"):
+                await argocd.bootstrap(kube)
+
+        async def apply_argocd_crds() -> None:
+            with timeline.part("argocd CRDs applied"):
+                await apply_crds(kube, argocd_crds)
+
+        settings = stage2.create_task(argocd_settings())
         # Argo CD's CRDs are created first, so the apiserver establishes them first: the chain after them (two
         # controllers, the admin secret, a token) is the longer one.
-        argocd_applied = stage2.create_task(apply_crds(kube, argocd_crds))
+        argocd_applied = stage2.create_task(apply_argocd_crds())
 
         async def fake_nodes() -> None:
-            await asyncio.gather(parts.kwok(), *(kube.apply(control_plane.fake_node(region)) for region in regions))
-            await control_plane.wait_nodes_schedulable(kube, regions, timeout=timeout, alive=alive)
+            with timeline.part("fake nodes schedulable"):
+                await asyncio.gather(parts.kwok(), *(kube.apply(control_plane.fake_node(region)) for region in regions))
+                await control_plane.wait_nodes_schedulable(kube, regions, timeout=timeout, alive=alive)
 
         async def rollouts() -> None:
             await argocd_applied
-            await apply_crds(kube, rollouts_crds)
-            await wait_established(kube, crd_names(rollouts_crds), timeout=timeout, alive=alive)
+            with timeline.part("rollouts CRDs established"):
+                await apply_crds(kube, rollouts_crds)
+                await wait_established(kube, crd_names(rollouts_crds), timeout=timeout, alive=alive)
             await parts.rollouts()
 
         async def argo_cd() -> str:
             await argocd_applied
             await settings
-            await wait_established(kube, crd_names(argocd_crds), timeout=timeout, alive=alive)
+            with timeline.part("argocd CRDs established"):
+                await wait_established(kube, crd_names(argocd_crds), timeout=timeout, alive=alive)
             await asyncio.gather(parts.application_controller(), parts.server())
-            return await argocd.initialized(kube, timeout=timeout, alive=alive)
+            with timeline.part("argocd initialized"):
+                return await argocd.initialized(kube, timeout=timeout, alive=alive)
 
         stage2.create_task(fake_nodes())
         stage2.create_task(rollouts())
         password = stage2.create_task(argo_cd())
-    return await argocd.account_token(parts.cd.server_url, password.result())
+    with timeline.part("argocd token"):
+        return await argocd.account_token(parts.cd.server_url, password.result())
 
 
 @contextlib.asynccontextmanager
@@ -187,16 +208,17 @@ async def run_local_cluster(
     workdir: Path, *, regions: Sequence[str] = DEFAULT_REGIONS, timeout: float = STEP_TIMEOUT
 ) -> AsyncIterator[LocalCluster]:
     """The local cluster with one fake node per region; its logs go to `workdir/logs`."""
-    started = time.monotonic()
+    timeline = Timeline()
     _check_regions(regions)
-    tools = cluster_tools()
-    pki = await asyncio.to_thread(ensure_pki)
+    with timeline.part("tools and certificates"):
+        tools = cluster_tools()
+        pki = await asyncio.to_thread(ensure_pki)
     workdir.mkdir(parents=True, exist_ok=True)
     async with contextlib.AsyncExitStack() as stack:
         etcd_data = _scratch_dir("rollwright-etcd-")
         # Registered first, so it runs last: after etcd has stopped.
         stack.callback(shutil.rmtree, etcd_data, ignore_errors=True)
-        procs = ClusterProcesses(stack, workdir / "logs")
+        procs = ClusterProcesses(stack, workdir / "logs", timeline)
         parts = _Parts(tools, pki, workdir, procs, timeout)
         kube = await stack.enter_async_context(KubeApi(parts.cp.apiserver_url, pki.admin_token, pki.ca_cert))
         try:
@@ -213,9 +235,10 @@ async def run_local_cluster(
             argocd_url=parts.cd.server_url,
             argocd_token=token,
             regions=tuple(regions),
-            pids=procs.pids,
             log_dir=procs.log_dir,
-            startup_seconds=time.monotonic() - started,
+            startup_seconds=timeline.now(),
+            timings=dict(timeline.parts),
+            processes=procs,
         )
         log.info("local cluster ready", seconds=round(cluster.startup_seconds, 1), kube=cluster.kube_url,
                  argocd=cluster.argocd_url)  # fmt: skip

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
-from devstack.cluster.argocd import IN_CLUSTER_SERVER
+from devstack.cluster.argocd import IN_CLUSTER_SERVER, SERVER_ROLE
 from devstack.cluster.argocd import NAMESPACE as ARGOCD_NAMESPACE
 from devstack.cluster.control_plane import REGION_LABEL
 from devstack.cluster.kube import KubeApi, object_path, wait_until
+from devstack.cluster.processes import ClusterProcesses
+from devstack.cluster.timeline import PartTiming
 
 NAMESPACE_TIMEOUT = 30.0
 
@@ -32,13 +34,27 @@ class LocalCluster:
     argocd_url: str
     argocd_token: str  # the `rollwright` local account's API token
     regions: tuple[str, ...]  # one fake node each, labelled REGION_LABEL=<region>
-    pids: Mapping[str, int]  # by component name: etcd, kube-apiserver, ..., argocd-server
     log_dir: Path
     startup_seconds: float
+    # Each process and bootstrap step, in seconds since the launch began (see devstack.cluster.timeline).
+    timings: Mapping[str, PartTiming]
+    processes: ClusterProcesses = field(repr=False, compare=False)
     argocd_namespace: str = ARGOCD_NAMESPACE
     # What an Application's destination.server names this cluster by.
     argocd_destination: str = IN_CLUSTER_SERVER
     region_label: str = REGION_LABEL
+
+    @property
+    def pids(self) -> dict[str, int]:
+        """By component name: etcd, kube-apiserver, ..., argocd-server (the live one, after a restart)."""
+        return self.processes.pids
+
+    async def restart_argocd_server(self, *, down: float = 0.0) -> float:
+        """Kill argocd-server (SIGKILL, as a crash or an evicted pod would end it), leave it down `down` seconds (a pod
+        being rescheduled), and start it again on the same port with the same settings; returns once it is ready,
+        with the seconds it was gone. Its state lives in the cluster (argocd-secret's signing key, the account's
+        token ids) and in redis, so tokens stay valid."""
+        return await self.processes.restart(SERVER_ROLE, down=down)
 
     def kube(self) -> KubeApi:
         """A client of the kube API as admin; use it as `async with`."""
