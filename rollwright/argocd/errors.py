@@ -14,7 +14,9 @@
 
 The client raises each at once: it sends every request once and retries only opening a connection. Only
 ArgoCDUnavailableError and OperationInProgressError pass by themselves; the follower waits for them within its
-stated budgets (FollowSettings), and past those the activity leaves them to Temporal. The rest need a person.
+stated budgets (FollowSettings), and past those the activity leaves them to Temporal. So it does for a 403 once the
+hand-off's sync was accepted (a restarted argocd-server denies everything until its RBAC policy is loaded). The
+rest need a person.
 """
 
 from __future__ import annotations

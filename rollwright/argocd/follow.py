@@ -12,6 +12,7 @@ ends with the Rollout's verdict or with the progress deadline.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
@@ -23,6 +24,7 @@ from pydantic import BaseModel, Field
 from rollwright.argocd.client import ApplicationPlacement, ArgoCDClient
 from rollwright.argocd.errors import (
     ArgoCDError,
+    ArgoCDPermissionError,
     ArgoCDRequestError,
     ArgoCDUnavailableError,
     OperationInProgressError,
@@ -69,7 +71,9 @@ class FollowSettings(FrozenSettings):
     """
 
     poll_interval: float = Field(default=2.0, gt=0)
-    # 5xx, 429, timeouts or no connection during one call: Argo CD restarting, a proxy timing out.
+    # 5xx, 429, timeouts or no connection during one call: Argo CD restarting, a proxy timing out. Once this
+    # hand-off's sync was accepted, also a 403: a freshly (re)started argocd-server passes its health check before
+    # it has loaded its RBAC policy, and denies every request until it has (seen with Argo CD 3.2.11).
     unavailable: WaitBudget = WaitBudget(seconds=30.0, max_wait=5.0)
     # A sync that meets another operation (an auto-sync, someone's manual sync) waits for it to end.
     operation_in_progress: WaitBudget = WaitBudget(seconds=120.0, max_wait=5.0)
@@ -123,12 +127,20 @@ class RolloutFollower:
         self._settings = settings
         self._on_progress = on_progress
         self._last: FollowProgress | None = None
+        # Set once Argo CD accepted this hand-off's sync: the token may act on the app, so a later 403 is the server's
+        # passing state, not our permission. Before that a 403 is a person's to fix, and raised at once.
+        self._authorized = False
 
     def _progress(self, progress: FollowProgress) -> None:
         self._last = progress
         self._on_progress(progress)
 
-    async def _within(self, budget: WaitBudget, on: type[ArgoCDError], call: Callable[[], Awaitable[T]]) -> T:
+    async def _within(
+        self,
+        budget: WaitBudget,
+        on: type[ArgoCDError] | tuple[type[ArgoCDError], ...],
+        call: Callable[[], Awaitable[T]],
+    ) -> T:
         """`call()`, tried again while it raises `on` and `budget` lasts; then that error, saying how long we tried."""
         try:
             async for attempt in stamina.retry_context(
@@ -153,7 +165,8 @@ class RolloutFollower:
 
     async def _tolerant(self, call: Callable[[], Awaitable[T]]) -> T:
         """Ride out Argo CD being unavailable for a while: one lost poll is not a failed deployment."""
-        return await self._within(self._settings.unavailable, ArgoCDUnavailableError, call)
+        passing = (ArgoCDUnavailableError, ArgoCDPermissionError) if self._authorized else (ArgoCDUnavailableError,)
+        return await self._within(self._settings.unavailable, passing, call)
 
     async def ensure_application(self, app: str, placement: ApplicationPlacement) -> None:
         """Create the Application or put its spec right, riding out a moment of unavailability like every call."""
@@ -161,11 +174,13 @@ class RolloutFollower:
 
     async def sync(self, app: str, revision: str, infos: list[tuple[str, str]]) -> Application:
         """Ask Argo CD to sync `revision`, waiting its turn while another operation runs."""
-        return await self._within(
+        application = await self._within(
             self._settings.operation_in_progress,
             OperationInProgressError,
             lambda: self._tolerant(lambda: self._client.sync(app, revision, infos=infos)),
         )
+        self._authorized = True
+        return application
 
     async def sync_and_follow(
         self, app: str, revision: str, *, digest: str | None, deadline_seconds: float, run_id: str = ""
@@ -250,13 +265,15 @@ class RolloutFollower:
             await asyncio.sleep(self._settings.poll_interval)
 
     async def _failed_measurement(self, app: str) -> str | None:
-        """What the newest failed AnalysisRun measured: run, metric, value and condition. Best effort: a canary that
-        failed stays failed when this cannot be read."""
+        """What the newest failed AnalysisRun measured: run, metric, value and condition, each read riding out a moment
+        of unavailability like every call (the rollback notification names it). Best effort: a canary that failed
+        stays failed when this cannot be read."""
         try:
-            tree = await self._client.resource_tree(app)
+            tree = await self._tolerant(lambda: self._client.resource_tree(app))
             runs = tree.of_kind(ROLLOUT_GROUP, ANALYSIS_RUN_KIND)
             for node in sorted(runs, key=lambda n: n.name, reverse=True):
-                described = describe_failed_analysis(await self._client.get_resource(app, node.ref()))
+                run = await self._tolerant(functools.partial(self._client.get_resource, app, node.ref()))
+                described = describe_failed_analysis(run)
                 if described:
                     return described
         except ArgoCDError as exc:
