@@ -37,11 +37,14 @@ from activities.contracts import (
     RecordRegionStateInput,
     RegionBaseline,
     RolloutActionInput,
+    RunChecksInput,
+    RunChecksResult,
     ServicePlanInput,
 )
 from rollwright.domain.deployment import PipelineSettings
 from rollwright.domain.identity import RegionTarget
 from rollwright.domain.notification import Notification
+from rollwright.domain.verification import judge
 
 
 def digest_of(text: str) -> str:
@@ -78,6 +81,9 @@ class Doubles:
     deaths: dict[str, int] = field(default_factory=dict)
     stable_aborted: set[str] = field(default_factory=set)
     plans: dict[str, PipelineSettings] = field(default_factory=dict)  # service -> what the workers' config says
+    # What Prometheus would answer for a region key, given how many rounds measured it before (0 the first time).
+    measure: Callable[[str, int], float | None] = lambda key, round_: 0.01
+    check_rounds: dict[str, int] = field(default_factory=dict)
     step_seconds: float = 0.05
     follow_seconds: float = 0.3
     calls: list[Call] = field(default_factory=list)
@@ -127,6 +133,9 @@ class Doubles:
             self.commit_manifests,
             self.sync_and_follow,
             self.abort_rollout,
+            self.pause_rollout,
+            self.resume_rollout,
+            self.run_checks,
             self.notify,
         ]
 
@@ -229,6 +238,35 @@ class Doubles:
         if key not in self.synced:  # never synced by this deployment: the Rollout runs its stable template
             self.stable_aborted.add(key)
         await self._work(call, 0.01)
+
+    @activity.defn(name=ActivityName.PAUSE_ROLLOUT)
+    async def pause_rollout(self, arg: RolloutActionInput) -> None:
+        call = self._begin(ActivityName.PAUSE_ROLLOUT, arg, arg.target.key)
+        await self._work(call, 0.01)
+
+    @activity.defn(name=ActivityName.RESUME_ROLLOUT)
+    async def resume_rollout(self, arg: RolloutActionInput) -> None:
+        call = self._begin(ActivityName.RESUME_ROLLOUT, arg, arg.target.key)
+        await self._work(call, 0.01)
+
+    @activity.defn(name=ActivityName.RUN_CHECKS)
+    async def run_checks(self, arg: RunChecksInput) -> RunChecksResult:
+        """Prometheus is the double here; the verdicts are the real judgement's."""
+        call = self._begin(ActivityName.RUN_CHECKS, arg)
+        values = {}
+        for region in arg.regions:
+            key = region.target.key
+            values[key] = self.measure(key, self.check_rounds.get(key, 0))
+            self.check_rounds[key] = self.check_rounds.get(key, 0) + 1
+        results = []
+        for check in arg.checks:
+            baselines = {r.target.region: values[r.target.key] for r in arg.regions if not r.changed}
+            for region in arg.regions:
+                if region.changed:
+                    target = region.target
+                    results.append(judge(check, target.environment, target.region, values[target.key], baselines))
+        await self._work(call, 0.01)
+        return RunChecksResult(at=call.scheduled, results=results)
 
     @activity.defn(name=ActivityName.NOTIFY)
     async def notify(self, arg: Notification) -> None:

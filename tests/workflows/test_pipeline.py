@@ -18,9 +18,11 @@ from rollwright.domain.deployment import (
     pipeline_workflow_id,
 )
 from rollwright.domain.source import SourceEvent
+from rollwright.domain.verification import VerificationCheck, VerificationPlan
 from tests.workflows.conftest import WorkersFactory
 from tests.workflows.doubles import Doubles, digest_of
 from tests.workflows.harness import TEST_LIMITS, Queues, check_replay, environment, eventually, plan
+from workflows.deployment import DeploymentWorkflow
 from workflows.pipeline import ServicePipelineWorkflow
 
 
@@ -203,3 +205,48 @@ async def test_the_plan_comes_from_the_workers_config_not_from_the_push(
         assert (provisioned[0], sorted(provisioned[1:])) == (regions[0], sorted(regions[1:]))
         assert [c.arg.service for c in doubles.named(ActivityName.READ_SERVICE_PLAN)] == [service]
         await pusher.handle.terminate("test over")
+
+
+async def test_a_newer_push_ends_the_running_deployments_watch_and_deploys_next(
+    temporal_env: WorkflowEnvironment, workers: WorkersFactory
+) -> None:
+    service = f"svc-{uuid.uuid4().hex[:6]}"
+    doubles = Doubles()
+    check = VerificationCheck(name="error-ratio", query="errors", success_condition="result <= 0.05")
+    async with workers(doubles) as queues:
+        pusher = Pusher(temporal_env.client, queues, doubles, service)
+        watched = environment("prod", [["us-east-1"]]).model_copy(
+            update={
+                "prometheus_address": "http://prometheus:9090",
+                "verification": VerificationPlan(checks=[check], watch="1h"),
+            }
+        )
+        doubles.plans[service] = doubles.plans[service].model_copy(update={"plan": plan(watched, service=service)})
+        await pusher.push("v1.0.0")
+
+        async def first_watching() -> bool:
+            current = await pusher.status()
+            if current.current_workflow_id is None:
+                return False
+            child = temporal_env.client.get_workflow_handle_for(DeploymentWorkflow.run, current.current_workflow_id)
+            return (await child.query(DeploymentWorkflow.status)).watching_until is not None
+
+        await eventually(first_watching, what="v1.0.0 in its post-deploy watch")
+        await pusher.push("v1.1.0")
+
+        async def newer_deploying() -> bool:
+            current = await pusher.status()
+            return current.current is not None and current.current.tag == "v1.1.0"
+
+        # The hour-long watch of v1.0.0 ended because v1.1.0 waited; v1.1.0 deploys (and watches) next.
+        await eventually(newer_deploying, what="v1.1.0 deploying after v1.0.0's watch ended", within=60)
+        now = await pusher.status()
+        assert now.live_tag == "v1.0.0"
+        assert [(d.tag, d.outcome) for d in now.recent] == [
+            ("v1.0.0", DeploymentOutcome.SUCCEEDED),
+            ("v1.1.0", None),
+        ]
+        await check_replay(pusher.handle, "pipeline_watch_ended_by_newer")
+        await pusher.handle.terminate("test over")
+        assert now.current_workflow_id is not None
+        await temporal_env.client.get_workflow_handle(now.current_workflow_id).terminate("test over")

@@ -34,7 +34,15 @@ EXPECTED = {
     "deployment_step_failure": "a step fails for good (guardrail); roll back, mark bad",
     "deployment_rollback": "a canary fails; rollback in reverse, a first deploy removed",
     "deployment_stopped_before_handoff": "a region stopped after its commit, before its hand-off: not aborted",
+    "deployment_checked_bake_rollback": "a check fails during a bake; it ends early and rolls back",
+    "deployment_watch_rollback": "a check fails inside the post-deploy watch; everything rolls back",
+    "deployment_watch_succeeded": "the watch window closes with every check passing",
+    "deployment_watch_ended_by_newer": "a newer version waits; the watch ends early",
+    "deployment_halt_abort": "on_failure halt: a failed check holds the deployment, then an abort rolls back",
+    "deployment_halt_resume": "on_failure halt: a failed check holds the deployment, then a resume goes on",
     "pipeline_continue_as_new": "newest wins, supersede, dedup, continue-as-new; plan read from the workers",
+    "pipeline_before_newer_ends_watch": "a pipeline started before the newer-version-ends-watch patch",
+    "pipeline_watch_ended_by_newer": "a newer push ends the running deployment's post-deploy watch",
     "pipeline_before_plan_from_workers": "a pipeline started before the plan-from-workers patch (plan from pushes)",
 }
 
