@@ -21,6 +21,7 @@ from devstack.registry import RunningRegistry, run_registry
 from devstack.temporal import start_dev_server, start_time_skipping
 from rollwright.provisioning.cli_binary import pulumi_bin_dir
 from tests.argocd_standin.gitops_repo import GitOpsRepo
+from tests.handoff.regions import Region, open_region
 
 _session_id = uuid.uuid4().hex
 # Inherited by every process the tests start, so the session can prove it left none behind.
@@ -131,6 +132,14 @@ async def local_cluster(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterat
     namespaces (`create_namespace`, `namespaces_per_region`) and Applications under unique names."""
     async with run_local_cluster(tmp_path_factory.mktemp("cluster")) as cluster:
         yield cluster
+
+
+@pytest.fixture
+async def region(local_cluster: LocalCluster, tmp_path: Path) -> AsyncIterator[Region]:
+    """A fresh service in one region of the local cluster, with its own GitOps repository; Rollwright's hand-off
+    activities create its Application in the real Argo CD (tests/handoff/regions.py)."""
+    async with open_region(local_cluster, tmp_path) as opened:
+        yield opened
 
 
 @pytest.fixture(scope="session")
