@@ -68,7 +68,9 @@ class CliStack:
         raise AssertionError(what)  # pragma: no cover - the timeout raises first
 
 
-def write_config(path: Path, service: str, task_queue: str, address: str, store_url: str) -> None:
+def write_config(
+    path: Path, service: str, task_queue: str, address: str, store_url: str, prod: dict[str, Any] | None = None
+) -> None:
     config = {
         "services": [
             {
@@ -77,7 +79,13 @@ def write_config(path: Path, service: str, task_queue: str, address: str, store_
                 "tags": r"^v\d+\.\d+\.\d+$",
                 "environments": [
                     {"name": "staging", "waves": [["local-a"]]},
-                    {"name": "prod", "approval": "required", "approval_timeout": "1h", "waves": [["us-east"]]},
+                    {
+                        "name": "prod",
+                        "approval": "required",
+                        "approval_timeout": "1h",
+                        "waves": [["us-east"]],
+                        **(prod or {}),
+                    },
                 ],
             }
         ],
@@ -90,13 +98,22 @@ def write_config(path: Path, service: str, task_queue: str, address: str, store_
 
 @pytest.fixture
 async def cli(temporal_env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[CliStack]:
+    async with cli_stack(temporal_env, tmp_path) as stack:
+        yield stack
+
+
+@contextlib.asynccontextmanager
+async def cli_stack(
+    temporal_env: WorkflowEnvironment, tmp_path: Path, prod: dict[str, Any] | None = None
+) -> AsyncIterator[CliStack]:
+    """`prod`: keys merged into the prod environment's config."""
     suffix = uuid.uuid4().hex[:8]
     service = f"shop-{suffix}"
     task_queue = f"cli-{suffix}"
     client = temporal_env.client
     store_url = f"sqlite:///{tmp_path / 'versions.db'}"
     config_path = tmp_path / "rollwright.yaml"
-    write_config(config_path, service, task_queue, client.service_client.config.target_host, store_url)
+    write_config(config_path, service, task_queue, client.service_client.config.target_host, store_url, prod)
     async with (
         Worker(
             client,

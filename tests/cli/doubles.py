@@ -28,10 +28,13 @@ from activities.contracts import (
     RecordRegionStateInput,
     RegionBaseline,
     RolloutActionInput,
+    RunChecksInput,
+    RunChecksResult,
 )
 from rollwright.domain.digest import sha256_digest
 from rollwright.domain.identity import RegionTarget
 from rollwright.domain.notification import Notification
+from rollwright.domain.verification import judge
 
 
 def digest_of(tag: str) -> str:
@@ -84,6 +87,18 @@ async def abort_rollout(inp: RolloutActionInput) -> None:
     return None
 
 
+@activity.defn(name=ActivityName.RUN_CHECKS)
+async def run_checks(inp: RunChecksInput) -> RunChecksResult:
+    """Every region answers a healthy 1%."""
+    results = [
+        judge(check, region.target.environment, region.target.region, 0.01, {})
+        for check in inp.checks
+        for region in inp.regions
+        if region.changed
+    ]
+    return RunChecksResult(at=activity.info().current_attempt_scheduled_time, results=results)
+
+
 @activity.defn(name=ActivityName.NOTIFY)
 async def notify(inp: Notification) -> None:
     return None
@@ -98,6 +113,7 @@ LIGHT: list[Callable[..., Any]] = [
     commit_manifests,
     sync_and_follow,
     abort_rollout,
+    run_checks,
     notify,
 ]
 HEAVY: list[Callable[..., Any]] = [provision_region]

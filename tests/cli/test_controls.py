@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from tests.cli.conftest import CliStack
+from temporalio.testing import WorkflowEnvironment
+
+from tests.cli.conftest import CliStack, cli_stack
 from tests.cli.doubles import digest_of
 
 
@@ -96,3 +99,28 @@ async def test_abort_rolls_back_and_shows_in_history(cli: CliStack) -> None:
     assert history.code == 0
     assert "v2.0.0" in history.out
     assert "aborted" in history.out
+
+
+async def test_status_shows_the_post_deploy_watch(temporal_env: WorkflowEnvironment, tmp_path: Path) -> None:
+    watched = {
+        "approval": "none",
+        "prometheus": "http://prometheus.monitoring:9090",
+        "verification": {
+            "checks": [{"name": "error-ratio", "query": "errors", "success_condition": "result <= 0.05"}],
+            "watch": "1h",
+        },
+    }
+    async with cli_stack(temporal_env, tmp_path, prod=watched) as cli:
+        deployed = await cli.run("deploy", cli.service, "v1.0.0")
+        assert deployed.code == 0, deployed.err
+
+        def watching(status: dict[str, Any]) -> bool:
+            deployment = status.get("deployment")
+            return bool(deployment and deployment["watching_until"])
+
+        await cli.wait_for(watching, "the deployment never started its watch")
+        shown = await cli.run("status", cli.service)
+
+    assert "phase: watching" in shown.out
+    assert "watching until 20" in shown.out
+    assert " UTC" in shown.out

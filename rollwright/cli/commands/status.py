@@ -37,8 +37,15 @@ def _deployment_lines(status: DeploymentStatus, workflow_id: str) -> list[str]:
     ]
     if status.awaiting_approval:
         lines.append(f"  waiting for approval to enter {status.awaiting_approval}")
+    if status.halted:
+        lines.append(f"  halted: {status.halted} (abort rolls back, resume goes on)")
+    if status.watching_until is not None:
+        lines.append(f"  watching until {status.watching_until:%Y-%m-%d %H:%M:%S} UTC")
     if status.failure_reason:
         lines.append(f"  failure: {status.failure_reason}")
+    failed = [check for check in status.checks if check.failed]
+    if failed:
+        lines += [f"  check failed: {check.environment}: {check.detail}" for check in failed]
     if status.regions:
         rows = [
             [
