@@ -158,3 +158,55 @@ def test_canary_checks_reach_the_plan_with_each_regions_prometheus(tmp_path: Pat
         "http://prom.other:9090",
     )
     assert plan.analysis_for(plan.environments[0], plan.environments[0].waves[0][0]) is not None
+
+
+ERROR_RATIO = {"name": "error-ratio", "query": "sum(errors)", "success_condition": "result <= 0.05"}
+
+
+def test_verification_is_the_services_with_each_environments_overrides(tmp_path: Path) -> None:
+    data = yaml.safe_load(yaml.safe_dump(GOOD))
+    service = data["services"][0]
+    service["verification"] = {"checks": [ERROR_RATIO], "interval": "20s", "watch": "30m"}
+    staging, prod = service["environments"]
+    staging["prometheus"] = prod["prometheus"] = "http://prom:9090"
+    prod["verification"] = {"on_failure": "halt", "watch": "1h"}
+    plan = load_config(write(tmp_path, data)).plan_for(service["name"])
+
+    staged, produced = (env.verification for env in plan.environments)
+    assert [c.name for c in produced.checks] == ["error-ratio"]
+    assert (staged.watch, produced.watch) == (timedelta(minutes=30), timedelta(hours=1))
+    assert (staged.on_failure.value, produced.on_failure.value) == ("rollback", "halt")
+    assert produced.interval == timedelta(seconds=20)
+
+
+@pytest.mark.parametrize(
+    ("verification", "expected"),
+    [
+        (
+            {"checks": [{**ERROR_RATIO, "success_condition": "result is fine"}]},
+            "success condition 'result is fine' is not understood",
+        ),
+        ({"watch": "10m"}, "a watch needs at least one check"),
+        ({"checks": [ERROR_RATIO, ERROR_RATIO]}, "verification check names must be unique"),
+        ({"checks": [ERROR_RATIO], "on_failure": "ignore"}, "on_failure"),
+    ],
+)
+def test_verification_mistakes_are_named(tmp_path: Path, verification: dict[str, Any], expected: str) -> None:
+    data = yaml.safe_load(yaml.safe_dump(GOOD))
+    data["services"][0]["verification"] = verification
+    for env in data["services"][0]["environments"]:
+        env["prometheus"] = "http://prom:9090"
+    with pytest.raises(ConfigError) as error:
+        load_config(write(tmp_path, data))
+    assert expected in str(error.value)
+
+
+def test_checks_without_a_prometheus_are_refused_naming_the_regions(tmp_path: Path) -> None:
+    data = yaml.safe_load(yaml.safe_dump(GOOD))
+    data["services"][0]["verification"] = {"checks": [ERROR_RATIO]}
+    data["services"][0]["environments"][0]["prometheus"] = "http://prom:9090"
+    with pytest.raises(ConfigError) as error:
+        load_config(write(tmp_path, data))
+    assert "environment 'prod' has verification checks but no Prometheus for us-east-1, eu-west-1, ap-south-1" in str(
+        error.value
+    )
