@@ -65,7 +65,8 @@ class HeldSync:
         state = None
         for _ in range(int(WAIT / POLL)):
             state = await _operation_state(self.region)
-            if state is not None and state.revision == self.revision and state.completed:
+            # Ended, or already followed by the next operation (a sync that waited its turn).
+            if state is None or state.revision != self.revision or state.completed:
                 return
             await asyncio.sleep(POLL)
         raise AssertionError(f"the held sync of {self.region.app} did not end within {WAIT:g} s: {state}")
