@@ -13,14 +13,12 @@ from pathlib import Path
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from argocd_standin.process import RunningStandin, run_standin
 from devstack.cluster import LocalCluster, run_local_cluster
 from devstack.leftovers import SESSION_MARKER, processes_with_marker
 from devstack.postgres import run_postgres
 from devstack.registry import RunningRegistry, run_registry
 from devstack.temporal import start_dev_server, start_time_skipping
 from rollwright.provisioning.cli_binary import pulumi_bin_dir
-from tests.argocd_standin.gitops_repo import GitOpsRepo
 from tests.handoff.regions import Region, open_region
 
 _session_id = uuid.uuid4().hex
@@ -110,19 +108,6 @@ def postgres_url(postgres_server: str) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
-
-
-@pytest.fixture
-def gitops(tmp_path: Path) -> GitOpsRepo:
-    """A real GitOps remote (bare repository) with a helper that commits region manifests to it."""
-    return GitOpsRepo(tmp_path)
-
-
-@pytest.fixture
-async def standin(gitops: GitOpsRepo, tmp_path: Path) -> AsyncIterator[RunningStandin]:
-    """The Argo CD stand-in serving `gitops`, with canary pauses run 200 times faster."""
-    async with run_standin(repo=gitops.bare, workdir=tmp_path, speed=200) as running:
-        yield running
 
 
 @pytest.fixture(scope="session")

@@ -94,7 +94,6 @@ def in_build_context(path: str) -> bool:
         "tests/conftest.py",
         "devstack/temporal.py",
         "demo/__main__.py",
-        "argocd_standin/app.py",
         "tools/ensure-tools.sh",
         "deploy/rollwright.yaml",
         "docker-compose.yml",
