@@ -10,8 +10,13 @@ class Narrator:
     def __init__(self) -> None:
         self._started = time.monotonic()
 
+    @property
+    def elapsed(self) -> float:
+        """Seconds since the demo began."""
+        return time.monotonic() - self._started
+
     def _stamp(self) -> str:
-        elapsed = int(time.monotonic() - self._started)
+        elapsed = int(self.elapsed)
         return f"[{elapsed // 60:02d}:{elapsed % 60:02d}]"
 
     def chapter(self, title: str) -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import textwrap
+from datetime import UTC, datetime
 from urllib.parse import quote
 
 from demo import sample
 from demo.narrator import Narrator
 from demo.stack import DemoStack
 from rollwright.config.secrets import version_store_url
+from rollwright.domain.deployment import DeploymentResult, RegionPhase
 from rollwright.domain.digest import short
 from rollwright.versionstore import LiveRegion, VersionRecord, VersionStore
 
@@ -25,7 +28,21 @@ def read_outcome(stack: DemoStack) -> tuple[list[LiveRegion], list[VersionRecord
     return live, versions, bad
 
 
-def print_summary(stack: DemoStack, narrator: Narrator) -> None:
+def _why_rolled_back(result: DeploymentResult, narrator: Narrator) -> None:
+    """The deployment's reason: the region whose canary failed, the AnalysisRun, the metric, what it measured and
+    the condition it needed, as the hand-off read them from the real AnalysisRun."""
+    narrator.chapter(f"Why {result.tag} was rolled back")
+    for line in textwrap.wrap(result.reason or "(no reason recorded)", width=110):
+        narrator.say(line)
+    rolled_back = sorted(
+        (r for r in result.regions if r.phase is RegionPhase.ROLLED_BACK),
+        key=lambda r: r.finished_at or datetime.max.replace(tzinfo=UTC),
+    )
+    narrator.say("rolled back, last changed first: " + ", ".join(f"{r.environment}/{r.region}" for r in rolled_back))
+
+
+def print_summary(stack: DemoStack, narrator: Narrator, rolled_back: DeploymentResult) -> None:
+    _why_rolled_back(rolled_back, narrator)
     live, versions, bad = read_outcome(stack)
     narrator.chapter("What is live where")
     rows = [["ENVIRONMENT", "REGION", "TAG", "DIGEST", "SINCE"]]

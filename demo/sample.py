@@ -1,5 +1,6 @@
 """The demo's one config file: a sample service with staging (one region) and prod (three regions in two
-waves, approval required)."""
+waves, approval required), handed off to the local cluster's real Argo CD, each canary judged by the real Argo
+Rollouts controller on a success rate measured by a real Prometheus."""
 
 from __future__ import annotations
 
@@ -14,6 +15,33 @@ REPOSITORY = "shop/checkout-api"
 STAGING_REGIONS = ["local-a"]
 PROD_WAVES = [["us-east-1"], ["eu-west-1", "ap-south-1"]]
 ALL_REGIONS = [("staging", r) for r in STAGING_REGIONS] + [("prod", r) for wave in PROD_WAVES for r in wave]
+# One fake node per region in the local cluster, and one namespace per environment and region.
+CLUSTER_REGIONS = tuple(dict.fromkeys(region for _, region in ALL_REGIONS))
+NAMESPACE = "{env}-{region}"
+
+# Short, so both versions get through four regions in a few minutes, yet each canary runs long enough (about 6 s
+# from its first step) for its background analysis to measure it three times.
+CANARY_STEPS = [{"weight": 25, "pause": "3s"}, {"weight": 50, "pause": "3s"}]
+CHECK_NAME = "success-rate"
+# The canary's own answers over the last 10 s (Prometheus scrapes every second). 0/0 (nothing counted yet, as when
+# the canary's pods turned ready just now) is no verdict, so it cannot fail a healthy version; failure_limit 0: the
+# first bad measurement aborts the canary, before its last step.
+SUCCESS_RATE = {
+    "name": CHECK_NAME,
+    # The pod-template hash is the region's own: the template carries the region's labels.
+    "query": (
+        'sum(rate(http_requests_total{service="{{args.service}}",pod_template_hash="{{args.canary-hash}}",'
+        'code!~"5.."}[10s])) / sum(rate(http_requests_total{service="{{args.service}}",'
+        'pod_template_hash="{{args.canary-hash}}"}[10s]))'
+    ),
+    "success_condition": "isNaN(result[0]) || result[0] >= 0.95",
+    "interval": "2s",
+    "count": 3,
+    "failure_limit": 0,
+    "initial_delay": "2s",
+}
+# What v1.1.0's users in prod's second wave get: 20% of their requests answered with 5xx.
+FAILING_ERROR_RATIO = 0.2
 
 ARGOCD_TOKEN_ENV = "ROLLWRIGHT_DEMO_ARGOCD_TOKEN"
 REGISTRY_TOKEN_ENV = "ROLLWRIGHT_DEMO_REGISTRY_TOKEN"
@@ -27,9 +55,19 @@ class DemoPorts:
     webhook: int
 
 
+@dataclass(frozen=True)
+class DemoMetrics:
+    """The Prometheus every region's canary is measured by, and the one of prod's second wave, whose users are
+    measured apart (as a region with monitoring of its own), so a version can fail there alone."""
+
+    prometheus: str
+    wave_two_prometheus: str
+
+
 def demo_config(
-    *, workdir: Path, registry_host: str, argocd_url: str, ports: DemoPorts, task_queue: str
+    *, workdir: Path, registry_host: str, argocd_url: str, metrics: DemoMetrics, ports: DemoPorts, task_queue: str
 ) -> dict[str, Any]:
+    gitops = workdir / "gitops.git"
     return {
         "services": [
             {
@@ -37,12 +75,9 @@ def demo_config(
                 "image": f"{registry_host}/{REPOSITORY}",
                 "tags": r"^v\d+\.\d+\.\d+$",
                 "pulumi": {"program": "rollwright.stacks.web_service:program", "config": {"replicas": 2}},
-                "canary": {
-                    "steps": [{"weight": 20, "pause": "20s"}, {"weight": 50, "pause": "20s"}],
-                    "progress_deadline": "3m",
-                },
+                "canary": {"steps": CANARY_STEPS, "progress_deadline": "2m", "checks": [SUCCESS_RATE]},
                 "environments": [
-                    {"name": "staging", "waves": [STAGING_REGIONS]},
+                    {"name": "staging", "waves": [STAGING_REGIONS], "prometheus": metrics.prometheus},
                     {
                         "name": "prod",
                         "waves": PROD_WAVES,
@@ -50,6 +85,8 @@ def demo_config(
                         "approval": "required",
                         "approval_timeout": "30m",
                         "config": {"replicas": 3},
+                        "prometheus": metrics.prometheus,
+                        "region_prometheus": dict.fromkeys(PROD_WAVES[1], metrics.wave_two_prometheus),
                     },
                 ],
             }
@@ -59,8 +96,15 @@ def demo_config(
             "task_queue": task_queue,
             "pulumi_task_queue": f"{task_queue}-pulumi",
         },
-        "argocd": {"server": argocd_url, "token": {"env": ARGOCD_TOKEN_ENV}, "timeout": "5s", "poll_interval": "500ms"},
-        "gitops": {"repo": str(workdir / "gitops.git"), "branch": "main"},
+        "argocd": {
+            "server": argocd_url,
+            "token": {"env": ARGOCD_TOKEN_ENV},
+            "poll_interval": "500ms",
+            "namespace": NAMESPACE,
+            "manage_applications": True,
+            "repo_url": f"file://{gitops}",
+        },
+        "gitops": {"repo": str(gitops), "branch": "main"},
         "registry": {"insecure_hosts": [registry_host]},
         "version_store": {"url": f"sqlite:///{workdir / 'versions.db'}"},
         "pulumi": {

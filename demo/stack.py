@@ -10,6 +10,7 @@ import secrets
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,18 +23,19 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
-from argocd_standin.process import RunningStandin, run_standin
 from demo import sample
 from demo.narrator import Narrator
+from devstack.cluster import LocalCluster, run_local_cluster
 from devstack.ports import free_port
 from devstack.process import ReadinessProbe, http_probe, managed_process
+from devstack.prometheus import RunningPrometheus, run_prometheus
 from devstack.registry import RunningRegistry, run_registry
 from devstack.temporal import start_dev_server
+from devstack.traffic import RunningTraffic, run_traffic
 from rollwright.config import RollwrightConfig, load_config
+from rollwright.domain.identity import RegionTarget
 
 ROOT = Path(__file__).resolve().parent.parent
-# Canary pauses in the sample config are 20 s; the stand-in runs them this many times faster.
-STANDIN_SPEED = 10.0
 
 
 @dataclass(frozen=True)
@@ -43,10 +45,13 @@ class DemoStack:
     config: RollwrightConfig
     client: Client
     registry: RunningRegistry
-    standin: RunningStandin
+    cluster: LocalCluster
+    # The simulated users of prod's second wave, measured by a Prometheus of their own.
+    wave_two_traffic: RunningTraffic
     ui_url: str
     webhook_url: str
     notifications: list[dict[str, Any]]
+    startup_seconds: float  # from nothing to every part ready, the local cluster included
 
 
 def _temporal_pollers_probe(client: Client, task_queue: str) -> ReadinessProbe:
@@ -98,11 +103,31 @@ def _init_gitops_remote(path: Path) -> None:
     subprocess.run(["git", "init", "--quiet", "--bare", "--initial-branch=main", str(path)], check=True)
 
 
+async def _region_namespaces(cluster: LocalCluster) -> list[str]:
+    """Each region's namespace, labelled with its region, before Argo CD syncs anything into it."""
+    targets = [RegionTarget(service=sample.SERVICE, environment=env, region=r) for env, r in sample.ALL_REGIONS]
+    return list(
+        await asyncio.gather(*(cluster.create_namespace(t.fill(sample.NAMESPACE), region=t.region) for t in targets))
+    )
+
+
+async def _measured(
+    stack: contextlib.AsyncExitStack, cluster: LocalCluster, workdir: Path
+) -> tuple[RunningTraffic, RunningPrometheus]:
+    """Simulated users of every Rollout in the cluster, and a Prometheus scraping their request counters."""
+    traffic = await stack.enter_async_context(
+        run_traffic(cluster.kube_url, cluster.kube_token, ca_file=str(cluster.ca_file))
+    )
+    prometheus = await stack.enter_async_context(run_prometheus(workdir, [traffic.address]))
+    return traffic, prometheus
+
+
 @contextlib.asynccontextmanager
 async def start_stack(
     narrator: Narrator, *, workdir: Path, temporal_port: int, ui_port: int
 ) -> AsyncIterator[DemoStack]:
     workdir = _fresh_workdir(workdir)
+    started = time.monotonic()
     async with contextlib.AsyncExitStack() as stack:
         narrator.chapter("Starting the parts (all local, all real)")
         env = await start_dev_server(port=temporal_port, ui_port=ui_port, db_file=workdir / "temporal.db")
@@ -114,11 +139,23 @@ async def start_stack(
         _init_gitops_remote(gitops)
         narrator.say(f"GitOps remote: bare repository {gitops}")
 
-        argocd_token = secrets.token_urlsafe(16)
-        standin = await stack.enter_async_context(
-            run_standin(repo=gitops, workdir=workdir, token=argocd_token, speed=STANDIN_SPEED)
+        narrator.say(
+            "starting the local cluster: a Kubernetes control plane with one kwok node per region "
+            f"({', '.join(sample.CLUSTER_REGIONS)}), the real Argo Rollouts controller and the real Argo CD"
         )
-        narrator.say(f"Argo CD stand-in (test/demo aid) at {standin.url}, canary pauses ×{STANDIN_SPEED:g} faster")
+        cluster = await stack.enter_async_context(
+            run_local_cluster(workdir / "cluster", regions=sample.CLUSTER_REGIONS)
+        )
+        narrator.say(f"local cluster up in {cluster.startup_seconds:.0f}s; Argo CD at {cluster.argocd_url}")
+        namespaces = await _region_namespaces(cluster)
+        narrator.say(f"namespaces, one per region: {', '.join(namespaces)}")
+
+        _, prometheus = await _measured(stack, cluster, workdir / "prometheus")
+        wave_two_traffic, wave_two_prometheus = await _measured(stack, cluster, workdir / "prometheus-wave-two")
+        narrator.say(
+            f"simulated users of every Rollout, scraped by Prometheus at {prometheus.url}; prod's second wave "
+            f"({', '.join(sample.PROD_WAVES[1])}) has users and a Prometheus of its own at {wave_two_prometheus.url}"
+        )
 
         notifications: list[dict[str, Any]] = []
         notify_url = await stack.enter_async_context(_notification_sink(narrator, notifications))
@@ -132,7 +169,8 @@ async def start_stack(
             sample.demo_config(
                 workdir=workdir,
                 registry_host=registry_host,
-                argocd_url=standin.url,
+                argocd_url=cluster.argocd_url,
+                metrics=sample.DemoMetrics(prometheus=prometheus.url, wave_two_prometheus=wave_two_prometheus.url),
                 ports=ports,
                 task_queue=task_queue,
             ),
@@ -143,7 +181,7 @@ async def start_stack(
         registry_token = secrets.token_urlsafe(16)
         child_env = {
             **os.environ,
-            sample.ARGOCD_TOKEN_ENV: argocd_token,
+            sample.ARGOCD_TOKEN_ENV: cluster.argocd_token,
             sample.REGISTRY_TOKEN_ENV: registry_token,
             sample.PASSPHRASE_ENV: "rollwright-demo-passphrase",
             sample.NOTIFY_URL_ENV: notify_url,
@@ -185,6 +223,11 @@ async def start_stack(
             )
         )
         narrator.say(f"worker polling task queues {task_queue} and {task_queue}-pulumi (logs in {workdir / 'logs'})")
+        startup_seconds = time.monotonic() - started
+        narrator.say(
+            f"set-up took {startup_seconds:.0f}s, {cluster.startup_seconds:.0f}s of it the local cluster (building "
+            "or checking the tools came before, in `make tools`, which prints its own times)"
+        )
 
         yield DemoStack(
             workdir=workdir,
@@ -192,10 +235,12 @@ async def start_stack(
             config=config,
             client=env.client,
             registry=registry,
-            standin=standin,
+            cluster=cluster,
+            wave_two_traffic=wave_two_traffic,
             ui_url=ui_url,
             webhook_url=webhook_url,
             notifications=notifications,
+            startup_seconds=startup_seconds,
         )
         narrator.chapter("Stopping every part")
 

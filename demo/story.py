@@ -31,7 +31,7 @@ DEMO_ACTOR = "rollwright-demo"
 
 @functools.cache
 def demo_image(tag: str) -> BuiltManifest:
-    """The sample image for `tag`, built once, so the digest the stand-in is told to fail is the one pushed."""
+    """The sample image for `tag`, built once, so the digest whose traffic is made to fail is the one pushed."""
     return build_image(f"{sample.SERVICE}-{tag}", created=datetime.now(UTC))
 
 
@@ -118,10 +118,13 @@ async def deploy(stack: DemoStack, narrator: Narrator, tag: str, *, timeout: flo
     return result
 
 
-async def fail_next_version_in_prod_wave_two(stack: DemoStack, narrator: Narrator, tag: str) -> str:
-    """Tell the stand-in to fail the analysis of `tag` in prod's second wave; return the digest it will have."""
+def fail_next_version_in_prod_wave_two(stack: DemoStack, narrator: Narrator, tag: str) -> str:
+    """Make `tag` answer a share of its requests in prod's second wave with 5xx; return the digest it will have."""
     digest = demo_image(tag).digest
-    wave_two = sample.PROD_WAVES[1]
-    await stack.standin.fail_versions(digests=[digest], regions=wave_two)
-    narrator.say(f"the Argo CD stand-in will fail the canary analysis of {tag} in {', '.join(wave_two)}")
+    stack.wave_two_traffic.fail(digest, sample.FAILING_ERROR_RATIO)
+    narrator.say(
+        f"{tag} will answer {sample.FAILING_ERROR_RATIO:.0%} of its requests in {', '.join(sample.PROD_WAVES[1])} "
+        f"with 5xx (the traffic simulator of those regions' users is told so); their Prometheus will measure it and "
+        f"the Argo Rollouts controller judge its {sample.CHECK_NAME} check"
+    )
     return digest
