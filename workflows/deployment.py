@@ -3,7 +3,7 @@
 Reads top to bottom like the rollout: publish, then per environment an approval, then waves (regions of a
 wave in parallel) with a bake between them (checked, when the environment has checks), then the post-deploy
 watch; any failed canary, failed check, failed step or operator abort stops new work, cancels what is in
-flight and rolls back every region this deployment changed, newest change first. Where the environment says
+flight and rolls back every region this deployment changed, wave by wave, the newest first. Where the environment says
 `on_failure: halt`, a failed canary or check holds the deployment instead, for an engineer's abort or resume.
 """
 
@@ -117,15 +117,15 @@ class DeploymentWorkflow:
             await self._checkpoint()
             self._log.at(env.name, index)
             self._log.note(f"{env.name} wave {index}/{len(env.waves)}: {', '.join(wave)}")
-            await self._deploy_wave(env, wave)
+            await self._deploy_wave(env, wave, index)
             if env.bake and not self._is_last_wave(env, index):
                 await self._bake(env, index, env.bake)
         await self._notify(NotificationKind.ENVIRONMENT_SUCCEEDED, env.name, reason=None)
         self._log.note(f"{env.name} is live on {self._inp.tag}")
         return True
 
-    async def _deploy_wave(self, env: EnvironmentPlan, wave: list[str]) -> None:
-        self._wave = [asyncio.create_task(self._regions.deploy(env, region)) for region in wave]
+    async def _deploy_wave(self, env: EnvironmentPlan, wave: list[str], index: int) -> None:
+        self._wave = [asyncio.create_task(self._regions.deploy(env, region, index)) for region in wave]
         await workflow.wait_condition(lambda: all(task.done() for task in self._wave) or self._stop is not None)
         await self._stop_wave()
         if self._stop is not None:
@@ -278,9 +278,9 @@ class DeploymentWorkflow:
         # `rollwright unblock` clears the mark (the brief's promise against Image Updater/Flux re-deploys).
         await self._mark_bad(stop)
         await self._regions.halt(stop.reason)
-        results = [await self._regions.roll_back(region) for region in reversed(changed)]
+        rolled_back = await self._regions.roll_back_all()
         keys = [region.target.key for region in changed]
-        if not all(results):
+        if not rolled_back:
             reason = f"{stop.reason}; rollback failed in some regions — see the region status"
             await self._notify(NotificationKind.FAILED, None, reason=reason, regions=keys)
             return await self._finish(DeploymentOutcome.FAILED, reason)

@@ -40,6 +40,8 @@ with workflow.unsafe.imports_passed_through():
 # and its rollback re-renders its old manifests with their canary steps, so no commit and no sync are needed.
 ABORT_ONLY_HANDED_OFF = "abort-only-handed-off"
 QUIET_ROLLBACK = "quiet-rollback"
+# workflow.patched id: the regions of one wave roll back together, the waves newest first (before: one by one).
+ROLLBACK_BY_WAVE = "rollback-by-wave"
 
 
 @dataclass
@@ -52,6 +54,8 @@ class Changed:
     # Set once the hand-off was scheduled: before that, Argo CD never saw this version and the region's Rollout
     # still runs the stable template, which an abort would mark aborted (Degraded) for good.
     handed_off: bool = False
+    # Which wave of its environment changed it: a rollback undoes one wave's regions together.
+    wave: int = 0
 
 
 def _failure_text(error: ActivityError) -> str:
@@ -82,11 +86,11 @@ class RegionRunner:
     def _target(self, env: EnvironmentPlan, region: str) -> RegionTarget:
         return RegionTarget(service=self._inp.plan.service, environment=env.name, region=region)
 
-    async def deploy(self, env: EnvironmentPlan, region: str) -> None:
+    async def deploy(self, env: EnvironmentPlan, region: str, wave: int) -> None:
         """Roll one region forward. Never raises: a failure stops the deployment through `stop`."""
         target = self._target(env, region)
         try:
-            await self._deploy(env, target)
+            await self._deploy(env, target, wave)
         except (Stopping, asyncio.CancelledError):
             self._log.region_phase(target, RegionPhase.CANCELLED, "stopped before it finished")
         except ActivityError as error:
@@ -97,7 +101,7 @@ class RegionRunner:
                 self._log.region_phase(target, RegionPhase.FAILED, text)
                 self._stop(Stop(StopKind.STEP_FAILED, f"{target.key}: {text}"))
 
-    async def _deploy(self, env: EnvironmentPlan, target: RegionTarget) -> None:
+    async def _deploy(self, env: EnvironmentPlan, target: RegionTarget, wave: int) -> None:
         inp, steps, log = self._inp, self._steps, self._log
         await self._checkpoint()
         log.region_phase(target, RegionPhase.PROVISIONING)
@@ -106,7 +110,7 @@ class RegionRunner:
         await self._checkpoint()
         await steps.record(self._record(target, RegionState.DEPLOYING))
         await self._checkpoint()
-        change = Changed(target=target, environment=env, baseline=baseline)
+        change = Changed(target=target, environment=env, baseline=baseline, wave=wave)
         self.changed.append(change)
         log.region(target).digest = inp.digest
         provisioned = await steps.provision(
@@ -187,6 +191,21 @@ class RegionRunner:
             except ActivityError as error:
                 # The rollback below replaces the manifests anyway; a failed abort only delays that.
                 self._log.note(f"{changed.target.key}: could not abort the canary ({_failure_text(error)})")
+
+    async def roll_back_all(self) -> bool:
+        """Every changed region back to its baseline, the newest change first; True when every one made it.
+
+        A wave's regions were changed together, so they go back together; waves go back newest first, so an
+        older wave never returns to the old version while a newer one still runs the new one."""
+        if not workflow.patched(ROLLBACK_BY_WAVE):
+            return all([await self.roll_back(changed) for changed in reversed(self.changed)])
+        waves: dict[tuple[str, int], list[Changed]] = {}
+        for changed in self.changed:
+            waves.setdefault((changed.environment.name, changed.wave), []).append(changed)
+        results: list[bool] = []
+        for wave in reversed(list(waves.values())):
+            results += await asyncio.gather(*(self.roll_back(changed) for changed in wave))
+        return all(results)
 
     def in_flight(self) -> list[Changed]:
         """Regions whose canary runs now: handed off, not yet live, not failed."""
