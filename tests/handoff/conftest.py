@@ -1,4 +1,4 @@
-"""The hand-off tests' fixtures: a fresh region of the session's local cluster, and measured traffic."""
+"""The hand-off tests' measured traffic (the `region` fixture is the whole suite's, in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -10,13 +10,6 @@ import pytest
 from devstack.cluster import LocalCluster
 from devstack.prometheus import run_prometheus
 from devstack.traffic import RunningTraffic, run_traffic
-from tests.handoff.regions import Region, open_region
-
-
-@pytest.fixture
-async def region(local_cluster: LocalCluster, tmp_path: Path) -> AsyncIterator[Region]:
-    async with open_region(local_cluster, tmp_path) as opened:
-        yield opened
 
 
 @pytest.fixture
