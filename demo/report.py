@@ -10,7 +10,7 @@ from demo import sample
 from demo.narrator import Narrator
 from demo.stack import DemoStack
 from rollwright.config.secrets import version_store_url
-from rollwright.domain.deployment import DeploymentResult, RegionPhase
+from rollwright.domain.deployment import DeploymentOutcome, DeploymentResult, RegionPhase
 from rollwright.domain.digest import short
 from rollwright.versionstore import LiveRegion, VersionRecord, VersionStore
 
@@ -31,6 +31,9 @@ def read_outcome(stack: DemoStack) -> tuple[list[LiveRegion], list[VersionRecord
 def _why_rolled_back(result: DeploymentResult, narrator: Narrator) -> None:
     """The deployment's reason: the region whose canary failed, the AnalysisRun, the metric, what it measured and
     the condition it needed, as the hand-off read them from the real AnalysisRun."""
+    if result.outcome is not DeploymentOutcome.ROLLED_BACK:
+        narrator.problem(f"{result.tag} was not rolled back: it ended {result.outcome.value}")
+        return
     narrator.chapter(f"Why {result.tag} was rolled back")
     for line in textwrap.wrap(result.reason or "(no reason recorded)", width=110):
         narrator.say(line)

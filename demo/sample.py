@@ -19,13 +19,15 @@ ALL_REGIONS = [("staging", r) for r in STAGING_REGIONS] + [("prod", r) for wave 
 CLUSTER_REGIONS = tuple(dict.fromkeys(region for _, region in ALL_REGIONS))
 NAMESPACE = "{env}-{region}"
 
-# Short, so both versions get through four regions in a few minutes, yet each canary runs long enough (about 6 s
-# from its first step) for its background analysis to measure it three times.
-CANARY_STEPS = [{"weight": 25, "pause": "3s"}, {"weight": 50, "pause": "3s"}]
+# Short, so both versions get through four regions in a few minutes, yet each canary runs long enough (over 10 s
+# from its first pause on) for its background analysis to measure it at 4, 6, 8 and 10 s.
+CANARY_STEPS = [{"weight": 25, "pause": "5s"}, {"weight": 50, "pause": "5s"}]
 CHECK_NAME = "success-rate"
 # The canary's own answers over the last 10 s (Prometheus scrapes every second). 0/0 (nothing counted yet, as when
-# the canary's pods turned ready just now) is no verdict, so it cannot fail a healthy version; failure_limit 0: the
-# first bad measurement aborts the canary, before its last step.
+# the canary's pods turned ready just now) is no verdict, so it cannot fail a healthy version. So the first
+# measurement waits 4 s: counting starts seconds after the pods turn ready on a loaded machine, and a rate needs two
+# scrapes; with 3 s pauses and measurements from 2 s on, every one read 0/0 and a failing v1.1.0 passed.
+# failure_limit 0: the first bad measurement aborts the canary.
 SUCCESS_RATE = {
     "name": CHECK_NAME,
     # The pod-template hash is the region's own: the template carries the region's labels.
@@ -36,9 +38,9 @@ SUCCESS_RATE = {
     ),
     "success_condition": "isNaN(result[0]) || result[0] >= 0.95",
     "interval": "2s",
-    "count": 3,
+    "count": 4,
     "failure_limit": 0,
-    "initial_delay": "2s",
+    "initial_delay": "4s",
 }
 # What v1.1.0's users in prod's second wave get: 20% of their requests answered with 5xx.
 FAILING_ERROR_RATIO = 0.2

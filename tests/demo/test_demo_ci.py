@@ -4,12 +4,14 @@ measurement, and what they leave behind in the version store and the GitOps hist
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 import time
 import uuid
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
@@ -63,31 +65,45 @@ def _commits(repo: Path) -> list[dict[str, str]]:
     return commits
 
 
-def _components(marker: str) -> set[str]:
-    """Which of the demo's parts run now, among the processes carrying its marker."""
-    found = set()
-    for pid, _ in processes_with_marker(marker):
+@dataclass
+class _Watch:
+    """What was seen of the demo's processes while it ran: every descendant of it, by pid (psutil tells a reused pid
+    apart), and the parts they are. By descent, not by the session marker alone: redis overwrites its environment
+    with its process title, so the marker cannot find it."""
+
+    processes: dict[int, psutil.Process] = field(default_factory=dict)
+    parts: set[str] = field(default_factory=set)
+
+    def look(self, demo: psutil.Process) -> None:
         try:
-            proc = psutil.Process(pid)
-            # name(), not argv[0]: redis rewrites its command line ("redis-server 127.0.0.1:port").
-            found.add(proc.environ().get(ARGOCD_ROLE_ENV) or proc.name())
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            continue
-    return found
+            children = demo.children(recursive=True)
+        except psutil.NoSuchProcess:
+            return
+        for proc in children:
+            self.processes.setdefault(proc.pid, proc)
+            try:
+                # name(), not argv[0]: redis rewrites its command line too ("redis-server 127.0.0.1:port").
+                self.parts.add(proc.environ().get(ARGOCD_ROLE_ENV) or proc.name())
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                continue
+
+    def left_running(self, marker: str) -> list[str]:
+        """Every process of the demo still running: one it started, or any other with its marker."""
+        deadline = time.monotonic() + LEFTOVER_GRACE
+        while True:
+            left = dict(processes_with_marker(marker))
+            for pid, proc in self.processes.items():
+                with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+                    if proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE:
+                        left[pid] = " ".join(proc.cmdline())
+            if not left or time.monotonic() > deadline:
+                return [f"pid {pid}: {cmd[:160]}" for pid, cmd in sorted(left.items())]
+            time.sleep(0.5)
 
 
-def _leftovers(marker: str) -> list[tuple[int, str]]:
-    deadline = time.monotonic() + LEFTOVER_GRACE
-    left = processes_with_marker(marker)
-    while left and time.monotonic() < deadline:
-        time.sleep(0.5)
-        left = processes_with_marker(marker)
-    return left
-
-
-def _run_demo(workdir: Path, marker: str, log: Path) -> tuple[int, str, set[str]]:
-    """Run `python -m demo --ci`; its exit code, its output, and which COMPONENTS were seen running meanwhile."""
-    seen: set[str] = set()
+def _run_demo(workdir: Path, marker: str, log: Path) -> tuple[int, str, _Watch]:
+    """Run `python -m demo --ci`; its exit code, its output, and what was seen of its processes meanwhile."""
+    watch = _Watch()
     with log.open("w") as out:
         demo = subprocess.Popen(
             [sys.executable, "-m", "demo", "--ci", "--workdir", str(workdir)],
@@ -97,10 +113,10 @@ def _run_demo(workdir: Path, marker: str, log: Path) -> tuple[int, str, set[str]
             stderr=subprocess.STDOUT,
         )
         try:
+            watched = psutil.Process(demo.pid)
             deadline = time.monotonic() + DEMO_TIMEOUT
             while demo.poll() is None and time.monotonic() < deadline:
-                if seen != COMPONENTS:
-                    seen |= _components(marker) & COMPONENTS
+                watch.look(watched)
                 time.sleep(1.0)
             timed_out = demo.poll() is None
         finally:
@@ -110,7 +126,7 @@ def _run_demo(workdir: Path, marker: str, log: Path) -> tuple[int, str, set[str]
                 demo.wait(timeout=120)
     output = log.read_text()
     assert not timed_out, f"the demo did not end within {DEMO_TIMEOUT:.0f}s:\n{output[-6000:]}"
-    return demo.returncode, output, seen
+    return demo.returncode, output, watch
 
 
 @pytest.mark.slow
@@ -120,12 +136,13 @@ def test_demo_ends_with_v1_0_0_live_everywhere_and_v1_1_0_rolled_back_and_bad(tm
     # Its own marker: the demo's processes told apart from the session's (which may run a cluster too).
     marker = f"demo-{uuid.uuid4().hex}"
 
-    code, output, seen = _run_demo(workdir, marker, tmp_path / "demo.log")
+    code, output, watch = _run_demo(workdir, marker, tmp_path / "demo.log")
 
     assert code == 0, f"demo failed (exit {code}):\n{output[-6000:]}"
-    assert seen == COMPONENTS, f"never seen running during the demo: {sorted(COMPONENTS - seen)}"
-    left = _leftovers(marker)
-    assert not left, "the demo left processes running:\n" + "\n".join(f"  pid {p}: {c[:160]}" for p, c in left)
+    missing = COMPONENTS - watch.parts
+    assert not missing, f"never seen running during the demo: {sorted(missing)}"
+    left = watch.left_running(marker)
+    assert not left, "the demo left processes running:\n  " + "\n  ".join(left)
     assert "v1.0.0 live in all 4 regions: yes" in output
     # The report says which check failed and what it measured: v1.1.0 answered 20% of requests with 5xx.
     assert "success-rate measured 0.8" in output
