@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field
 from rollwright.argocd.client import ApplicationPlacement, ArgoCDClient
 from rollwright.argocd.errors import (
     ArgoCDError,
+    ArgoCDNotFoundError,
     ArgoCDPermissionError,
     ArgoCDRequestError,
     ArgoCDUnavailableError,
@@ -46,6 +47,7 @@ log = get_logger(__name__)
 T = TypeVar("T")
 ROLLOUT_GROUP, ROLLOUT_KIND = "argoproj.io", "Rollout"
 _NOT_YET_MANAGED = "not found as part of application"
+NO_ROLLOUT = "synced; the application has no Rollout"
 
 
 class WaitBudget(FrozenSettings):
@@ -196,7 +198,7 @@ class RolloutFollower:
         rollouts = tree.managed(ROLLOUT_GROUP, ROLLOUT_KIND)
         if not rollouts:
             log.info("application synced with no Rollout to follow", app=app, revision=revision)
-            return FollowOutcome(healthy=True, reason="synced; the application has no Rollout", revision=revision)
+            return FollowOutcome(healthy=True, reason=NO_ROLLOUT, revision=revision)
         return await self._follow(app, revision, rollouts[0].ref(), digest, deadline)
 
     async def _wait_for_sync(
@@ -244,6 +246,16 @@ class RolloutFollower:
         while True:
             try:
                 live = await self._tolerant(lambda: self._client.get_resource(app, ref))
+            except ArgoCDNotFoundError:
+                # Pruned by this sync (a region removed) while the tree still listed it: gone once the tree agrees.
+                tree = await self._tolerant(lambda: self._client.resource_tree(app))
+                if not tree.managed(ROLLOUT_GROUP, ROLLOUT_KIND):
+                    log.info("application synced with no Rollout to follow", app=app, revision=revision)
+                    return FollowOutcome(healthy=True, reason=NO_ROLLOUT, revision=revision)
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(self._settings.poll_interval)
+                continue
             except ArgoCDRequestError as exc:
                 # Right after a first sync the tree may list the Rollout before the application's cache has it
                 # (real Argo CD answers 400 "not found as part of application"): not yet there, not an error.
@@ -251,6 +263,10 @@ class RolloutFollower:
                     raise
                 await asyncio.sleep(self._settings.poll_interval)
                 continue
+            if (live.get("metadata") or {}).get("deletionTimestamp"):
+                # Pruned by this sync (a region removed): Kubernetes deletes it once its ReplicaSets are gone.
+                log.info("application synced; its Rollout is being deleted", app=app, revision=revision)
+                return FollowOutcome(healthy=True, reason=NO_ROLLOUT, revision=revision)
             status = interpret_rollout(live, digest=digest or None, deadline_passed=time.monotonic() > deadline)
             self._report(app, revision, status)
             if status.verdict is RolloutVerdict.UNJUDGEABLE:

@@ -54,6 +54,17 @@ class CommitOutcome(BaseModel):
     created: bool
 
 
+REMOVED_NOTE = "REMOVED.md"
+
+
+def _removed_note(target: RegionTarget) -> str:
+    return (
+        f"# {target.service} is removed from {target.environment}/{target.region}\n\n"
+        "Rollwright rolled back a first deployment here: there was no earlier version to return to. Argo CD syncs\n"
+        "this directory to nothing; this note only keeps the path its Application points at.\n"
+    )
+
+
 def _validated(target: RegionTarget, manifests: dict[str, str]) -> dict[PurePosixPath, str]:
     region = PurePosixPath(target.gitops_path)
     files: dict[PurePosixPath, str] = {}
@@ -202,6 +213,10 @@ class GitOpsRepository:
         """Make the region directory exactly `files`; True when that differs from the branch."""
         region_dir = self._settings.clone_dir / target.gitops_path
         shutil.rmtree(region_dir, ignore_errors=True)
+        if not files:
+            # Argo CD refuses an Application whose path does not exist (git keeps no empty directory), and a sync to
+            # it fails; a note that is no manifest keeps the path, and Argo CD prunes the region to nothing.
+            files = {PurePosixPath(target.gitops_path) / REMOVED_NOTE: _removed_note(target)}
         for path, content in files.items():
             destination = self._settings.clone_dir / path
             destination.parent.mkdir(parents=True, exist_ok=True)

@@ -131,7 +131,9 @@ def render_rollout(
     namespace: str | None = None,
 ) -> str:
     selector = {NAME_LABEL: target.service}
-    canary: dict[str, Any] = {"steps": canary_steps(steps)}
+    # No steps: straight to 100%. Rendered as `canary: {}`, as the live object reads, since `steps: []` is dropped by
+    # the API server and Argo CD would show the Application OutOfSync for good.
+    canary: dict[str, Any] = {"steps": canary_steps(steps)} if steps else {}
     if analysis is not None and analysis.checks and steps:
         # Background analysis from the first step on: a failed measurement aborts the canary wherever it is.
         canary["analysis"] = {

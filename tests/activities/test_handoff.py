@@ -4,6 +4,7 @@ that never finishes ends, the region's Application kept by Rollwright, and each 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import time
 import uuid
@@ -21,6 +22,7 @@ from devstack.ports import free_port
 from rollwright.argocd import (
     ArgoCDClient,
     ArgoCDClientConfig,
+    ArgoCDNotFoundError,
     ArgoCDPermissionError,
     ConnectRetries,
     FollowProgress,
@@ -32,6 +34,7 @@ from rollwright.argocd.follow import Stage
 from rollwright.config.models import ArgoCDConfig, EnvironmentConfig, GitOpsConfig, RollwrightConfig, ServiceConfig
 from rollwright.domain.identity import RegionTarget
 from rollwright.domain.plan import CanaryStep
+from rollwright.gitops.message import CommitIdentity
 from rollwright.secrets import SecretRef
 from tests.handoff.regions import Region, digest_of
 
@@ -247,3 +250,20 @@ async def test_unset_token_variable_is_a_config_error(monkeypatch: pytest.Monkey
     assert caught.value.type == ErrorType.CONFIG_INVALID
     assert caught.value.non_retryable
     assert TOKEN_ENV in caught.value.message
+
+
+async def test_a_region_whose_manifests_were_removed_syncs_to_nothing(region: Region) -> None:
+    assert (await region.hand_off("v1", UNPAUSED)).outcome is HandoffOutcome.HEALTHY
+    identity = CommitIdentity(workflow_id="test-remove", target=region.target, purpose="remove")
+    sha = (await region.repository.commit_region(identity, {})).sha  # what a first deploy's rollback commits
+    removal = HandoffInput(target=region.target, app_name=region.app, revision=sha, progress_deadline_seconds=120)
+
+    result: HandoffResult = await ActivityEnvironment().run(region.acts["sync_and_follow"], removal)
+
+    assert result.outcome is HandoffOutcome.HEALTHY, result.reason
+    assert result.reason == "synced; the application has no Rollout"
+    async with ArgoCDClient(region.client_config) as client:
+        for rollout in (await client.resource_tree(region.app)).managed("argoproj.io", "Rollout"):
+            with contextlib.suppress(ArgoCDNotFoundError):  # the tree may list it a moment after it is gone
+                live = await client.get_resource(region.app, rollout.ref())
+                assert live["metadata"].get("deletionTimestamp"), "a removed region's Rollout must be on its way out"

@@ -81,10 +81,11 @@ async def test_region_directory_is_replaced_and_matching_content_makes_no_commit
         "staging/local-a/shop/rollout.yaml",
         "staging/local-a/shop/service.yaml",
     ]
-    # A removed region: empty content deletes its directory.
+    # A removed region: empty content deletes its manifests; a note (no manifest) keeps the path Argo CD syncs.
     gone = await repo.commit_region(CommitIdentity(workflow_id="w4", target=other, purpose="remove"), {}, None, None)
     assert gone.created
-    assert not any(p.startswith("prod/") for p in git(remote, "ls-tree", "-r", "--name-only", "main").split())
+    prod = [p for p in git(remote, "ls-tree", "-r", "--name-only", "main").split() if p.startswith("prod/")]
+    assert prod == ["prod/eu-west-1/shop/REMOVED.md"]
 
 
 async def test_concurrent_deployments_from_several_workers_each_land_exactly_once(remote: Path, tmp_path: Path) -> None:
