@@ -1,5 +1,6 @@
 """What a chaos run left behind, read from the real parts: Temporal's visibility and histories, the GitOps remote,
-the Pulumi file backend and the Argo CD stand-in. The test decides what is right; these only read."""
+the Pulumi file backend, Argo CD's Applications and the live Rollouts in the cluster. The test decides what is right;
+these only read."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client, WorkflowExecution, WorkflowHistory
 
 from activities.contracts import ActivityName
+from devstack.cluster.kube import KubeApi, object_path
 from rollwright.gitops.message import PURPOSE_TRAILER, TARGET_TRAILER, WORKFLOW_TRAILER
 
 # -- Temporal ---------------------------------------------------------------------------------------
@@ -201,7 +203,7 @@ def backend_files(backend: Path) -> list[str]:
     return sorted(str(p.relative_to(backend)) for p in backend.rglob("*") if p.is_file() and not p.name.endswith(known))
 
 
-# -- the Argo CD stand-in ---------------------------------------------------------------------------
+# -- Argo CD and the cluster ------------------------------------------------------------------------
 
 
 async def application(url: str, token: str, name: str) -> dict[str, Any] | None:
@@ -213,3 +215,49 @@ async def application(url: str, token: str, name: str) -> dict[str, Any] | None:
     response.raise_for_status()
     found: dict[str, Any] = response.json()
     return found
+
+
+@dataclass(frozen=True)
+class LiveRollout:
+    """A Rollout as the Argo Rollouts controller last reported it."""
+
+    phase: str | None
+    message: str
+    aborted: bool
+    images: list[str]
+    stable_hash: str | None  # the ReplicaSet the controller counts as stable
+    current_hash: str | None  # the one the spec's template makes: another while a canary is under way
+
+
+async def rollout(kube: KubeApi, namespace: str, name: str) -> LiveRollout | None:
+    found = await kube.get_or_none(object_path("argoproj.io/v1alpha1", "Rollout", name, namespace))
+    if found is None:
+        return None
+    status = found.get("status") or {}
+    containers = found["spec"]["template"]["spec"]["containers"]
+    return LiveRollout(
+        phase=status.get("phase"),
+        message=str(status.get("message") or ""),
+        aborted=bool(status.get("abort")),
+        images=[str(c["image"]) for c in containers],
+        stable_hash=status.get("stableRS"),
+        current_hash=status.get("currentPodHash"),
+    )
+
+
+async def analysis_runs(kube: KubeApi, namespace: str) -> list[str]:
+    """Each AnalysisRun of the namespace in a line: what it measured when, and how it ended (oldest first)."""
+    found = await kube.get(object_path("argoproj.io/v1alpha1", "AnalysisRun", namespace=namespace))
+    lines = []
+    for run in sorted(found.get("items", []), key=lambda r: str(r["metadata"].get("creationTimestamp"))):
+        status = run.get("status") or {}
+        measured = [
+            f"{m.get('startedAt', '?')[11:19]} {m.get('phase')} {m.get('value', '')} {m.get('message', '')}".strip()
+            for result in status.get("metricResults") or []
+            for m in result.get("measurements") or []
+        ]
+        lines.append(
+            f"{run['metadata']['name']} created {run['metadata'].get('creationTimestamp')}: {status.get('phase')} "
+            f"{status.get('message', '')}; measurements: {'; '.join(measured) or 'none'}"
+        )
+    return lines

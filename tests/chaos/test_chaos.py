@@ -1,12 +1,14 @@
 """Our own chaos test (issue 12): two services pushed twice through the registry webhook, deployed through staging
-and prod (two waves) by three worker processes, while workers are SIGKILLed at random (with their Pulumi and git
-children, or alone) and the Temporal dev server restarts once on its database file. Then what must hold whatever
-dies: every deployment closed with its outcome, exactly one DeploymentWorkflow per version, exactly one Deploy
-commit per version and region and nothing stray, the version store's standing, a clean Pulumi backend, no
-workflow task failures (non-determinism), and no process left behind.
+and prod (two waves) by three worker processes onto the real Argo CD and Argo Rollouts of the local cluster, while
+workers are SIGKILLed at random (with their Pulumi and git children, or alone) and the Temporal dev server restarts
+once on its database file. Then what must hold whatever dies: every deployment closed with its outcome, exactly one
+DeploymentWorkflow per version, exactly one Deploy commit per version and region and nothing stray, the version
+store's standing, a clean Pulumi backend, no workflow task failures (non-determinism), every Application Healthy and
+every live Rollout running its region's live version, and no process left behind.
 
-search-api v1.1.0 fails its canary in prod/ap-south-1 (the stand-in's failure rule), so a rollback runs under the
-chaos too. The seed (ROLLWRIGHT_CHAOS_SEED, else random) is printed first and in every failure.
+search-api v1.1.0 answers 20% of prod/ap-south-1's requests with 5xx, so its real AnalysisRun fails there on a
+Prometheus measurement (while its sibling in that wave may be anywhere) and the rollback of every region it changed
+runs under the chaos too. The seed (ROLLWRIGHT_CHAOS_SEED, else random) is printed first and in every failure.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import re
 import time
 import uuid
 from collections import Counter, defaultdict
@@ -26,6 +29,7 @@ from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus
 from temporalio.service import RPCError
 
 from activities.contracts import ActivityName
+from devstack.cluster import LocalCluster
 from devstack.images import build_image, push_image
 from rollwright.domain import search_attributes as sa
 from rollwright.domain.deployment import (
@@ -41,20 +45,39 @@ from rollwright.versionstore import VersionState, VersionStore
 from tests.chaos import facts
 from tests.chaos.monkey import ChaosMonkey, Outage
 from tests.chaos.processes import CHAOS_MARKER, wait_until_none_marked
-from tests.chaos.stack import PROD_WAVES, REGIONS, SERVICES, TAGS, ChaosStack, repository, start_chaos_stack
+from tests.chaos.stack import (
+    OWN_METRICS_REGION,
+    PROD_WAVES,
+    REGIONS,
+    SERVICES,
+    TAGS,
+    ChaosStack,
+    repository,
+    start_chaos_stack,
+)
 
 SEED_ENV = "ROLLWRIGHT_CHAOS_SEED"
 FAILING = ("search-api", "v1.1.0")
-FAILING_REGION = "ap-south-1"
+FAILING_REGION = OWN_METRICS_REGION
+FAILING_ENVIRONMENT = next(env for env, region in REGIONS if region == FAILING_REGION)
+FAILING_ERROR_RATIO = 0.2
+# What the canary-failed reason names: the check that failed and what it measured (1 - FAILING_ERROR_RATIO), after
+# any measurements without a verdict (nan: no answers counted yet).
+FAILING_MEASUREMENT = re.compile(r'Metric "success-rate" assessed Failed.*success-rate measured (nan, )*0\.8 \(needs')
+FAILING_WAVE = next(index for index, wave in enumerate(PROD_WAVES) if FAILING_REGION in wave)
 # The failing region's wave: these may be stopped anywhere once its canary fails.
-FAILING_SIBLINGS = next(set(wave) - {FAILING_REGION} for wave in PROD_WAVES if FAILING_REGION in wave)
+FAILING_SIBLINGS = set(PROD_WAVES[FAILING_WAVE]) - {FAILING_REGION}
+# The waves after it: the failing version never reaches them.
+UNREACHED = {region for wave in PROD_WAVES[FAILING_WAVE + 1 :] for region in wave}
 EXPECTED = {
     (service, tag): DeploymentOutcome.ROLLED_BACK if (service, tag) == FAILING else DeploymentOutcome.SUCCEEDED
     for service in SERVICES
     for tag in TAGS
 }
-# From the first push to the last deployment closed; with set-up, checks and teardown the test ends within ~6 min.
-RUN_BUDGET = 330.0
+# From the first push to the last deployment closed: 4-7 min seen on 2 busy cores, most of it Pulumi runs and the
+# heartbeat timeouts of killed workers (a provision was once killed five times in a row); with set-up, checks and
+# teardown the test ends within the timeout below.
+RUN_BUDGET = 480.0
 PUSH_SEEN_TIMEOUT = 90.0
 # A worker dying under a commit costs its heartbeat timeout (15 s) and the first retry interval (2 s), plus polling.
 COMMIT_DELAY_PER_LOST_ATTEMPT = 25.0
@@ -91,16 +114,16 @@ class Run:
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(420)
+@pytest.mark.timeout(600)
 async def test_rollouts_end_right_while_workers_die_and_temporal_restarts(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, local_cluster: LocalCluster
 ) -> None:
     seed = chaos_seed()
     print(f"\nchaos seed {seed} (set {SEED_ENV}={seed} to repeat its choices); workdir {tmp_path}", flush=True)
     run = Run(seed=seed, workdir=tmp_path)
     marker = uuid.uuid4().hex
     monkeypatch.setenv(CHAOS_MARKER, marker)
-    async with start_chaos_stack(tmp_path) as stack:
+    async with start_chaos_stack(tmp_path, local_cluster) as stack:
         run.monkey = ChaosMonkey(random.Random(seed), stack.workers, stack.temporal, log_file=tmp_path / "chaos.log")
         await _deploy_under_chaos(stack, run.monkey, run)
         problems = await _what_went_wrong(stack, run.monkey)
@@ -135,7 +158,7 @@ async def _deploy_under_chaos(stack: ChaosStack, monkey: ChaosMonkey, run: Run) 
 
 
 async def _push_and_wait(stack: ChaosStack, monkey: ChaosMonkey, run: Run, *, deadline: float) -> None:
-    await stack.standin.fail_versions(digests=[digest_of(*FAILING)], regions=[FAILING_REGION])
+    stack.own_region_traffic.fail(digest_of(*FAILING), FAILING_ERROR_RATIO)
     for tag in TAGS:
         for service in SERVICES:
             pushed = await push_image(stack.registry.url, repository(service), tag, seed=image_seed(service, tag))
@@ -213,12 +236,13 @@ def _closed(execution: WorkflowExecution) -> bool:
 
 async def _what_went_wrong(stack: ChaosStack, monkey: ChaosMonkey) -> list[str]:
     problems = _chaos_happened(monkey)
-    deployments = await _check_deployments(stack.client, problems)
+    deployments = await _check_deployments(stack, problems)
     _check_gitops(stack, deployments, problems)
     _check_version_store(stack, problems)
     _check_pulumi_backend(stack, problems)
     await _check_histories(stack.client, monkey, problems)
     await _check_applications(stack, problems)
+    await _check_live_rollouts(stack, problems)
     return problems
 
 
@@ -231,8 +255,9 @@ def _chaos_happened(monkey: ChaosMonkey) -> list[str]:
     return problems
 
 
-async def _check_deployments(client: Client, problems: list[str]) -> dict[tuple[str, str], str]:
+async def _check_deployments(stack: ChaosStack, problems: list[str]) -> dict[tuple[str, str], str]:
     """Exactly one DeploymentWorkflow per version, closed with its expected outcome; their workflow ids."""
+    client = stack.client
     found = await facts.executions(client, "WorkflowType = 'DeploymentWorkflow'")
     by_version: dict[tuple[str | None, str | None], list[WorkflowExecution]] = defaultdict(list)
     for execution in found:
@@ -259,6 +284,10 @@ async def _check_deployments(client: Client, problems: list[str]) -> dict[tuple[
         ).result()
         if result.outcome != expected:
             problems.append(f"{execution.id}: {result.outcome.value} ({result.reason}), expected {expected.value}")
+            if (service, tag) == FAILING:
+                problems.extend(await _failing_region_analysis(stack))
+        elif expected is DeploymentOutcome.ROLLED_BACK and not _names_the_measurement(result.reason):
+            problems.append(f"{execution.id}: rolled back for {result.reason!r}, not its canary's failed measurement")
         attributes = execution.typed_search_attributes
         if attributes.get(sa.OUTCOME) != expected.value or attributes.get(sa.DIGEST) != digest_of(service, tag):
             problems.append(
@@ -272,14 +301,26 @@ async def _check_deployments(client: Client, problems: list[str]) -> dict[tuple[
     return ids
 
 
+async def _failing_region_analysis(stack: ChaosStack) -> list[str]:
+    """What the failing region's canary checks measured: why a version that should have failed did not."""
+    namespace = stack.placement.namespace_of(FAILING_ENVIRONMENT, FAILING_REGION)
+    async with stack.cluster.kube() as kube:
+        return [f"  AnalysisRun in {namespace}: {line}" for line in await facts.analysis_runs(kube, namespace)]
+
+
+def _names_the_measurement(reason: str | None) -> bool:
+    """Whether a rollback's reason says what a user must know: the region, and what its AnalysisRun measured."""
+    return reason is not None and FAILING_REGION in reason and FAILING_MEASUREMENT.search(reason) is not None
+
+
 def _live_tag(service: str) -> str:
     """The newest version of the service that succeeded: what must run everywhere at the end."""
     return max(tag for tag in TAGS if EXPECTED[(service, tag)] is DeploymentOutcome.SUCCEEDED)
 
 
 def _check_gitops(stack: ChaosStack, deployments: dict[tuple[str, str], str], problems: list[str]) -> None:
-    """One Deploy commit per version and region (at most one in the failed wave), one Rollback commit for each Deploy
-    commit of the rolled-back version, nothing else; and main pins each region to its live digest."""
+    """One Deploy commit per version and region (at most one in the failed wave, none after it), one Rollback commit
+    for each Deploy commit of the rolled-back version, nothing else; and main pins each region to its live digest."""
     remote = stack.gitops_remote
     commits = facts.commits(remote)
     if facts.refs(remote) != ["refs/heads/main"]:
@@ -309,6 +350,8 @@ def _check_gitops(stack: ChaosStack, deployments: dict[tuple[str, str], str], pr
             elif region in FAILING_SIBLINGS:
                 # Its sibling's canary failure may have stopped it before or after its commit.
                 wanted_deploys, wanted_rollbacks = {0, 1}, {deploys}
+            elif region in UNREACHED:
+                wanted_deploys, wanted_rollbacks = {0}, {0}
             else:
                 wanted_deploys, wanted_rollbacks = {1}, {1}
             if deploys not in wanted_deploys or rollbacks not in wanted_rollbacks:
@@ -410,11 +453,37 @@ async def _check_applications(stack: ChaosStack, problems: list[str]) -> None:
     """Every Argo CD application ends Healthy: a rollback never leaves a Rollout aborted."""
     for service in SERVICES:
         for env, region in REGIONS:
-            name = f"{service}-{env}-{region}"
-            app = await facts.application(stack.standin.url, stack.standin.token, name)
+            name = stack.placement.app_name(service, env, region)
+            app = await facts.application(stack.cluster.argocd_url, stack.cluster.argocd_token, name)
             if app is None:
                 problems.append(f"Argo CD has no application {name}")
                 continue
             health = app.get("status", {}).get("health", {})
             if health.get("status") != "Healthy":
                 problems.append(f"Argo CD application {name} is {health}")
+
+
+async def _check_live_rollouts(stack: ChaosStack, problems: list[str]) -> None:
+    """What runs, as the Rollouts controller reports it: each region's Rollout Healthy, not aborted, every replica on
+    its live version, no canary left over."""
+    async with stack.cluster.kube() as kube:
+        for service in SERVICES:
+            live = digest_of(service, _live_tag(service))
+            for env, region in REGIONS:
+                namespace = stack.placement.namespace_of(env, region)
+                rollout = await facts.rollout(kube, namespace, service)
+                if rollout is None:
+                    problems.append(f"no Rollout {namespace}/{service} in the cluster")
+                    continue
+                if rollout.phase != "Healthy" or rollout.aborted:
+                    aborted = ", aborted" if rollout.aborted else ""
+                    problems.append(f"Rollout {namespace}/{service} is {rollout.phase}{aborted}: {rollout.message}")
+                if rollout.stable_hash != rollout.current_hash:
+                    problems.append(
+                        f"Rollout {namespace}/{service} still has a canary: stable {rollout.stable_hash}, "
+                        f"current {rollout.current_hash}"
+                    )
+                if not all(image.endswith(f"@{live}") for image in rollout.images):
+                    problems.append(
+                        f"Rollout {namespace}/{service} runs {rollout.images}, expected {_live_tag(service)} ({live})"
+                    )
