@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 PACKAGES = {"rollwright", "workflows", "activities"}
 MODULES = {"worker.py", "starter.py"}
-AIDS = {"tests", "devstack", "demo", "argocd_standin"}
+AIDS = {"tests", "devstack", "demo", "bench"}
 # Not sources: the build works on a copy without them, so no build/ or egg-info lands in (or leaks from) the checkout.
 NOT_SOURCES = shutil.ignore_patterns(
     ".venv", ".git", ".demo", "build", "*.egg-info", "__pycache__", "*.pyc", ".*_cache", ".hypothesis", "dist"
