@@ -63,7 +63,7 @@ async def test_failed_canary_rolls_back_every_changed_region_wave_by_wave_newest
     ]
     assert [c.key for c in deploys] == [STAGING, US, EU, AP]
     # Wave by wave, the newest first; a wave's regions together (each started before the other ended).
-    assert sorted(c.key for c in rollbacks[:2]) == sorted([EU, AP])
+    assert {c.key for c in rollbacks[:2]} == {EU, AP}
     assert [c.key for c in rollbacks[2:]] == [US, STAGING]
     first, second = rollbacks[:2]
     assert second.started < (first.ended or 0)
@@ -74,11 +74,11 @@ async def test_failed_canary_rolls_back_every_changed_region_wave_by_wave_newest
         AP: (ProvisionPurpose.REMOVE, None),
     }
     rollback_commits = [c.key for c in doubles.named(ActivityName.COMMIT_MANIFESTS) if c.arg.purpose.value != "deploy"]
-    assert sorted(rollback_commits[:2]) == sorted([EU, AP])
+    assert set(rollback_commits[:2]) == {EU, AP}
     assert rollback_commits[2:] == [US, STAGING]
     # Every rollback waited for Argo CD to go healthy on the rollback commit.
     rollback_syncs = [c.key for c in doubles.named(ActivityName.SYNC_AND_FOLLOW) if c.arg.digest != NEW]
-    assert sorted(rollback_syncs[:2]) == sorted([EU, AP])
+    assert set(rollback_syncs[:2]) == {EU, AP}
     assert rollback_syncs[2:] == [US, STAGING]
 
     assert [(c.arg.digest, c.arg.actor) for c in doubles.named(ActivityName.MARK_DIGEST_BAD)] == [(NEW, "rollwright")]
