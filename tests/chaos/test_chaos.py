@@ -74,10 +74,9 @@ EXPECTED = {
     for service in SERVICES
     for tag in TAGS
 }
-# From the first push to the last deployment closed: 4-7 min seen on 2 busy cores, most of it Pulumi runs and the
-# heartbeat timeouts of killed workers (a provision was once killed five times in a row); with set-up, checks and
-# teardown the test ends within the timeout below.
-RUN_BUDGET = 480.0
+# From the first push to the last deployment closed: 4.5-7.5 min seen on 2 cores shared with other test runs, most
+# of it Pulumi runs and the heartbeat timeouts of killed workers (a provision once lost five attempts in a row).
+RUN_BUDGET = 540.0
 PUSH_SEEN_TIMEOUT = 90.0
 # A worker dying under a commit costs its heartbeat timeout (15 s) and the first retry interval (2 s), plus polling.
 COMMIT_DELAY_PER_LOST_ATTEMPT = 25.0
@@ -114,7 +113,7 @@ class Run:
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(600)
+@pytest.mark.timeout(660)  # the budget, plus the cluster (when this test starts it), the stack and the checks
 async def test_rollouts_end_right_while_workers_die_and_temporal_restarts(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, local_cluster: LocalCluster
 ) -> None:
