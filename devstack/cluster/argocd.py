@@ -69,9 +69,10 @@ class ArgoCDPorts:
 
 
 def redis_argv(tools: ClusterTools, port: int, directory: Path) -> list[str]:
-    # A cache only: no snapshots, no append-only file.
+    # A cache only: no snapshots, no append-only file. Its process title would overwrite the environment that
+    # carries the session marker, hiding a redis left running from the leftover check.
     return [str(tools.redis_server), "--bind", LOOPBACK, "--port", str(port), "--save", "", "--appendonly", "no",
-            "--dir", str(directory)]  # fmt: skip
+            "--dir", str(directory), "--set-proc-title", "no"]  # fmt: skip
 
 
 def argocd_env(role: str, kubeconfig: Path, data_dir: Path) -> dict[str, str]:
