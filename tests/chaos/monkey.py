@@ -4,8 +4,9 @@ started again on its database file.
 
 A seeded random.Random makes every choice (intervals, victims, with or without children, delays, when Temporal
 restarts), so a seed repeats the choices; the machine's timing decides what each kill interrupts. Until
-`aimed_commit_kills` have landed, a kill is aimed: it waits for a worker running git (only `commit_manifests`
-does) and kills that one, so every run shows what a death during a commit costs.
+`aimed_commit_kills` and `aimed_provision_kills` have landed, a kill is aimed: it waits for a worker running git
+(only `commit_manifests` does) or pulumi (only a provision does) and kills that one, so every run shows what a death
+during a commit costs and that a provision survives one.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import asyncio
 import random
 import time
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 from devstack.dev_server import DevServer
@@ -23,7 +25,22 @@ KILL_INTERVAL = (4.0, 12.0)
 RESTART_DELAY = (1.0, 3.0)
 # Seconds after the pushes are in when Temporal goes down once.
 TEMPORAL_RESTART_AFTER = (10.0, 40.0)
-_GIT_WATCH_INTERVAL = 0.02
+_WATCH_INTERVAL = 0.02
+
+
+class Aim(StrEnum):
+    """What an aimed kill waits for: a worker caught running this program."""
+
+    COMMIT = "git"
+    PROVISION = "pulumi"
+
+    @property
+    def during(self) -> str:
+        return {Aim.COMMIT: "during a commit", Aim.PROVISION: "during a Pulumi run"}[self]
+
+    def fits(self, worker: WorkerProcess) -> bool:
+        runs = worker.role.runs_light_activities if self is Aim.COMMIT else worker.role.runs_pulumi
+        return runs and worker.runs_program(self.value)
 
 
 @dataclass(frozen=True)
@@ -60,18 +77,19 @@ class ChaosMonkey:
         *,
         log_file: Path,
         aimed_commit_kills: int = 2,
+        aimed_provision_kills: int = 1,
     ) -> None:
         self._rng = rng
         self._workers = workers
         self._temporal = temporal
         self._log_file = log_file
-        self._aimed_left = aimed_commit_kills
+        self._aims_left = {Aim.COMMIT: aimed_commit_kills, Aim.PROVISION: aimed_provision_kills}
         self._temporal_restart_after = rng.uniform(*TEMPORAL_RESTART_AFTER)
         self._temporal_allowed_at: float | None = None
         self._started = time.monotonic()
         self.events: list[ChaosEvent] = []
         self.kills = 0
-        self.commit_kills: list[ChaosEvent] = []
+        self.aimed_kills: dict[Aim, list[ChaosEvent]] = {aim: [] for aim in Aim}
         self.outage: Outage | None = None
         self.spontaneous_exits: list[str] = []
 
@@ -101,19 +119,21 @@ class ChaosMonkey:
             if self._temporal_restart_due():
                 await self._restart_temporal(draw.restart_delay)
                 continue
-            victim = aimed or self._workers[draw.victim]
-            await self._kill_and_restart(victim, draw, aimed=aimed is not None)
+            victim, aim = aimed or (self._workers[draw.victim], None)
+            await self._kill_and_restart(victim, draw, aim=aim)
 
-    async def _wait(self, stop: asyncio.Event, interval: float) -> WorkerProcess | None:
-        """Sleep out the interval; while aimed kills are left, return early with a worker caught running git."""
+    async def _wait(self, stop: asyncio.Event, interval: float) -> tuple[WorkerProcess, Aim] | None:
+        """Sleep out the interval; while aimed kills are left, return early with a worker caught at what one aims at."""
         deadline = time.monotonic() + interval
         earliest = time.monotonic() + KILL_INTERVAL[0]
         while not stop.is_set() and time.monotonic() < deadline:
-            if self._aimed_left > 0 and time.monotonic() >= earliest:
-                for worker in self._workers:
-                    if worker.role.runs_light_activities and worker.has_git_child():
-                        return worker
-                await asyncio.sleep(_GIT_WATCH_INTERVAL)
+            aims = [aim for aim, left in self._aims_left.items() if left > 0]
+            if aims and time.monotonic() >= earliest:
+                for aim in aims:
+                    for worker in self._workers:
+                        if aim.fits(worker):
+                            return worker, aim
+                await asyncio.sleep(_WATCH_INTERVAL)
             else:
                 await asyncio.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
         return None
@@ -124,17 +144,17 @@ class ChaosMonkey:
             self.outage is None and allowed is not None and time.monotonic() - allowed >= self._temporal_restart_after
         )
 
-    async def _kill_and_restart(self, worker: WorkerProcess, draw: _Draw, *, aimed: bool) -> None:
+    async def _kill_and_restart(self, worker: WorkerProcess, draw: _Draw, *, aim: Aim | None) -> None:
         pid = worker.pid
         killed, orphaned = worker.kill(with_children=draw.with_children)
         self.kills += 1
         how = "with its children" if draw.with_children else "alone"
-        during = " during a commit" if aimed else ""
+        during = f" {aim.during}" if aim else ""
         left = f"; orphaned {', '.join(orphaned)}" if orphaned else ""
         event = self._note(f"SIGKILL {worker.name} {pid} {how}{during}: {', '.join(killed)}{left}")
-        if aimed:
-            self._aimed_left -= 1
-            self.commit_kills.append(event)
+        if aim is not None:
+            self._aims_left[aim] -= 1
+            self.aimed_kills[aim].append(event)
         await asyncio.sleep(draw.restart_delay)
         await worker.start()
         self._note(f"started {worker.name} again: {worker.pid}")

@@ -43,7 +43,7 @@ from rollwright.domain.identity import RegionTarget
 from rollwright.domain.region_state import RegionState
 from rollwright.versionstore import VersionState, VersionStore
 from tests.chaos import facts
-from tests.chaos.monkey import ChaosMonkey, Outage
+from tests.chaos.monkey import Aim, ChaosMonkey, Outage
 from tests.chaos.processes import CHAOS_MARKER, wait_until_none_marked
 from tests.chaos.stack import (
     OWN_METRICS_REGION,
@@ -251,6 +251,7 @@ def _chaos_happened(monkey: ChaosMonkey) -> list[str]:
         problems.append("the Temporal dev server was never restarted: the deployments closed before it was due")
     if monkey.kills < 3:
         problems.append(f"only {monkey.kills} worker(s) killed: not the chaos this test promises")
+    problems.extend(f"no worker was killed {aim.during}" for aim, events in monkey.aimed_kills.items() if not events)
     return problems
 
 
@@ -427,7 +428,7 @@ async def _check_histories(client: Client, monkey: ChaosMonkey, problems: list[s
     lost = [c for c in commits if c.lost_to_a_timeout]
     print(
         f"\n{len(runs)} workflow runs, {timed_out} workflow task(s) timed out on dead workers; "
-        f"{monkey.kills} kills, {len(monkey.commit_kills)} during a commit; "
+        f"{monkey.kills} kills, {len(monkey.aimed_kills[Aim.COMMIT])} during a commit; "
         f"{len(commits)} commit_manifests, {len(lost)} retried after a timeout:"
     )
     for commit in lost:
@@ -440,7 +441,7 @@ async def _check_histories(client: Client, monkey: ChaosMonkey, problems: list[s
         limit = COMMIT_DELAY_PER_LOST_ATTEMPT * (commit.attempts - 1)
         if not during and commit.delay > limit:
             problems.append(f"{commit.workflow_id} {commit.summary!r} waited {commit.delay:.1f}s (> {limit:.0f}s)")
-    if monkey.commit_kills and not lost:
+    if monkey.aimed_kills[Aim.COMMIT] and not lost:
         problems.append("workers were killed during commits, yet no commit_manifests was retried after a timeout")
 
 

@@ -35,6 +35,10 @@ class WorkerRole(StrEnum):
     def runs_light_activities(self) -> bool:
         return self is not WorkerRole.PULUMI
 
+    @property
+    def runs_pulumi(self) -> bool:
+        return self is not WorkerRole.LIGHT
+
 
 class WorkerProcess:
     def __init__(self, role: WorkerRole, *, config_file: Path, log_dir: Path, env: Mapping[str, str]) -> None:
@@ -55,12 +59,13 @@ class WorkerProcess:
         """The exit status once the process ended by itself (None while it runs or before it started)."""
         return self._proc.poll() if self._proc is not None else None
 
-    def has_git_child(self) -> bool:
-        """Whether it runs git right now: only a GitOps commit (commit_manifests) does."""
+    def runs_program(self, name: str) -> bool:
+        """Whether one of the processes it started is `name` right now: git only in a GitOps commit
+        (commit_manifests), pulumi only in a Pulumi run (provision_region and its look-ups)."""
         if self._proc is None or self._proc.poll() is not None:
             return False
         try:
-            return any(child.name() == "git" for child in psutil.Process(self._proc.pid).children(recursive=True))
+            return any(child.name() == name for child in psutil.Process(self._proc.pid).children(recursive=True))
         except psutil.NoSuchProcess:
             return False
 
