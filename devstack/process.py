@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -76,6 +77,12 @@ def stop_process_group(proc: subprocess.Popen[bytes], grace: float = 10.0) -> No
         proc.wait(timeout=5)
 
 
+# util-linux's setpriv execs the part with PR_SET_PDEATHSIG: should this process die without stopping its parts (a
+# test killed by its timeout, a CI job cancelled), the kernel kills them too, and no cluster outlives its session.
+_SETPRIV = shutil.which("setpriv")
+_DIES_WITH_PARENT = [_SETPRIV, "--pdeathsig", "KILL", "--"] if _SETPRIV else []
+
+
 @contextlib.asynccontextmanager
 async def managed_process(
     name: str,
@@ -91,7 +98,7 @@ async def managed_process(
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with log_file.open("ab") as out:
         proc = subprocess.Popen(
-            list(argv),
+            [*_DIES_WITH_PARENT, *argv],
             stdout=out,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
