@@ -92,3 +92,10 @@ class LocalCluster:
     async def delete_namespace(self, name: str) -> None:
         async with self.kube() as kube:
             await kube.delete(object_path("v1", "Namespace", name))
+
+    async def delete_applications(self, names: list[str]) -> None:
+        """Argo CD Applications a test made, so the shared Argo CD stops refreshing them from a repository that is
+        gone. Through the kube API as admin: Rollwright's Argo CD account may not delete Applications, and need not."""
+        async with self.kube() as kube:
+            for name in names:
+                await kube.delete(object_path("argoproj.io/v1alpha1", "Application", name, self.argocd_namespace))

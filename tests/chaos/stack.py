@@ -27,7 +27,6 @@ import yaml
 from temporalio.client import Client
 
 from devstack.cluster import LocalCluster
-from devstack.cluster.kube import object_path
 from devstack.dev_server import DevServer
 from devstack.ports import free_port
 from devstack.process import http_probe, managed_process
@@ -286,14 +285,10 @@ async def _measured(
 
 
 async def _remove_from_cluster(cluster: LocalCluster, placement: ArgoPlacement) -> None:
-    """The run's Applications (their objects go with the namespaces), so the shared cluster's Argo CD no longer
-    refreshes them from a repository that is about to be deleted. Through the kube API as admin: Rollwright's Argo CD
-    account may not delete Applications, and need not."""
-    async with cluster.kube() as kube:
-        for service in SERVICES:
-            for env, region in REGIONS:
-                name = placement.app_name(service, env, region)
-                await kube.delete(object_path("argoproj.io/v1alpha1", "Application", name, cluster.argocd_namespace))
+    """The run's Applications (their objects go with the namespaces) and namespaces."""
+    await cluster.delete_applications(
+        [placement.app_name(service, env, region) for service in SERVICES for env, region in REGIONS]
+    )
     for env, region in REGIONS:
         await cluster.delete_namespace(placement.namespace_of(env, region))
 

@@ -154,4 +154,5 @@ async def open_region(cluster: LocalCluster, workdir: Path, *, server: str | Non
             target=target, namespace=namespace, repository=repository, acts=acts, app=app, client_config=client_config
         )
     finally:
+        await cluster.delete_applications([app])
         await cluster.delete_namespace(namespace)
