@@ -24,7 +24,7 @@ from rollwright.provisioning.protocol import GuardrailContext
 from rollwright.provisioning.settings import RunnerSettings, expand_file_url
 from rollwright.registry.config import BasicCredentials, RegistryClientConfig
 from rollwright.registry.config import Timeouts as RegistryTimeouts
-from rollwright.secrets import read_secret
+from rollwright.secrets import SecretRef, read_secret
 
 
 def default_clone_dir(config: RollwrightConfig) -> Path:
@@ -64,13 +64,18 @@ def guardrail_context(config: RollwrightConfig, target: RegionTarget) -> Guardra
     return GuardrailContext(environment=target.environment, foreign_stacks=foreign)
 
 
+def _secret(ref: SecretRef) -> SecretStr:
+    """Read now (SecretUnavailableError if absent) and registered, so the value never reaches a log line."""
+    value = read_secret(ref)
+    register_secret(value)
+    return SecretStr(value)
+
+
 def registry_client_config(config: RollwrightConfig) -> RegistryClientConfig:
     """The registry client's settings from `registry:`; reads each password now (SecretUnavailableError if absent)."""
     credentials: dict[str, BasicCredentials] = {}
     for entry in config.registry.credentials:
-        password = read_secret(entry.password)
-        register_secret(password)
-        credentials[entry.host] = BasicCredentials(username=entry.username, password=SecretStr(password))
+        credentials[entry.host] = BasicCredentials(username=entry.username, password=_secret(entry.password))
     seconds = config.registry.timeout.total_seconds()
     return RegistryClientConfig(
         timeouts=RegistryTimeouts(connect=min(seconds, 5.0), read=seconds, write=seconds, pool=min(seconds, 5.0)),
@@ -95,15 +100,10 @@ def application_placement(config: RollwrightConfig, target: RegionTarget) -> App
 def argocd_client_config(config: RollwrightConfig) -> ArgoCDClientConfig:
     """The Argo CD client's settings from `argocd:`; reads the token now (SecretUnavailableError if absent)."""
     section = config.argocd
-    token: SecretStr | None = None
-    if section.token is not None:
-        value = read_secret(section.token)
-        register_secret(value)
-        token = SecretStr(value)
     seconds = section.timeout.total_seconds()
     return ArgoCDClientConfig(
         server=section.server,
-        token=token,
+        token=None if section.token is None else _secret(section.token),
         tls=TLSOptions(verify=section.verify_tls, ca_file=section.ca_file),
         timeouts=ArgoCDTimeouts(read=seconds, write=seconds),
     )
@@ -112,15 +112,10 @@ def argocd_client_config(config: RollwrightConfig) -> ArgoCDClientConfig:
 def prometheus_client_config(config: RollwrightConfig, address: str) -> PrometheusClientConfig:
     """One Prometheus client's settings from `prometheus:`; reads the token now (SecretUnavailableError if absent)."""
     section = config.prometheus
-    token: SecretStr | None = None
-    if section.token is not None:
-        value = read_secret(section.token)
-        register_secret(value)
-        token = SecretStr(value)
     seconds = section.timeout.total_seconds()
     return PrometheusClientConfig(
         address=address,
-        token=token,
+        token=None if section.token is None else _secret(section.token),
         verify_tls=section.verify_tls,
         ca_file=section.ca_file,
         timeouts=Timeouts(read=seconds, write=seconds),

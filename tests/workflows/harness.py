@@ -17,7 +17,13 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer, Worker
 
-from rollwright.domain.deployment import DeploymentInput, DeploymentLimits
+from rollwright.domain.deployment import (
+    ControlRequest,
+    DeploymentInput,
+    DeploymentLimits,
+    DeploymentResult,
+    DeploymentStatus,
+)
 from rollwright.domain.plan import ApprovalDefault, ApprovalPlan, CanaryPlan, CanaryStep, EnvironmentPlan, ServicePlan
 from rollwright.domain.source import SourceEvent
 from tests.workflows.doubles import Doubles, digest_of
@@ -118,3 +124,11 @@ async def eventually(check: Callable[[], Awaitable[bool]], *, within: float = 20
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(0.1)
+
+
+def request(reason: str, actor: str = "alice") -> ControlRequest:
+    return ControlRequest(actor=actor, reason=reason)
+
+
+async def status(handle: WorkflowHandle[DeploymentWorkflow, DeploymentResult]) -> DeploymentStatus:
+    return await handle.query(DeploymentWorkflow.status)

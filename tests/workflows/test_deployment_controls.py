@@ -17,7 +17,6 @@ from rollwright.domain.deployment import (
     DeploymentOutcome,
     DeploymentPhase,
     DeploymentResult,
-    DeploymentStatus,
     RegionPhase,
 )
 from tests.workflows.conftest import WorkersFactory
@@ -31,20 +30,14 @@ from tests.workflows.harness import (
     environment,
     eventually,
     plan,
+    request,
     running_workers,
+    status,
 )
 from workflows.deployment import DeploymentWorkflow
 
 US, EU, AP = "checkout-api/prod/us-east-1", "checkout-api/prod/eu-west-1", "checkout-api/prod/ap-south-1"
 PROD = plan(environment("prod", [["us-east-1"], ["eu-west-1", "ap-south-1"]]))
-
-
-def request(reason: str, actor: str = "alice") -> ControlRequest:
-    return ControlRequest(actor=actor, reason=reason)
-
-
-async def status(handle: WorkflowHandle[DeploymentWorkflow, DeploymentResult]) -> DeploymentStatus:
-    return await handle.query(DeploymentWorkflow.status)
 
 
 async def refused(

@@ -6,21 +6,19 @@ of minutes pass in seconds."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from temporalio.client import WorkflowHandle
+from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from activities.contracts import ActivityName, ProvisionPurpose
 from rollwright.domain.deployment import (
     NEWER_VERSION_SIGNAL,
     ControlName,
-    ControlRequest,
     DeploymentOutcome,
     DeploymentPhase,
     DeploymentResult,
-    DeploymentStatus,
     NewerVersion,
     RegionPhase,
 )
@@ -31,12 +29,15 @@ from tests.workflows.doubles import Doubles, digest_of
 from tests.workflows.harness import (
     NEW,
     OLD,
+    Queues,
     check_replay,
     deployment_input,
     environment,
     eventually,
     plan,
+    request,
     running_workers,
+    status,
 )
 from workflows.deployment import DeploymentWorkflow
 
@@ -59,17 +60,27 @@ def prod(
     return env.model_copy(update={"prometheus_address": "http://prometheus:9090", "verification": verification})
 
 
+async def start(
+    client: Client, queues: Queues, env: EnvironmentPlan, name: str
+) -> WorkflowHandle[DeploymentWorkflow, DeploymentResult]:
+    return await client.start_workflow(
+        DeploymentWorkflow.run,
+        deployment_input(plan(env), queues),
+        id=f"{name}-{uuid.uuid4().hex[:6]}",
+        task_queue=queues.main,
+    )
+
+
+def halted(handle: WorkflowHandle[DeploymentWorkflow, DeploymentResult]) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        return (await status(handle)).halted is not None
+
+    return check
+
+
 def measured(values: dict[str, Callable[[int], float | None]]) -> Callable[[str, int], float | None]:
     """Each region key's answer by round; a region not named answers a healthy 0.01."""
     return lambda key, round_: values[key](round_) if key in values else 0.01
-
-
-def request(reason: str, actor: str = "alice") -> ControlRequest:
-    return ControlRequest(actor=actor, reason=reason)
-
-
-async def status(handle: WorkflowHandle[DeploymentWorkflow, DeploymentResult]) -> DeploymentStatus:
-    return await handle.query(DeploymentWorkflow.status)
 
 
 async def test_a_failing_check_ends_the_bake_early_and_rolls_back_with_the_check_region_and_value(
@@ -79,12 +90,7 @@ async def test_a_failing_check_ends_the_bake_early_and_rolls_back_with_the_check
     doubles = Doubles(baselines={US: OLD, EU: OLD, AP: OLD}, measure=measured({US: lambda n: 0.01 if n == 0 else 0.09}))
     client = time_skipping_env.client
     async with running_workers(client, doubles) as queues:
-        handle = await client.start_workflow(
-            DeploymentWorkflow.run,
-            deployment_input(plan(prod()), queues),
-            id=f"deploy-checked-bake-{uuid.uuid4().hex[:6]}",
-            task_queue=queues.main,
-        )
+        handle = await start(client, queues, prod(), "deploy-checked-bake")
         result = await handle.result()
         await check_replay(handle, "deployment_checked_bake_rollback")
 
@@ -114,12 +120,7 @@ async def test_a_version_that_turns_bad_inside_the_watch_is_rolled_back_everywhe
     doubles = Doubles(baselines={US: OLD, EU: OLD, AP: OLD}, measure=measured({EU: lambda n: 0.01 if n < 4 else 0.3}))
     client = time_skipping_env.client
     async with running_workers(client, doubles) as queues:
-        handle = await client.start_workflow(
-            DeploymentWorkflow.run,
-            deployment_input(plan(prod(bake=None, watch=timedelta(seconds=60))), queues),
-            id=f"deploy-watch-bad-{uuid.uuid4().hex[:6]}",
-            task_queue=queues.main,
-        )
+        handle = await start(client, queues, prod(bake=None, watch=timedelta(seconds=60)), "deploy-watch-bad")
         result = await handle.result()
         await check_replay(handle, "deployment_watch_rollback")
 
@@ -139,12 +140,7 @@ async def test_a_version_that_stays_good_succeeds_when_the_watch_closes(time_ski
     doubles = Doubles(baselines={US: OLD, EU: OLD, AP: OLD})
     client = time_skipping_env.client
     async with running_workers(client, doubles) as queues:
-        handle = await client.start_workflow(
-            DeploymentWorkflow.run,
-            deployment_input(plan(prod(bake=None, watch=timedelta(seconds=60))), queues),
-            id=f"deploy-watch-good-{uuid.uuid4().hex[:6]}",
-            task_queue=queues.main,
-        )
+        handle = await start(client, queues, prod(bake=None, watch=timedelta(seconds=60)), "deploy-watch-good")
         result = await handle.result()
         await check_replay(handle, "deployment_watch_succeeded")
 
@@ -169,12 +165,7 @@ async def test_the_comparison_fails_a_region_worse_than_its_untouched_neighbours
     doubles = Doubles(baselines={US: OLD, EU: OLD, AP: OLD}, measure=measured({US: lambda n: 0.04}))
     client = time_skipping_env.client
     async with running_workers(client, doubles) as queues:
-        handle = await client.start_workflow(
-            DeploymentWorkflow.run,
-            deployment_input(plan(prod(COMPARED)), queues),
-            id=f"deploy-compared-{uuid.uuid4().hex[:6]}",
-            task_queue=queues.main,
-        )
+        handle = await start(client, queues, prod(COMPARED), "deploy-compared")
         result = await handle.result()
 
     assert result.outcome is DeploymentOutcome.ROLLED_BACK
@@ -188,12 +179,7 @@ async def test_the_comparison_passes_a_region_as_good_as_its_neighbours(time_ski
     doubles = Doubles(baselines={US: OLD, EU: OLD, AP: OLD}, measure=measured({US: lambda n: 0.015}))
     client = time_skipping_env.client
     async with running_workers(client, doubles) as queues:
-        handle = await client.start_workflow(
-            DeploymentWorkflow.run,
-            deployment_input(plan(prod(COMPARED, watch=timedelta(seconds=10))), queues),
-            id=f"deploy-compared-good-{uuid.uuid4().hex[:6]}",
-            task_queue=queues.main,
-        )
+        handle = await start(client, queues, prod(COMPARED, watch=timedelta(seconds=10)), "deploy-compared-good")
         result = await handle.result()
         last = await status(handle)
 
@@ -210,17 +196,8 @@ async def test_halt_pauses_and_waits_then_abort_rolls_back(time_skipping_env: Wo
     doubles = Doubles(baselines={US: OLD, EU: OLD, AP: OLD}, measure=measured({US: lambda n: 0.2}))
     client = time_skipping_env.client
     async with running_workers(client, doubles) as queues:
-        handle = await client.start_workflow(
-            DeploymentWorkflow.run,
-            deployment_input(plan(prod(on_failure=OnFailure.HALT)), queues),
-            id=f"deploy-halt-abort-{uuid.uuid4().hex[:6]}",
-            task_queue=queues.main,
-        )
-
-        async def halted() -> bool:
-            return (await status(handle)).halted is not None
-
-        await eventually(halted, what="the deployment halted")
+        handle = await start(client, queues, prod(on_failure=OnFailure.HALT), "deploy-halt-abort")
+        await eventually(halted(handle), what="the deployment halted")
         await time_skipping_env.sleep(timedelta(hours=2))
         held = await status(handle)
         assert held.phase is DeploymentPhase.PAUSED
@@ -243,17 +220,8 @@ async def test_halt_then_resume_goes_on_without_rolling_back(time_skipping_env: 
     doubles = Doubles(baselines={US: OLD, EU: OLD, AP: OLD}, measure=measured({US: lambda n: 0.2 if n == 0 else 0.01}))
     client = time_skipping_env.client
     async with running_workers(client, doubles) as queues:
-        handle = await client.start_workflow(
-            DeploymentWorkflow.run,
-            deployment_input(plan(prod(on_failure=OnFailure.HALT)), queues),
-            id=f"deploy-halt-resume-{uuid.uuid4().hex[:6]}",
-            task_queue=queues.main,
-        )
-
-        async def halted() -> bool:
-            return (await status(handle)).halted is not None
-
-        await eventually(halted, what="the deployment halted")
+        handle = await start(client, queues, prod(on_failure=OnFailure.HALT), "deploy-halt-resume")
+        await eventually(halted(handle), what="the deployment halted")
         await handle.signal(ControlName.RESUME.signal_name, request("known noisy neighbour", actor="bob"))
         result = await handle.result()
         await check_replay(handle, "deployment_halt_resume")
@@ -271,12 +239,7 @@ async def test_a_canary_failing_under_halt_pauses_its_in_flight_neighbour_and_re
     doubles = Doubles(baselines={US: OLD, EU: OLD, AP: OLD}, canary_fails={EU: NEW}, hold={AP: NEW})
     client = time_skipping_env.client
     async with running_workers(client, doubles) as queues:
-        handle = await client.start_workflow(
-            DeploymentWorkflow.run,
-            deployment_input(plan(prod(bake=None, on_failure=OnFailure.HALT)), queues),
-            id=f"deploy-halt-canary-{uuid.uuid4().hex[:6]}",
-            task_queue=queues.main,
-        )
+        handle = await start(client, queues, prod(bake=None, on_failure=OnFailure.HALT), "deploy-halt-canary")
 
         async def ap_paused() -> bool:
             return AP in doubles.keys(ActivityName.PAUSE_ROLLOUT)
@@ -307,12 +270,7 @@ async def test_a_newer_version_waiting_ends_the_watch(time_skipping_env: Workflo
     doubles = Doubles(baselines={US: OLD, EU: OLD, AP: OLD})
     client = time_skipping_env.client
     async with running_workers(client, doubles) as queues:
-        handle = await client.start_workflow(
-            DeploymentWorkflow.run,
-            deployment_input(plan(prod(bake=None, watch=timedelta(hours=1))), queues),
-            id=f"deploy-watch-newer-{uuid.uuid4().hex[:6]}",
-            task_queue=queues.main,
-        )
+        handle = await start(client, queues, prod(bake=None, watch=timedelta(hours=1)), "deploy-watch-newer")
 
         async def watching() -> bool:
             current = await status(handle)
