@@ -99,10 +99,11 @@ class DeploymentLog:
         """Keep the latest round of one environment's checks; a failure is also a line in the log."""
         kept = [result for result in self.status.checks if result.environment != environment]
         self.status.checks = kept + results
-        for result in results:
-            if result.failed:
-                self.note(f"check failed: {environment}: {result.detail}")
-        self.refresh()
+        failed = [result for result in results if result.failed]
+        for result in failed:
+            self.note(f"check failed: {environment}: {result.detail}")  # each note redraws the details
+        if not failed:
+            self.refresh()
 
     def finish(self, outcome: DeploymentOutcome, reason: str | None) -> None:
         self.status.outcome = outcome

@@ -21,7 +21,6 @@ with workflow.unsafe.imports_passed_through():
     from activities.contracts import RegionToCheck, RunChecksInput
     from rollwright.domain.durations import format_duration
     from rollwright.domain.plan import EnvironmentPlan
-    from rollwright.domain.verification import CheckResult
 
 
 class Verifier:
@@ -31,20 +30,16 @@ class Verifier:
         self._regions = regions
 
     def _regions_to_check(self, env: EnvironmentPlan) -> list[RegionToCheck]:
-        def probe(region: str) -> str | None:
-            return env.prometheus_for(region)
-
         live = [(target, True) for target in self._regions.live_in(env)]
         untouched = [(target, False) for target in self._regions.untouched_in(env)]
         return [
             RegionToCheck(target=target, prometheus_address=address, changed=changed)
             for target, changed in live + untouched
-            if (address := probe(target.region)) is not None
+            if (address := env.prometheus_for(target.region)) is not None
         ]
 
     async def check_once(self, envs: list[EnvironmentPlan], what: str) -> Stop | None:
         """One round over every checked environment; the stop its first failure asks for, or None."""
-        results: list[CheckResult] = []
         for env in envs:
             regions = self._regions_to_check(env)
             if not env.verification.checks or not any(region.changed for region in regions):
@@ -57,7 +52,6 @@ class Verifier:
             except ActivityError as error:
                 reason = f"{env.name}: checks could not run: {error.cause or error}"
                 return Stop(StopKind.CHECK_FAILED, reason, environment=env.name)
-            results.extend(measured.results)
             self._log.record_checks(env.name, measured.results)
             if measured.failures:
                 return Stop(StopKind.CHECK_FAILED, f"{env.name}: {measured.failures[0].detail}", environment=env.name)

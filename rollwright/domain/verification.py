@@ -153,35 +153,35 @@ def judge(
 ) -> CheckResult:
     """One changed region's verdict: the absolute condition first, then (when the check compares) the mean of the
     untouched regions that have data. `baselines` maps each untouched region to its measurement."""
-    verdict = CheckResult(check=check.name, environment=environment, region=region, verdict=CheckVerdict.PASSED,
-                          value=value, condition=check.success_condition, detail="")  # fmt: skip
+
+    def result(passed: bool, detail: str, baseline: float | None = None, names: list[str] | None = None) -> CheckResult:
+        verdict = CheckVerdict.PASSED if passed else CheckVerdict.FAILED
+        return CheckResult(check=check.name, environment=environment, region=region, verdict=verdict, value=value,
+                           condition=check.success_condition, baseline=baseline, baseline_regions=names or [],
+                           detail=detail)  # fmt: skip
+
     if value is None:
         if check.pass_without_data:
-            return verdict.model_copy(update={"detail": f"{check.name} in {region}: no data (allowed)"})
-        return verdict.model_copy(
-            update={"verdict": CheckVerdict.FAILED, "detail": f"{check.name} in {region}: the query gave no data"}
-        )
+            return result(True, f"{check.name} in {region}: no data (allowed)")
+        return result(False, f"{check.name} in {region}: the query gave no data")
     measured = f"{check.name} in {region} measured {_shown(value)}"
     if not condition_holds(check.success_condition, value):
-        detail = f"{measured}, needs {check.success_condition}"
-        return verdict.model_copy(update={"verdict": CheckVerdict.FAILED, "detail": detail})
+        return result(False, f"{measured}, needs {check.success_condition}")
     comparison = check.compare_to_baseline
     if comparison is None:
-        return verdict.model_copy(update={"detail": f"{measured} ({check.success_condition})"})
+        return result(True, f"{measured} ({check.success_condition})")
     with_data = {name: v for name, v in sorted(baselines.items()) if v is not None}
     if not with_data:
         reason = "no baseline region" if not baselines else "no baseline region has data"
-        detail = f"{measured} ({check.success_condition}); {reason}: the absolute condition alone decides"
-        return verdict.model_copy(update={"detail": detail})
+        return result(True, f"{measured} ({check.success_condition}); {reason}: the absolute condition alone decides")
     baseline = sum(with_data.values()) / len(with_data)
     worse_by = value - baseline if higher_is_worse(check.success_condition) else baseline - value
-    names = ", ".join(with_data)
-    update: dict[str, object] = {"baseline": baseline, "baseline_regions": list(with_data)}
+    names = list(with_data)
     if worse_by > comparison.max_degradation:
         detail = (
-            f"{measured}, {_shown(worse_by)} worse than {_shown(baseline)} in the untouched regions ({names}); "
-            f"at most {_shown(comparison.max_degradation)} allowed"
+            f"{measured}, {_shown(worse_by)} worse than {_shown(baseline)} in the untouched regions "
+            f"({', '.join(names)}); at most {_shown(comparison.max_degradation)} allowed"
         )
-        return verdict.model_copy(update={**update, "verdict": CheckVerdict.FAILED, "detail": detail})
-    detail = f"{measured} ({check.success_condition}); within {_shown(comparison.max_degradation)} of {names}"
-    return verdict.model_copy(update={**update, "detail": detail})
+        return result(False, detail, baseline, names)
+    within = f"within {_shown(comparison.max_degradation)} of {', '.join(names)}"
+    return result(True, f"{measured} ({check.success_condition}); {within}", baseline, names)
