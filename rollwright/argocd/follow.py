@@ -50,6 +50,12 @@ _NOT_YET_MANAGED = "not found as part of application"
 NO_ROLLOUT = "synced; the application has no Rollout"
 
 
+def _no_rollout(app: str, revision: str) -> FollowOutcome:
+    """Synced to a revision without a Rollout (a removed region): nothing to follow, and nothing wrong."""
+    log.info("application synced with no Rollout to follow", app=app, revision=revision)
+    return FollowOutcome(healthy=True, reason=NO_ROLLOUT, revision=revision)
+
+
 class WaitBudget(FrozenSettings):
     """How long one call is tried again while it fails in a way that passes by itself.
 
@@ -197,8 +203,7 @@ class RolloutFollower:
         tree = await self._tolerant(lambda: self._client.resource_tree(app))
         rollouts = tree.managed(ROLLOUT_GROUP, ROLLOUT_KIND)
         if not rollouts:
-            log.info("application synced with no Rollout to follow", app=app, revision=revision)
-            return FollowOutcome(healthy=True, reason=NO_ROLLOUT, revision=revision)
+            return _no_rollout(app, revision)
         return await self._follow(app, revision, rollouts[0].ref(), digest, deadline)
 
     async def _wait_for_sync(
@@ -250,8 +255,7 @@ class RolloutFollower:
                 # Pruned by this sync (a region removed) while the tree still listed it: gone once the tree agrees.
                 tree = await self._tolerant(lambda: self._client.resource_tree(app))
                 if not tree.managed(ROLLOUT_GROUP, ROLLOUT_KIND):
-                    log.info("application synced with no Rollout to follow", app=app, revision=revision)
-                    return FollowOutcome(healthy=True, reason=NO_ROLLOUT, revision=revision)
+                    return _no_rollout(app, revision)
                 if time.monotonic() > deadline:
                     raise
                 await asyncio.sleep(self._settings.poll_interval)
@@ -265,8 +269,7 @@ class RolloutFollower:
                 continue
             if (live.get("metadata") or {}).get("deletionTimestamp"):
                 # Pruned by this sync (a region removed): Kubernetes deletes it once its ReplicaSets are gone.
-                log.info("application synced; its Rollout is being deleted", app=app, revision=revision)
-                return FollowOutcome(healthy=True, reason=NO_ROLLOUT, revision=revision)
+                return _no_rollout(app, revision)
             status = interpret_rollout(live, digest=digest or None, deadline_passed=time.monotonic() > deadline)
             self._report(app, revision, status)
             if status.verdict is RolloutVerdict.UNJUDGEABLE:
