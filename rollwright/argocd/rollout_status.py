@@ -225,12 +225,14 @@ def interpret_rollout(
             verdict = RolloutVerdict.FAILED
         elif up_to_date and phase == "Healthy" and promoted and pods_current:
             verdict = RolloutVerdict.HEALTHY
+    # Until the controller has seen the new spec, its step and weight are the previous rollout's (a finished one
+    # reads its last step): shown as this canary's progress they would run backwards.
     return RolloutStatus(
         name=name,
         phase=phase,
-        step_index=index,
+        step_index=index if up_to_date else None,
         step_count=len(steps),
-        weight=_weight(status, steps, index),
+        weight=_weight(status, steps, index) if up_to_date else None,
         message=message,
         verdict=verdict,
         reason=reason,
