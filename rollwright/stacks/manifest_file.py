@@ -6,6 +6,7 @@ another worker), so the next `up` rewrites it instead of trusting the stack's me
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 from pathlib import Path
@@ -66,9 +67,17 @@ class ManifestFileProvider(ResourceProvider):
         path.unlink(missing_ok=True)
         root = Path(props["root"]).resolve()
         parent = path.parent
-        # Prune the region's now-empty directories, never the working copy itself.
-        while parent != root and parent.is_relative_to(root) and parent.exists() and not any(parent.iterdir()):
-            parent.rmdir()
+        # Prune the region's now-empty directories, never the working copy itself. Pulumi deletes a region's
+        # files in parallel, so a sibling may prune (or still fill) a directory between our look and our rmdir.
+        while parent != root and parent.is_relative_to(root):
+            try:
+                parent.rmdir()
+            except FileNotFoundError:
+                pass
+            except OSError as error:
+                if error.errno in (errno.ENOTEMPTY, errno.EEXIST):
+                    return
+                raise
             parent = parent.parent
 
 
