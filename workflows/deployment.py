@@ -148,7 +148,12 @@ class DeploymentWorkflow:
         what = f"bake {env.name} wave {index}"
         if env.verification.checks:
             failure = await self._verifier.check_for(
-                [env], bake, what, interval=env.verification.interval, done=lambda: self._stop is not None
+                [env],
+                bake,
+                what,
+                interval=env.verification.interval,
+                initial_delay=env.verification.initial_delay,
+                done=lambda: self._stop is not None,
             )
             if failure is not None:
                 self._request_stop(failure)
@@ -181,6 +186,7 @@ class DeploymentWorkflow:
             window,
             f"watch for {format_duration(window)}",
             interval=last.verification.interval,
+            initial_delay=last.verification.initial_delay,
             done=lambda: self._stop is not None or self._newer is not None,
         )
         self._log.status.watching_until = None

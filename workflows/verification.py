@@ -65,10 +65,18 @@ class Verifier:
         *,
         interval: timedelta,
         done: Callable[[], bool],
+        initial_delay: timedelta = timedelta(0),
     ) -> Stop | None:
-        """Check every `interval` until `window` has passed or `done()`; the first failure's stop, or None."""
+        """Check every `interval`, the first time after `initial_delay`, until `window` has passed or `done()`; the
+        first failure's stop, or None."""
         closes = workflow.now() + window
-        self._log.note(f"{what}: checking every {format_duration(interval)} for {format_duration(window)}")
+        after = f", the first time in {format_duration(initial_delay)}" if initial_delay else ""
+        self._log.note(f"{what}: checking every {format_duration(interval)} for {format_duration(window)}{after}")
+        if initial_delay:
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(
+                    done, timeout=min(initial_delay, window), timeout_summary=f"{what}: first check round"
+                )
         while not done():
             failure = await self.check_once(envs, what)
             if failure is not None:

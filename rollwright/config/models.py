@@ -41,6 +41,7 @@ class VerificationOverride(_Strict):
 
     checks: list[VerificationCheck] | None = None
     interval: Duration | None = None
+    initial_delay: Duration | None = None
     watch: Duration | None = None
     on_failure: OnFailure | None = None
 

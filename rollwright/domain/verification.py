@@ -105,6 +105,9 @@ class VerificationPlan(BaseModel):
 
     checks: list[VerificationCheck] = Field(default_factory=list)
     interval: Duration = timedelta(seconds=30)
+    # The first round of a bake or a watch waits this long: a region live for a second has no rate to measure
+    # yet, and "no data" fails a check.
+    initial_delay: Duration = timedelta(0)
     # After the last wave is live; none: the deployment succeeds as soon as it is.
     watch: Duration | None = None
     on_failure: OnFailure = OnFailure.ROLLBACK

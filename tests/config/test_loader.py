@@ -169,7 +169,7 @@ def test_verification_is_the_services_with_each_environments_overrides(tmp_path:
     service["verification"] = {"checks": [ERROR_RATIO], "interval": "20s", "watch": "30m"}
     staging, prod = service["environments"]
     staging["prometheus"] = prod["prometheus"] = "http://prom:9090"
-    prod["verification"] = {"on_failure": "halt", "watch": "1h"}
+    prod["verification"] = {"on_failure": "halt", "watch": "1h", "initial_delay": "2m"}
     plan = load_config(write(tmp_path, data)).plan_for(service["name"])
 
     staged, produced = (env.verification for env in plan.environments)
@@ -177,6 +177,7 @@ def test_verification_is_the_services_with_each_environments_overrides(tmp_path:
     assert (staged.watch, produced.watch) == (timedelta(minutes=30), timedelta(hours=1))
     assert (staged.on_failure.value, produced.on_failure.value) == ("rollback", "halt")
     assert produced.interval == timedelta(seconds=20)
+    assert (staged.initial_delay, produced.initial_delay) == (timedelta(0), timedelta(minutes=2))
 
 
 @pytest.mark.parametrize(

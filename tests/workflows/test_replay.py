@@ -38,6 +38,7 @@ EXPECTED = {
     "deployment_checked_bake_rollback": "a check fails during a bake; it ends early and rolls back",
     "deployment_watch_rollback": "a check fails inside the post-deploy watch; everything rolls back",
     "deployment_watch_succeeded": "the watch window closes with every check passing",
+    "deployment_watch_initial_delay": "the watch's first check round waits out the initial delay",
     "deployment_watch_ended_by_newer": "a newer version waits; the watch ends early",
     "deployment_halt_abort": "on_failure halt: a failed check holds the deployment, then an abort rolls back",
     "deployment_halt_resume": "on_failure halt: a failed check holds the deployment, then a resume goes on",

@@ -158,6 +158,25 @@ async def test_a_version_that_stays_good_succeeds_when_the_watch_closes(time_ski
     assert NEW not in doubles.bad_digests
 
 
+async def test_the_first_check_round_waits_out_the_initial_delay(time_skipping_env: WorkflowEnvironment) -> None:
+    doubles = Doubles(baselines={US: OLD, EU: OLD, AP: OLD})
+    env = prod(bake=None, watch=timedelta(seconds=60))
+    delayed = env.verification.model_copy(update={"initial_delay": timedelta(seconds=15)})
+    client = time_skipping_env.client
+    async with running_workers(client, doubles) as queues:
+        handle = await start(client, queues, env.model_copy(update={"verification": delayed}), "deploy-watch-delay")
+        result = await handle.result()
+        await check_replay(handle, "deployment_watch_initial_delay")
+
+    assert result.outcome is DeploymentOutcome.SUCCEEDED
+    rounds = doubles.named(ActivityName.RUN_CHECKS)
+    last_hand_off = doubles.named(ActivityName.SYNC_AND_FOLLOW)[-1].scheduled
+    # The last wave went live just after its hand-off was scheduled; nothing was measured in the next 15 s.
+    assert timedelta(seconds=15) <= rounds[0].scheduled - last_hand_off < timedelta(seconds=16)
+    # Then a round every 5 s until the 60 s window closed.
+    assert 9 <= len(rounds) <= 10
+
+
 async def test_the_comparison_fails_a_region_worse_than_its_untouched_neighbours_though_under_the_threshold(
     time_skipping_env: WorkflowEnvironment,
 ) -> None:
