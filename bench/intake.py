@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import psutil
 import yaml
 from temporalio.client import Client
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
@@ -74,6 +75,7 @@ def _say(text: str) -> None:
 
 
 Push = Callable[[int], Awaitable[None]]
+WHOSE_CPU = {"webhook": "the receiver", "raw": "the client"}
 
 
 # --- the webhook side: a kept-alive HTTP/1.1 connection ---
@@ -240,8 +242,8 @@ async def _sequential(push: Push, count: int) -> list[float]:
     return latencies
 
 
-async def _burst(pushes: Sequence[Push], seconds: float) -> float:
-    """Pushes per second, each sender pushing one at a time until the time is up."""
+async def _burst(pushes: Sequence[Push], seconds: float) -> tuple[int, float]:
+    """Pushes done and the seconds they took, each sender pushing one at a time until the time is up."""
     deadline = time.perf_counter() + seconds
     done = 0
 
@@ -255,7 +257,12 @@ async def _burst(pushes: Sequence[Push], seconds: float) -> float:
 
     started = time.perf_counter()
     await asyncio.gather(*(send(offset, push) for offset, push in enumerate(pushes)))
-    return done / (time.perf_counter() - started)
+    return done, time.perf_counter() - started
+
+
+def _cpu(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return float(times.user + times.system)
 
 
 @dataclass
@@ -263,6 +270,8 @@ class Bench:
     webhook: WebhookSide
     raw: RawSide
     connections: list[Connection]
+    # Whose CPU a push costs (WHOSE_CPU): the receiver's process, or this one, the client's.
+    pushers: dict[str, psutil.Process]
 
     async def sequential_row(self, rounds: int, count: int) -> None:
         _say(f"\nrow 1: sequential, {rounds} rounds of {count} pushes a side, order swapped each round")
@@ -299,11 +308,15 @@ class Bench:
             "raw": [self.raw.sender() for _ in range(senders)],
         }
         rates: dict[str, list[float]] = {name: [] for name in sides}
+        cpu: dict[str, list[float]] = {name: [] for name in sides}
         ratios = []
         for round_ in range(rounds):
             order = list(sides) if round_ % 2 == 0 else list(reversed(sides))
             for name in order:
-                rates[name].append(await _burst(sides[name], seconds))
+                cpu_before = _cpu(self.pushers[name])
+                done, elapsed = await _burst(sides[name], seconds)
+                rates[name].append(done / elapsed)
+                cpu[name].append((_cpu(self.pushers[name]) - cpu_before) / done)
             ratios.append(rates["webhook"][-1] / rates["raw"][-1])
             _say(
                 f"  round {round_ + 1}/{rounds}: webhook {rates['webhook'][-1]:.0f}/s, raw {rates['raw'][-1]:.0f}/s"
@@ -311,7 +324,10 @@ class Bench:
             )
         median = {name: statistics.median(values) for name, values in rates.items()}
         for name, values in rates.items():
-            _say(f"  {name + ':':8} median {median[name]:.0f}/s (min {min(values):.0f}, max {max(values):.0f})")
+            _say(
+                f"  {name + ':':8} median {median[name]:.0f}/s (min {min(values):.0f}, max {max(values):.0f}),"
+                f" {_ms(statistics.median(cpu[name]))} CPU a push in {WHOSE_CPU[name]}"
+            )
         _say(
             f"  webhook burst throughput vs raw: {median['webhook'] / median['raw']:.2f}x"
             f" (rounds {min(ratios):.2f}-{max(ratios):.2f}x)   goal >= 0.8x"
@@ -371,9 +387,10 @@ async def main(args: argparse.Namespace) -> None:
                     _say(f"starting {len(services)} pipelines and warming both sides up")
                     await _sequential(raw.sender(), len(services))
                     await _sequential(webhook.sender(connections[0]), len(services))
-                    await _burst([webhook.sender(c) for c in connections], 1.0)
+                    await _burst([webhook.sender(connection) for connection in connections], 1.0)
                     await _burst([raw.sender() for _ in connections], 1.0)
-                    bench = Bench(webhook, raw, connections)
+                    pushers = {"webhook": psutil.Process(pid), "raw": psutil.Process()}
+                    bench = Bench(webhook, raw, connections, pushers)
                     if "sequential" in args.rows:
                         await bench.sequential_row(args.rounds, args.pushes)
                     if "burst" in args.rows:
