@@ -15,6 +15,7 @@ from rollwright.argocd.errors import (
 from rollwright.argocd.follow import FollowOutcome, FollowProgress, FollowSettings, RolloutFollower, WaitBudget
 from rollwright.argocd.models import ResourceRef
 from rollwright.argocd.rollout_status import RolloutStatus, RolloutVerdict, interpret_rollout
+from rollwright.argocd.watch import StreamSettings, StreamState
 
 __all__ = [
     "ArgoCDAuthError",
@@ -35,6 +36,8 @@ __all__ = [
     "RolloutFollower",
     "RolloutStatus",
     "RolloutVerdict",
+    "StreamSettings",
+    "StreamState",
     "TLSOptions",
     "Timeouts",
     "WaitBudget",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from types import TracebackType
 from typing import Any, Literal, TypeVar
 from urllib.parse import quote
@@ -25,6 +25,7 @@ from rollwright.argocd.models import (
     ApplicationSpec,
     ApplicationSyncRequest,
     ApplicationTree,
+    ApplicationWatchEvent,
     ArgoModel,
     InfoEntry,
     ObjectMeta,
@@ -32,7 +33,7 @@ from rollwright.argocd.models import (
     ResourceActionRunRequestV2,
     ResourceRef,
 )
-from rollwright.argocd.transport import build_http_client, send
+from rollwright.argocd.transport import build_http_client, send, stream
 from rollwright.observability.logging import get_logger
 
 log = get_logger(__name__)
@@ -132,6 +133,26 @@ class ArgoCDClient:
         return _parse(
             ApplicationTree, await self._call("GET", f"{self._app_path(name)}/resource-tree", what=what), what
         )
+
+    async def watch_application(
+        self, name: str, *, on_listening: Callable[[], None] = lambda: None
+    ) -> AsyncIterator[ApplicationWatchEvent]:
+        """The Application at once (ADDED), then again after each change, until Argo CD ends the stream."""
+        what = f"watch application {name}"
+        params = {"name": name}
+        path = "/api/v1/stream/applications"
+        async for result in stream(self._http, self._config, path, what=what, params=params, on_listening=on_listening):
+            yield _parse(ApplicationWatchEvent, result, what)
+
+    async def watch_resource_tree(
+        self, name: str, *, on_listening: Callable[[], None] = lambda: None
+    ) -> AsyncIterator[ApplicationTree]:
+        """The resource tree after each change, until Argo CD ends the stream. Nothing comes (not even the answer's
+        headers) until the tree first changes: read `resource_tree` for how it stands now."""
+        what = f"watch resource tree of {name}"
+        path = f"/api/v1/stream/applications/{quote(name, safe='')}/resource-tree"
+        async for result in stream(self._http, self._config, path, what=what, on_listening=on_listening):
+            yield _parse(ApplicationTree, result, what)
 
     async def get_resource(self, name: str, ref: ResourceRef) -> dict[str, Any]:
         """The live object as a dict (Argo CD sends it as a JSON string in `manifest`)."""

@@ -5,16 +5,20 @@ asked (auth, missing app, still unavailable after its budget), which the caller 
 
 The client sends each request once; this is the one place that waits for Argo CD to come right, always with
 stamina and within a budget FollowSettings states: Argo CD unavailable during one call, and a sync that meets an
-operation already running. Looking at the Application and the Rollout every `poll_interval` is not a retry: it
-ends with the Rollout's verdict or with the progress deadline.
+operation already running. Looking at the Application and the Rollout again and again is not a retry: it ends
+with the Rollout's verdict or with the progress deadline.
+
+When to look again is Argo CD's watch streams' to say (rollwright.argocd.watch): the application stream while the
+sync runs, the resource-tree stream while the canary does, so a change is seen as soon as Argo CD knows it. Each
+look is still a full read judged by rollout_status alone; the streams only say when. While a stream is down the
+follower polls every `poll_interval` instead, and its progress says so (`stream: down, polling`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from enum import StrEnum
 from typing import TypeVar
 
@@ -31,7 +35,7 @@ from rollwright.argocd.errors import (
     OperationInProgressError,
     UnjudgeableRolloutError,
 )
-from rollwright.argocd.models import Application, ResourceRef
+from rollwright.argocd.models import Application, ApplicationTree, ApplicationWatchEvent, ResourceRef
 from rollwright.argocd.rollout_status import (
     ANALYSIS_RUN_KIND,
     RolloutStatus,
@@ -39,13 +43,18 @@ from rollwright.argocd.rollout_status import (
     describe_failed_analysis,
     interpret_rollout,
 )
+from rollwright.argocd.watch import News, StreamOpener, StreamSettings, StreamState, Watch
 from rollwright.http_settings import FrozenSettings
 from rollwright.observability.logging import get_logger
 
 log = get_logger(__name__)
 
 T = TypeVar("T")
+E = TypeVar("E")
 ROLLOUT_GROUP, ROLLOUT_KIND = "argoproj.io", "Rollout"
+# How long the first read waits for the resource-tree stream's request to be out, so no change falls between them.
+_LISTENING_TIMEOUT = 1.0
+_DELETED = "DELETED"
 _NOT_YET_MANAGED = "not found as part of application"
 NO_ROLLOUT = "synced; the application has no Rollout"
 
@@ -54,6 +63,14 @@ def _no_rollout(app: str, revision: str) -> FollowOutcome:
     """Synced to a revision without a Rollout (a removed region): nothing to follow, and nothing wrong."""
     log.info("application synced with no Rollout to follow", app=app, revision=revision)
     return FollowOutcome(healthy=True, reason=NO_ROLLOUT, revision=revision)
+
+
+def _rollout_version(tree: ApplicationTree, ref: ResourceRef) -> str | None:
+    """The resourceVersion the tree shows for the followed Rollout; None if it shows none or lacks the Rollout."""
+    for node in tree.managed(ROLLOUT_GROUP, ROLLOUT_KIND):
+        if (node.namespace, node.name) == (ref.namespace, ref.name):
+            return node.resource_version
+    return None
 
 
 class WaitBudget(FrozenSettings):
@@ -68,17 +85,19 @@ class WaitBudget(FrozenSettings):
 
 
 class FollowSettings(FrozenSettings):
-    """How a hand-off polls Argo CD, and the two budgets within which it waits for Argo CD to come right.
+    """How a hand-off follows Argo CD, and the two budgets within which it waits for Argo CD to come right.
 
     Past a budget the call's error goes to the caller (the activity: a retryable failure for Temporal, whose
     next attempt syncs again and follows on). With the defaults, and R the worst one request can take (35.5 s
     with the client's defaults and a 10 s timeout), one call rides out an unavailable Argo CD for at most
     U = 30 + 5 + R = 70.5 s, and a sync waits for another operation for at most O = 120 + 5 + U = 195.5 s.
-    The progress deadline is checked between polls, so a hand-off ends at most poll + U + O = 268 s after
-    it (or after the first sync, if that alone outlasts it): within the workflow's 5 min hand-off margin.
+    No wait for the next look outlasts the progress deadline, so a hand-off ends at most poll + U + O = 268 s
+    after it (or after the first sync, if that alone outlasts it): within the workflow's 5 min hand-off margin.
     """
 
+    # How often the follower looks while a watch stream is down (or streams are off); also the first wait of a retry.
     poll_interval: float = Field(default=2.0, gt=0)
+    stream: StreamSettings = StreamSettings()
     # 5xx, 429, timeouts or no connection during one call: Argo CD restarting, a proxy timing out. Once this
     # hand-off's sync was accepted, also a 403: a freshly (re)started argocd-server passes its health check before
     # it has loaded its RBAC policy, and denies every request until it has (seen with Argo CD 3.2.11).
@@ -105,6 +124,8 @@ class FollowProgress(BaseModel):
     step_count: int | None = None
     weight: int | None = None
     message: str | None = None
+    # How the watch stream the follower waits on is doing: "up", or "down, polling" while it reconnects.
+    stream: StreamState | None = None
 
 
 class FollowOutcome(BaseModel):
@@ -135,13 +156,38 @@ class RolloutFollower:
         self._settings = settings
         self._on_progress = on_progress
         self._last: FollowProgress | None = None
+        self._stream: StreamState | None = None
         # Set once Argo CD accepted this hand-off's sync: the token may act on the app, so a later 403 is the server's
         # passing state, not our permission. Before that a 403 is a person's to fix, and raised at once.
         self._authorized = False
 
     def _progress(self, progress: FollowProgress) -> None:
-        self._last = progress
-        self._on_progress(progress)
+        self._last = progress.model_copy(update={"stream": self._stream})
+        self._on_progress(self._last)
+
+    def _stream_changed(self, state: StreamState) -> None:
+        self._stream = state
+        if self._last is not None:
+            self._progress(self._last)
+
+    def _watch(self, name: str, opener: StreamOpener[E]) -> Watch[E]:
+        watch = Watch(name, opener, self._settings.stream, on_state=self._stream_changed)
+        self._stream = watch.state
+        return watch
+
+    async def _news(
+        self, watch: Watch[E], deadline: float, matters: Callable[[E], bool] = lambda _: True, *, polling: bool = False
+    ) -> News[E]:
+        """Wait for news from the stream that `matters`, or until it is time to look anyway: every poll_interval
+        while the stream is down (or `polling`), every recheck while it is up, and at the progress deadline."""
+        while True:
+            interval = self._settings.stream.recheck if watch.up and not polling else self._settings.poll_interval
+            news = await watch.wait(min(interval, deadline - time.monotonic()))
+            if news.stale or any(matters(event) for event in news.events):
+                return news
+
+    async def _read_application(self, app: str) -> Application:
+        return await self._tolerant(lambda: self._client.get_application(app, refresh="normal"))
 
     async def _within(
         self,
@@ -209,10 +255,29 @@ class RolloutFollower:
     async def _wait_for_sync(
         self, app: str, revision: str, deadline: float, infos: list[tuple[str, str]]
     ) -> str | None:
-        """None once Argo CD has synced `revision`; else why the sync failed."""
+        """None once Argo CD has synced `revision`; else why the sync failed.
+
+        Each change comes on the application stream with the Application itself, so it is judged without a read."""
+        async with self._watch(f"application {app}", functools.partial(self._watch_application, app)) as watch:
+            return await self._synced(app, revision, deadline, infos, watch)
+
+    def _watch_application(self, app: str, listening: Callable[[], None]) -> AsyncIterator[ApplicationWatchEvent]:
+        return self._client.watch_application(app, on_listening=listening)
+
+    def _watch_tree(self, app: str, listening: Callable[[], None]) -> AsyncIterator[ApplicationTree]:
+        return self._client.watch_resource_tree(app, on_listening=listening)
+
+    async def _synced(
+        self,
+        app: str,
+        revision: str,
+        deadline: float,
+        infos: list[tuple[str, str]],
+        watch: Watch[ApplicationWatchEvent],
+    ) -> str | None:
         failures = 0
+        application = await self._read_application(app)
         while True:
-            application: Application = await self._tolerant(lambda: self._client.get_application(app, refresh="normal"))
             state = application.status.operation_state
             pending = application.operation is not None
             self._progress(
@@ -237,17 +302,44 @@ class RolloutFollower:
                     await self.sync(app, revision, infos)
             if time.monotonic() > deadline:
                 return f"Argo CD did not finish syncing {revision} before the progress deadline"
-            await asyncio.sleep(self._settings.poll_interval)
+            news = await self._news(watch, deadline)
+            # A deleted Application is read, so that the read's error says what is wrong.
+            sent = [event.application for event in news.events if event.type != _DELETED]
+            application = sent[-1] if sent and not news.stale else await self._read_application(app)
 
     async def _follow(
         self, app: str, revision: str, ref: ResourceRef, digest: str | None, deadline: float
     ) -> FollowOutcome:
-        """Poll the live Rollout until Rollwright's own reading of it (rollout_status) gives an outcome.
+        """Read the live Rollout, once at first and again whenever the resource-tree stream shows it changed, until
+        Rollwright's own reading of it (rollout_status) gives an outcome.
 
         The health Argo CD shows for the Rollout node in the tree is not consulted: it judges whichever object is
         live, calls Healthy a Rollout running another image or one whose image lives in a referenced workload, and
         lags an abort; rollout_status' docstring lists each difference and why this reading wins.
         """
+        async with self._watch(f"resource tree of {app}", functools.partial(self._watch_tree, app)) as watch:
+            # The tree stream sends nothing until the tree changes, so the state before that is read, once the
+            # stream listens: a change between the two would otherwise wait for the recheck.
+            await watch.listening(_LISTENING_TIMEOUT)
+            return await self._judged(app, revision, ref, digest, deadline, watch)
+
+    async def _judged(
+        self,
+        app: str,
+        revision: str,
+        ref: ResourceRef,
+        digest: str | None,
+        deadline: float,
+        watch: Watch[ApplicationTree],
+    ) -> FollowOutcome:
+        # The Rollout's resourceVersions that a read at least as new has judged: a tree event about other objects
+        # (pods, ReplicaSets) or one that lags the last read needs no new read.
+        judged: set[str] = set()
+
+        def rollout_changed(tree: ApplicationTree) -> bool:
+            version = _rollout_version(tree, ref)
+            return version is None or version not in judged
+
         while True:
             try:
                 live = await self._tolerant(lambda: self._client.get_resource(app, ref))
@@ -258,14 +350,15 @@ class RolloutFollower:
                     return _no_rollout(app, revision)
                 if time.monotonic() > deadline:
                     raise
-                await asyncio.sleep(self._settings.poll_interval)
+                # Polling as well: whether the tree changes just then is Argo CD's affair.
+                await self._news(watch, deadline, polling=True)
                 continue
             except ArgoCDRequestError as exc:
                 # Right after a first sync the tree may list the Rollout before the application's cache has it
                 # (real Argo CD answers 400 "not found as part of application"): not yet there, not an error.
                 if _NOT_YET_MANAGED not in exc.message or time.monotonic() > deadline:
                     raise
-                await asyncio.sleep(self._settings.poll_interval)
+                await self._news(watch, deadline, polling=True)
                 continue
             if (live.get("metadata") or {}).get("deletionTimestamp"):
                 # Pruned by this sync (a region removed): Kubernetes deletes it once its ReplicaSets are gone.
@@ -281,7 +374,11 @@ class RolloutFollower:
                 measured = await self._failed_measurement(app)
                 reason = f"{status.reason}; {measured}" if measured and status.reason else status.reason or measured
                 return self._outcome(False, revision, status, reason)
-            await asyncio.sleep(self._settings.poll_interval)
+            if version := (live.get("metadata") or {}).get("resourceVersion"):
+                judged.add(str(version))
+            news = await self._news(watch, deadline, rollout_changed)
+            # The read that follows covers what these events showed.
+            judged.update(v for tree in news.events if (v := _rollout_version(tree, ref)))
 
     async def _failed_measurement(self, app: str) -> str | None:
         """What the newest failed AnalysisRun measured: run, metric, value and condition, each read riding out a moment

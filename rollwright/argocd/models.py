@@ -136,6 +136,14 @@ class Application(ArgoModel):
     status: ApplicationStatus = ApplicationStatus()
 
 
+class ApplicationWatchEvent(ArgoModel):
+    """One message of the application watch stream: a Kubernetes watch type (ADDED, MODIFIED, DELETED) and the
+    Application as it is after that change."""
+
+    type: str
+    application: Application
+
+
 # -- Resource tree and resources -------------------------------------------------------------------
 
 

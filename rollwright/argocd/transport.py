@@ -2,11 +2,14 @@
 
 A 5xx, 429, timeout or lost connection is ArgoCDUnavailableError at once. Whether to try again is the caller's
 choice: the follower rides out a short outage within its stated budget, everything else is Temporal's to retry.
+A watch stream is one long exchange: its messages come as they happen, and its end is the caller's to handle.
 """
 
 from __future__ import annotations
 
+import json as jsonlib
 import ssl
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
@@ -99,3 +102,58 @@ async def send(
         return response.json() if response.content else {}
     except ValueError as exc:
         raise ArgoCDResponseError(f"{what}: answer is not JSON: {response.text[:200]!r}") from exc
+
+
+# httpcore's trace event once a request is wholly sent and its answer awaited (http11. or http2. before it).
+_AWAITING_ANSWER = "receive_response_headers.started"
+
+
+def _stream_message(line: str, what: str) -> Any:
+    """The `result` of one line of a watch stream; an `error` line ends the stream with it."""
+    try:
+        message = jsonlib.loads(line)
+    except ValueError as exc:
+        raise ArgoCDResponseError(f"{what}: stream line is not JSON: {line[:200]!r}") from exc
+    if not isinstance(message, dict):
+        raise ArgoCDResponseError(f"{what}: stream line is not an object: {line[:200]!r}")
+    if "result" in message:
+        return message["result"]
+    error = message["error"] if isinstance(message.get("error"), dict) else {}
+    status = error.get("http_code") if isinstance(error.get("http_code"), int) else None
+    text = error.get("message") or line[:300]
+    raise ArgoCDUnavailableError(f"{what}: Argo CD ended the stream with an error ({status}: {text})", status=status)
+
+
+async def stream(
+    http: httpx.AsyncClient,
+    config: ArgoCDClientConfig,
+    path: str,
+    *,
+    what: str,
+    params: dict[str, str] | None = None,
+    on_listening: Callable[[], None] = lambda: None,
+) -> AsyncIterator[Any]:
+    """Each message of a watch stream (one JSON object a line, `{"result": ...}`) as it comes, until Argo CD ends
+    the stream; a failure raises its kind of ArgoCDError.
+
+    `on_listening` is called once the request is out and only the answer is awaited: some streams (the resource
+    tree's) send nothing, not even headers, until something changes, so the answer cannot say that. No read
+    timeout: a stream is silent for as long as nothing changes.
+    """
+
+    async def trace(event: str, info: dict[str, Any]) -> None:
+        if event.endswith(_AWAITING_ANSWER):
+            on_listening()
+
+    timeout = config.timeouts.for_httpx()
+    timeout = httpx.Timeout(connect=timeout.connect, read=None, write=timeout.write, pool=timeout.pool)
+    try:
+        async with http.stream("GET", path, params=params, timeout=timeout, extensions={"trace": trace}) as response:
+            if not response.is_success:
+                await response.aread()
+                raise error_for(response, what)
+            async for line in response.aiter_lines():
+                if line.strip():
+                    yield _stream_message(line, what)
+    except httpx.TransportError as exc:
+        raise ArgoCDUnavailableError(f"{what}: the stream from {config.server} broke: {exc!r}") from exc

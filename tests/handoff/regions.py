@@ -118,10 +118,12 @@ class Region:
 
 
 @contextlib.asynccontextmanager
-async def open_region(cluster: LocalCluster, workdir: Path, *, server: str | None = None) -> AsyncIterator[Region]:
+async def open_region(
+    cluster: LocalCluster, workdir: Path, *, server: str | None = None, poll_interval: str = "200ms"
+) -> AsyncIterator[Region]:
     """A fresh service (unique name) in REGION, with its own GitOps repository under `workdir`; Rollwright reaches
-    Argo CD at `server` (default: the cluster's argocd-server; a test puts a proxy in between). Its namespace is
-    deleted at exit."""
+    Argo CD at `server` (default: the cluster's argocd-server; a test puts a proxy in between) and polls it every
+    `poll_interval` while a watch stream is down. Its namespace is deleted at exit."""
     suffix = uuid.uuid4().hex[:6]
     service, environment = f"api-{suffix}", f"t{suffix}"
     target = RegionTarget(service=service, environment=environment, region=REGION)
@@ -141,7 +143,7 @@ async def open_region(cluster: LocalCluster, workdir: Path, *, server: str | Non
         argocd=ArgoCDConfig(
             server=server or cluster.argocd_url,
             token=SecretRef(file=str(token_file)),
-            poll_interval="200ms",
+            poll_interval=poll_interval,
             repo_url=f"file://{bare}",
             namespace="{env}-{region}",
         ),
