@@ -13,14 +13,14 @@ from demo import sample
 from demo.narrator import Narrator
 from demo.report import print_summary, read_outcome
 from demo.stack import DemoStack, start_stack
-from demo.story import deploy, fail_next_version_in_prod_wave_two
+from demo.story import TurnedBad, deploy, fail_next_version_in_prod_wave_two, turn_bad_while_watched
 from devstack.ports import free_port
 from devstack.process import ProcessStartError
 from rollwright.connections.temporal import exit_without_finalizing
-from rollwright.domain.deployment import DeploymentOutcome, DeploymentResult
+from rollwright.domain.deployment import DeploymentOutcome, DeploymentResult, RegionPhase
 from rollwright.observability.logging import configure_logging
 
-GOOD, BAD = "v1.0.0", "v1.1.0"
+GOOD, BAD, FADES = "v1.0.0", "v1.1.0", "v1.2.0"
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
@@ -40,23 +40,46 @@ def _yes(flag: bool) -> str:
     return "yes" if flag else "NO"
 
 
-def _check(stack: DemoStack, narrator: Narrator, second: DeploymentResult) -> bool:
+def _rolled_back_everywhere(third: DeploymentResult) -> bool:
+    rolled_back = [r for r in third.regions if r.phase is RegionPhase.ROLLED_BACK]
+    return third.outcome == DeploymentOutcome.ROLLED_BACK and len(rolled_back) == len(sample.ALL_REGIONS)
+
+
+def _check(
+    stack: DemoStack,
+    narrator: Narrator,
+    results: dict[str, DeploymentResult],
+    turned_bad: TurnedBad,
+) -> bool:
     live, versions, bad = read_outcome(stack)
     live_tags = {(r.target.environment, r.target.region): r.tag for r in live}
     good_everywhere = all(live_tags.get(region) == GOOD for region in sample.ALL_REGIONS)
-    bad_marked = any(v.tag == BAD and v.digest in bad for v in versions)
+    marked = {tag: any(v.tag == tag and v.digest in bad for v in versions) for tag in (BAD, FADES)}
+    second, third = results[BAD], results[FADES]
     rolled_back = second.outcome == DeploymentOutcome.ROLLED_BACK
     # What a real AnalysisRun measured is in the reason: not a timeout, an abort or a rule of ours.
     measured = f"{sample.CHECK_NAME} measured" in (second.reason or "")
+    watched_out = results[GOOD].outcome == DeploymentOutcome.SUCCEEDED
+    caught = turned_bad.caught_inside_the_window and _rolled_back_everywhere(third)
+    caught_by_check = f"{sample.WATCH_CHECK_NAME} in" in (third.reason or "")
     narrator.chapter("Verdict")
+    narrator.say(f"{GOOD} watched for {sample.WATCH_SECONDS}s, then succeeded: {_yes(watched_out)}")
     narrator.say(f"{GOOD} live in all {len(sample.ALL_REGIONS)} regions: {_yes(good_everywhere)}")
-    narrator.say(f"{BAD} rolled back: {_yes(rolled_back)}; marked bad: {_yes(bad_marked)}")
+    narrator.say(f"{BAD} rolled back: {_yes(rolled_back)}; marked bad: {_yes(marked[BAD])}")
     narrator.say(f"{BAD}'s canary failed on a measurement of {sample.CHECK_NAME}: {_yes(measured)}")
     narrator.say(
-        f"took {narrator.elapsed:.0f}s: set-up {stack.startup_seconds:.0f}s (the local cluster "
-        f"{stack.cluster.startup_seconds:.0f}s of it), then both deployments"
+        f"{FADES}, bad {sample.TURNS_BAD_AFTER_SECONDS}s into its watch, caught inside the {sample.WATCH_SECONDS}s "
+        f"window and rolled back in every region: {_yes(caught)}; by its {sample.WATCH_CHECK_NAME} check: "
+        f"{_yes(caught_by_check)}; marked bad: {_yes(marked[FADES])}"
     )
-    return good_everywhere and bad_marked and rolled_back and measured
+    narrator.say(
+        f"took {narrator.elapsed:.0f}s: set-up {stack.startup_seconds:.0f}s (the local cluster "
+        f"{stack.cluster.startup_seconds:.0f}s of it), then the three deployments"
+    )
+    return (
+        watched_out and good_everywhere and all(marked.values()) and rolled_back and measured and caught
+        and caught_by_check
+    )  # fmt: skip
 
 
 async def _main(args: argparse.Namespace) -> int:
@@ -76,8 +99,17 @@ async def _main(args: argparse.Namespace) -> int:
         fail_next_version_in_prod_wave_two(stack, narrator, BAD)
         second = await deploy(stack, narrator, BAD)
 
-        print_summary(stack, narrator, second)
-        ok = _check(stack, narrator, second)
+        narrator.chapter(
+            f"Act 3: {FADES} passes every canary, then goes bad {sample.TURNS_BAD_AFTER_SECONDS}s into its "
+            f"{sample.WATCH_SECONDS}s watch"
+        )
+        turned_bad = TurnedBad()
+        third = await deploy(
+            stack, narrator, FADES, meanwhile=turn_bad_while_watched(stack, narrator, FADES, turned_bad)
+        )
+
+        print_summary(stack, narrator, [second, third])
+        ok = _check(stack, narrator, {GOOD: first, BAD: second, FADES: third}, turned_bad)
         if args.ci:
             return 0 if ok else 1
         narrator.chapter("Everything keeps running for you to explore. Press Ctrl-C to stop every process.")

@@ -44,8 +44,9 @@ def _why_rolled_back(result: DeploymentResult, narrator: Narrator) -> None:
     narrator.say("rolled back, last changed first: " + ", ".join(f"{r.environment}/{r.region}" for r in rolled_back))
 
 
-def print_summary(stack: DemoStack, narrator: Narrator, rolled_back: DeploymentResult) -> None:
-    _why_rolled_back(rolled_back, narrator)
+def print_summary(stack: DemoStack, narrator: Narrator, rolled_back: list[DeploymentResult]) -> None:
+    for result in rolled_back:
+        _why_rolled_back(result, narrator)
     live, versions, bad = read_outcome(stack)
     narrator.chapter("What is live where")
     rows = [["ENVIRONMENT", "REGION", "TAG", "DIGEST", "SINCE"]]

@@ -45,6 +45,24 @@ SUCCESS_RATE = {
 # What v1.1.0's users in prod's second wave get: 20% of their requests answered with 5xx.
 FAILING_ERROR_RATIO = 0.2
 
+# Rollwright's own check of every live region, during prod's bake and through the watch after the last wave: the
+# region's 5xx ratio over the last 10 s, and (while some regions are still on the previous version) no more than 2
+# points above theirs.
+WATCH_CHECK_NAME = "error-ratio"
+ERROR_RATIO = {
+    "name": WATCH_CHECK_NAME,
+    "query": (
+        'sum(rate(http_requests_total{service="{{service}}",namespace="{{environment}}-{{region}}",code=~"5.."}[10s]))'
+        ' / sum(rate(http_requests_total{service="{{service}}",namespace="{{environment}}-{{region}}"}[10s]))'
+    ),
+    "success_condition": "result <= 0.05",
+    "compare_to_baseline": {"max_degradation": 0.02},
+}
+CHECK_INTERVAL = "2s"
+WATCH_SECONDS = 60
+# When the version of the third act starts failing for every user: this long into its watch.
+TURNS_BAD_AFTER_SECONDS = 20
+
 ARGOCD_TOKEN_ENV = "ROLLWRIGHT_DEMO_ARGOCD_TOKEN"
 REGISTRY_TOKEN_ENV = "ROLLWRIGHT_DEMO_REGISTRY_TOKEN"
 PASSPHRASE_ENV = "PULUMI_CONFIG_PASSPHRASE"
@@ -78,17 +96,20 @@ def demo_config(
                 "tags": r"^v\d+\.\d+\.\d+$",
                 "pulumi": {"program": "rollwright.stacks.web_service:program", "config": {"replicas": 2}},
                 "canary": {"steps": CANARY_STEPS, "progress_deadline": "2m", "checks": [SUCCESS_RATE]},
+                # A region just made live has no rate yet: the first round waits for two scrapes and more.
+                "verification": {"checks": [ERROR_RATIO], "interval": CHECK_INTERVAL, "initial_delay": "5s"},
                 "environments": [
                     {"name": "staging", "waves": [STAGING_REGIONS], "prometheus": metrics.prometheus},
                     {
                         "name": "prod",
                         "waves": PROD_WAVES,
-                        "bake": "5s",
+                        "bake": "8s",
                         "approval": "required",
                         "approval_timeout": "30m",
                         "config": {"replicas": 3},
                         "prometheus": metrics.prometheus,
                         "region_prometheus": dict.fromkeys(PROD_WAVES[1], metrics.wave_two_prometheus),
+                        "verification": {"watch": f"{WATCH_SECONDS}s"},
                     },
                 ],
             }

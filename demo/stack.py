@@ -46,7 +46,9 @@ class DemoStack:
     client: Client
     registry: RunningRegistry
     cluster: LocalCluster
-    # The simulated users of prod's second wave, measured by a Prometheus of their own.
+    # The simulated users of every region but prod's second wave, and those of that wave, measured by a Prometheus
+    # of their own.
+    traffic: RunningTraffic
     wave_two_traffic: RunningTraffic
     ui_url: str
     webhook_url: str
@@ -150,7 +152,7 @@ async def start_stack(
         namespaces = await _region_namespaces(cluster)
         narrator.say(f"namespaces, one per region: {', '.join(namespaces)}")
 
-        _, prometheus = await _measured(stack, cluster, workdir / "prometheus")
+        traffic, prometheus = await _measured(stack, cluster, workdir / "prometheus")
         wave_two_traffic, wave_two_prometheus = await _measured(stack, cluster, workdir / "prometheus-wave-two")
         narrator.say(
             f"simulated users of every Rollout, scraped by Prometheus at {prometheus.url}; prod's second wave "
@@ -236,6 +238,7 @@ async def start_stack(
             client=env.client,
             registry=registry,
             cluster=cluster,
+            traffic=traffic,
             wave_two_traffic=wave_two_traffic,
             ui_url=ui_url,
             webhook_url=webhook_url,

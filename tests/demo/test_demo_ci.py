@@ -131,7 +131,7 @@ def _run_demo(workdir: Path, marker: str, log: Path) -> tuple[int, str, _Watch]:
 
 @pytest.mark.slow
 @pytest.mark.timeout(TEST_TIMEOUT)
-def test_demo_ends_with_v1_0_0_live_everywhere_and_v1_1_0_rolled_back_and_bad(tmp_path: Path) -> None:
+def test_demo_ends_with_v1_0_0_live_everywhere_and_both_later_versions_rolled_back_and_bad(tmp_path: Path) -> None:
     workdir = tmp_path / "demo"
     # Its own marker: the demo's processes told apart from the session's (which may run a cluster too).
     marker = f"demo-{uuid.uuid4().hex}"
@@ -144,14 +144,17 @@ def test_demo_ends_with_v1_0_0_live_everywhere_and_v1_1_0_rolled_back_and_bad(tm
     left = watch.left_running(marker)
     assert not left, "the demo left processes running:\n  " + "\n  ".join(left)
     assert "v1.0.0 live in all 4 regions: yes" in output
+    assert f"v1.0.0 watched for {sample.WATCH_SECONDS}s, then succeeded: yes" in output
     # The report says which check failed and what it measured: v1.1.0 answered 20% of requests with 5xx.
     assert "success-rate measured 0.8" in output
+    assert "phase: watching (prod) until" in output
+    assert f"caught inside the {sample.WATCH_SECONDS}s window and rolled back in every region: yes" in output
     assert "set-up took" in output
 
     with VersionStore(f"sqlite:///{workdir / 'versions.db'}") as store:
         versions = {v.tag: v for v in store.versions(sample.SERVICE)}
         live = {(r.target.environment, r.target.region): r.tag for r in store.live_regions(sample.SERVICE)}
-        bad = store.bad_mark(sample.SERVICE, versions["v1.1.0"].digest)
+        bad = {tag: store.bad_mark(sample.SERVICE, versions[tag].digest) for tag in ("v1.1.0", "v1.2.0")}
         good_mark = store.bad_mark(sample.SERVICE, versions["v1.0.0"].digest)
         last_good = {
             region: store.last_known_good(RegionTarget(service=sample.SERVICE, environment=env, region=region))
@@ -159,8 +162,13 @@ def test_demo_ends_with_v1_0_0_live_everywhere_and_v1_1_0_rolled_back_and_bad(tm
         }
     assert live == dict.fromkeys(sample.ALL_REGIONS, "v1.0.0")
     assert versions["v1.1.0"].state == VersionState.BAD
-    assert bad is not None
-    assert "success-rate measured 0.8" in bad.reason, bad.reason
+    assert versions["v1.2.0"].state == VersionState.BAD
+    v11_mark, v12_mark = bad["v1.1.0"], bad["v1.2.0"]
+    assert v11_mark is not None
+    assert "success-rate measured 0.8" in v11_mark.reason, v11_mark.reason
+    # Rollwright's own check caught v1.2.0 once it was live everywhere: its reason names the check and a region.
+    assert v12_mark is not None
+    assert f"{sample.WATCH_CHECK_NAME} in" in v12_mark.reason, v12_mark.reason
     assert good_mark is None
     assert all(record is not None and record.tag == "v1.0.0" for record in last_good.values())
 
@@ -169,16 +177,22 @@ def test_demo_ends_with_v1_0_0_live_everywhere_and_v1_1_0_rolled_back_and_bad(tm
     by_purpose = Counter((c.get("Rollwright-Purpose"), c.get("Tag")) for c in commits)
     regions = len(sample.ALL_REGIONS)
     assert by_purpose[("deploy", "v1.0.0")] == regions
-    # v1.1.0 reached every region before prod's second wave failed its canary; each one was rolled back once.
+    # v1.1.0 reached every region before prod's second wave failed its canary; v1.2.0 every region before its watch
+    # caught it. Each one was rolled back once in every region.
     assert by_purpose[("deploy", "v1.1.0")] == regions
-    assert by_purpose[("rollback", "v1.0.0")] == regions
-    rollbacks = [c["Rollwright-Target"] for c in commits if c.get("Rollwright-Purpose") == "rollback"]
-    deployed_v11 = [
-        c["Rollwright-Target"] for c in commits if c.get("Rollwright-Purpose") == "deploy" and c.get("Tag") == "v1.1.0"
-    ]
-    # Reverse order of change: the last region changed is the first rolled back (wave 2's order is a race).
-    assert rollbacks[-2:] == list(reversed(deployed_v11[:2]))
-    assert set(rollbacks[:2]) == set(deployed_v11[2:])
+    assert by_purpose[("deploy", "v1.2.0")] == regions
+    assert by_purpose[("rollback", "v1.0.0")] == 2 * regions
+    for tag in ("v1.1.0", "v1.2.0"):
+        deployed_at = [
+            i for i, c in enumerate(commits) if c.get("Rollwright-Purpose") == "deploy" and c.get("Tag") == tag
+        ]
+        after = commits[deployed_at[-1] + 1 :]
+        deployed = [commits[i]["Rollwright-Target"] for i in deployed_at]
+        rollbacks = [c["Rollwright-Target"] for c in after if c.get("Rollwright-Purpose") == "rollback"][:regions]
+        # Waves in reverse order of change: prod's second wave first (its two regions at once, so in either order),
+        # then prod's first wave, then staging.
+        assert set(rollbacks[:2]) == set(deployed[2:]), (tag, rollbacks, deployed)
+        assert rollbacks[2:] == list(reversed(deployed[:2])), (tag, rollbacks, deployed)
 
     good_digest = versions["v1.0.0"].digest
     for env, region in sample.ALL_REGIONS:
