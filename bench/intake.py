@@ -68,6 +68,8 @@ DIGEST = "sha256:" + "5e" * 32
 # Placeholders in a body encoded once per service; each push replaces them (a new tag, a new delivery id).
 TAG_MARK, ID_MARK = "__tag__", "__delivery__"
 TOKEN_ENV, HMAC_ENV = "RW_BENCH_TOKEN", "RW_BENCH_HMAC"
+# The receiver as operators run it.
+RECEIVER_COMMAND = [sys.executable, "-m", "rollwright.cli", "webhook"]
 
 
 def _say(text: str) -> None:
@@ -357,7 +359,7 @@ def _write_config(directory: Path, address: str, services: Sequence[str], listen
 
 @contextlib.asynccontextmanager
 async def _receiver(config_path: Path, port: int, env: dict[str, str], log_file: Path) -> AsyncIterator[int]:
-    argv = [sys.executable, "-m", "rollwright.cli", "webhook", "--config", str(config_path)]
+    argv = [*RECEIVER_COMMAND, "--config", str(config_path)]
     probe = http_probe(f"http://127.0.0.1:{port}/readyz", timeout=60)
     async with managed_process("webhook receiver", argv, log_file=log_file, probe=probe, env=env) as proc:
         yield proc.pid

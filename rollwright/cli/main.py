@@ -87,7 +87,9 @@ def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None, err: 
     configure_logging("auto", os.environ.get("ROLLWRIGHT_LOG_LEVEL", "WARNING"))
     try:
         args = build_parser().parse_args(argv)
-        return asyncio.run(_run(args, out))
+        # A command may name its own event loop (the webhook receiver runs on uvloop); others get asyncio's.
+        with asyncio.Runner(loop_factory=getattr(args, "loop_factory", None)) as runner:
+            return runner.run(_run(args, out))
     except CliError as exc:
         print(f"{PROG}: {'error: ' if isinstance(exc, UsageError) else ''}{exc}", file=err)
         return exc.exit_code

@@ -14,24 +14,15 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
+from starlette.types import Receive, Scope, Send
 from temporalio.client import Client
 
 from rollwright.config.models import RollwrightConfig
-from rollwright.observability.logging import get_logger
-from rollwright.webhooks.body import read_bounded
-from rollwright.webhooks.errors import WebhookError
+from rollwright.webhooks.delivery import Refusal, answer_delivery, deliver, delivery_route
 from rollwright.webhooks.receiver import DeliveryReport, Receiver, ReceiverSettings
 from rollwright.webhooks.sources import SOURCES
-
-log = get_logger(__name__)
-
-
-class Refusal(BaseModel):
-    error: str
-    reason: str
-    field: str | None = None
 
 
 class Health(BaseModel):
@@ -55,36 +46,43 @@ _REFUSALS: dict[int | str, dict[str, Any]] = {
 _SOURCES_DOC = "\n".join(f"- `{name}`: {source.title}" for name, source in SOURCES.items())
 
 
+class ReceiverApp(FastAPI):
+    """The FastAPI app, whose delivery routes are answered before any of FastAPI's own work (delivery.py)."""
+
+    def __init__(self, receiver: Receiver, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._receiver = receiver
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        route = delivery_route(scope)
+        if route is None:
+            await super().__call__(scope, receive, send)
+        else:
+            await answer_delivery(self._receiver, route, scope, receive, send)
+
+
 def create_app(config: RollwrightConfig, client: Client, settings: ReceiverSettings | None = None) -> FastAPI:
     """Build the app. Fails at once (WebhookAuthConfigError) when a configured secret cannot be read."""
     receiver = Receiver(config, client, settings)
-    app = FastAPI(
+    app = ReceiverApp(
+        receiver,
         title="Rollwright webhook receiver",
         description="Registry push notifications in; per-service pipeline workflows fed.\n\nSources:\n" + _SOURCES_DOC,
         version="0.1.0",
     )
-    app.state.receiver = receiver
+    # ReceiverApp answers the two delivery routes below before FastAPI routes anything; these make the docs.
 
-    async def deliver(request: Request, source: str, token: str | None) -> JSONResponse:
-        try:
-            receiver.check_source(source)
-            body = await read_bounded(
-                request.headers.get("content-length"), request.stream(), receiver.settings.max_body_bytes
-            )
-            report = await receiver.receive(source, request.headers, body, path_token=token)
-        except WebhookError as exc:
-            log.info("delivery refused", source=source[:64], status=exc.status_code, reason=exc.reason)
-            refusal = Refusal(error=exc.error, reason=exc.reason, field=exc.field)
-            return JSONResponse(refusal.model_dump(exclude_none=True), status_code=exc.status_code)
-        return JSONResponse(report.model_dump(mode="json"), status_code=202)
+    async def answer(request: Request, source: str, token: str | None) -> Response:
+        status, body = await deliver(receiver, source, token, request.headers, request.stream())
+        return Response(body, status_code=status, media_type="application/json")
 
     responses: dict[int | str, dict[str, Any]] = {202: {"model": DeliveryReport}, **_REFUSALS}
     description = "The body is the source's own JSON payload; see the source list above."
 
     @app.post("/webhooks/{source}", status_code=202, responses=responses, summary="Receive a push notification")
-    async def receive(request: Request, source: str) -> JSONResponse:
+    async def receive(request: Request, source: str) -> Response:
         """Authenticated by an HMAC signature (github, generic) or a token header."""
-        return await deliver(request, source, None)
+        return await answer(request, source, None)
 
     @app.post(
         "/webhooks/{source}/{token}",
@@ -93,8 +91,8 @@ def create_app(config: RollwrightConfig, client: Client, settings: ReceiverSetti
         summary="Receive a push notification (token in the path)",
         description=description,
     )
-    async def receive_with_token(request: Request, source: str, token: str) -> JSONResponse:
-        return await deliver(request, source, token)
+    async def receive_with_token(request: Request, source: str, token: str) -> Response:
+        return await answer(request, source, token)
 
     @app.get("/healthz", summary="The process is up")
     async def healthz() -> Health:

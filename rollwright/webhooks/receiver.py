@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from temporalio.client import Client
 
-from rollwright.config.models import RollwrightConfig
+from rollwright.config.models import RollwrightConfig, ServiceConfig
 from rollwright.domain.deployment import PushEvent, pipeline_workflow_id
 from rollwright.domain.source import SourceEvent
 from rollwright.observability.logging import get_logger
@@ -67,6 +67,13 @@ class Receiver:
         self.settings = settings or ReceiverSettings()
         self._credentials: dict[str, SourceCredentials] = load_credentials(config.webhooks)
         self._recent = RecentDeliveries(self.settings.recent_deliveries)
+        # The config's own answer for every name a service can be pushed under, asked once here, not per push.
+        self._watching: dict[str, ServiceConfig] = {
+            name: found
+            for service in config.services
+            for name in (service.image, service.repository_path)
+            if (found := config.service_for_repository(name)) is not None
+        }
 
     def check_source(self, source: str) -> None:
         if source not in SOURCES:
@@ -108,9 +115,7 @@ class Receiver:
         if not valid_tag(push.tag):
             report.ignored.append(IgnoredEvent(event=described[:200], reason="not a valid OCI tag"))
             return
-        service = next(
-            (found for name in push.names if (found := self.config.service_for_repository(name)) is not None), None
-        )
+        service = next((found for name in push.names if (found := self._watching.get(name)) is not None), None)
         if service is None:
             report.ignored.append(IgnoredEvent(event=described[:200], reason="no service watches this repository"))
             return

@@ -8,13 +8,13 @@ from rollwright.cli.context import Context
 from rollwright.cli.errors import UsageError
 from rollwright.connections.temporal import TemporalSettingsError, connect_temporal
 from rollwright.webhooks.auth import WebhookAuthConfigError
-from rollwright.webhooks.server import serve, split_listen
+from rollwright.webhooks.server import event_loop, serve, split_listen
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
     parser = sub.add_parser("webhook", parents=[common], help="serve the registry webhook receiver")
     parser.add_argument("--listen", help="HOST:PORT (default: webhooks.listen from the config)")
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=run, loop_factory=event_loop)
 
 
 async def run(ctx: Context, args: argparse.Namespace) -> int:
