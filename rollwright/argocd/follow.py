@@ -335,6 +335,8 @@ class RolloutFollower:
         # The Rollout's resourceVersions that a read at least as new has judged: a tree event about other objects
         # (pods, ReplicaSets) or one that lags the last read needs no new read.
         judged: set[str] = set()
+        # The tree the stream showed with the change being read, if it did: it lists the AnalysisRuns too.
+        shown: ApplicationTree | None = None
 
         def rollout_changed(tree: ApplicationTree) -> bool:
             version = _rollout_version(tree, ref)
@@ -371,7 +373,7 @@ class RolloutFollower:
             if status.verdict is RolloutVerdict.HEALTHY:
                 return self._outcome(True, revision, status, None)
             if status.verdict is RolloutVerdict.FAILED:
-                measured = await self._failed_measurement(app)
+                measured = await self._failed_measurement(app, shown)
                 reason = f"{status.reason}; {measured}" if measured and status.reason else status.reason or measured
                 return self._outcome(False, revision, status, reason)
             if version := (live.get("metadata") or {}).get("resourceVersion"):
@@ -379,13 +381,15 @@ class RolloutFollower:
             news = await self._news(watch, deadline, rollout_changed)
             # The read that follows covers what these events showed.
             judged.update(v for tree in news.events if (v := _rollout_version(tree, ref)))
+            shown = news.events[-1] if news.events else None
 
-    async def _failed_measurement(self, app: str) -> str | None:
+    async def _failed_measurement(self, app: str, shown: ApplicationTree | None) -> str | None:
         """What the newest failed AnalysisRun measured: run, metric, value and condition, each read riding out a moment
-        of unavailability like every call (the rollback notification names it). Best effort: a canary that failed
-        stays failed when this cannot be read."""
+        of unavailability like every call (the rollback notification names it). The runs are those of the tree the
+        stream `shown` with the failure, else of one read now. Best effort: a canary that failed stays failed when
+        this cannot be read."""
         try:
-            tree = await self._tolerant(lambda: self._client.resource_tree(app))
+            tree = shown if shown is not None else await self._tolerant(lambda: self._client.resource_tree(app))
             runs = tree.of_kind(ROLLOUT_GROUP, ANALYSIS_RUN_KIND)
             for node in sorted(runs, key=lambda n: n.name, reverse=True):
                 run = await self._tolerant(functools.partial(self._client.get_resource, app, node.ref()))
