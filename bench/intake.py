@@ -35,6 +35,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -61,6 +62,7 @@ from rollwright.domain.search_attributes import SERVICE
 from rollwright.domain.source import SourceEvent
 from rollwright.observability.logging import configure_logging
 from rollwright.webhooks.payloads import generic
+from rollwright.webhooks.server import event_loop
 from tests.webhooks import payloads
 
 REGISTRY_HOST = "registry.local:5000"
@@ -77,7 +79,6 @@ def _say(text: str) -> None:
 
 
 Push = Callable[[int], Awaitable[None]]
-WHOSE_CPU = {"webhook": "the receiver", "raw": "the client"}
 
 
 # --- the webhook side: a kept-alive HTTP/1.1 connection ---
@@ -272,8 +273,7 @@ class Bench:
     webhook: WebhookSide
     raw: RawSide
     connections: list[Connection]
-    # Whose CPU a push costs (WHOSE_CPU): the receiver's process, or this one, the client's.
-    pushers: dict[str, psutil.Process]
+    receiver: psutil.Process
 
     async def sequential_row(self, rounds: int, count: int) -> None:
         _say(f"\nrow 1: sequential, {rounds} rounds of {count} pushes a side, order swapped each round")
@@ -310,25 +310,33 @@ class Bench:
             "raw": [self.raw.sender() for _ in range(senders)],
         }
         rates: dict[str, list[float]] = {name: [] for name in sides}
-        cpu: dict[str, list[float]] = {name: [] for name in sides}
+        # CPU a push costs the receiver's process and this one (the sender's, or the raw client's).
+        cpu: dict[tuple[str, str], list[float]] = defaultdict(list)
+        processes = {"receiver": self.receiver, "here": psutil.Process()}
         ratios = []
         for round_ in range(rounds):
             order = list(sides) if round_ % 2 == 0 else list(reversed(sides))
             for name in order:
-                cpu_before = _cpu(self.pushers[name])
+                before = {where: _cpu(process) for where, process in processes.items()}
                 done, elapsed = await _burst(sides[name], seconds)
                 rates[name].append(done / elapsed)
-                cpu[name].append((_cpu(self.pushers[name]) - cpu_before) / done)
+                for where, process in processes.items():
+                    cpu[name, where].append((_cpu(process) - before[where]) / done)
             ratios.append(rates["webhook"][-1] / rates["raw"][-1])
             _say(
                 f"  round {round_ + 1}/{rounds}: webhook {rates['webhook'][-1]:.0f}/s, raw {rates['raw'][-1]:.0f}/s"
                 f", ratio {ratios[-1]:.2f}x"
             )
         median = {name: statistics.median(values) for name, values in rates.items()}
+        spent = {key: _ms(statistics.median(values)) for key, values in cpu.items()}
+        cpu_said = {
+            "webhook": f"receiver {spent['webhook', 'receiver']}, sender {spent['webhook', 'here']}",
+            "raw": f"client {spent['raw', 'here']}",
+        }
         for name, values in rates.items():
             _say(
-                f"  {name + ':':8} median {median[name]:.0f}/s (min {min(values):.0f}, max {max(values):.0f}),"
-                f" {_ms(statistics.median(cpu[name]))} CPU a push in {WHOSE_CPU[name]}"
+                f"  {name + ':':8} median {median[name]:.0f}/s (min {min(values):.0f}, max {max(values):.0f});"
+                f" CPU a push: {cpu_said[name]}"
             )
         _say(
             f"  webhook burst throughput vs raw: {median['webhook'] / median['raw']:.2f}x"
@@ -391,8 +399,7 @@ async def main(args: argparse.Namespace) -> None:
                     await _sequential(webhook.sender(connections[0]), len(services))
                     await _burst([webhook.sender(connection) for connection in connections], 1.0)
                     await _burst([raw.sender() for _ in connections], 1.0)
-                    pushers = {"webhook": psutil.Process(pid), "raw": psutil.Process()}
-                    bench = Bench(webhook, raw, connections, pushers)
+                    bench = Bench(webhook, raw, connections, psutil.Process(pid))
                     if "sequential" in args.rows:
                         await bench.sequential_row(args.rounds, args.pushes)
                     if "burst" in args.rows:
@@ -420,10 +427,18 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default="distribution",
         help="distribution: the registry's envelope with a bearer token; generic: HMAC-signed",
     )
+    parser.add_argument(
+        "--loop",
+        choices=("uvloop", "asyncio"),
+        default="uvloop",
+        help="this process's event loop, for the raw client and the senders (default: uvloop, the receiver's)",
+    )
     parser.add_argument("--rows", nargs="+", choices=("sequential", "burst"), default=["sequential", "burst"])
     return parser.parse_args(argv)
 
 
 if __name__ == "__main__":
     configure_logging("console", "WARNING")
-    asyncio.run(main(parse_args()))
+    arguments = parse_args()
+    with asyncio.Runner(loop_factory=event_loop if arguments.loop == "uvloop" else None) as runner:
+        runner.run(main(arguments))

@@ -18,8 +18,8 @@ from rollwright.webhooks.body import check_media_type, describe_validation_error
 from rollwright.webhooks.dedup import RecentDeliveries
 from rollwright.webhooks.enqueue import enqueue_push
 from rollwright.webhooks.errors import PipelineUnavailableError, UnknownSourceError
-from rollwright.webhooks.payloads.common import ImagePush, valid_tag
-from rollwright.webhooks.sources import SOURCES
+from rollwright.webhooks.payloads.common import Extracted, ImagePush, Payload, valid_tag
+from rollwright.webhooks.sources import SOURCES, Source
 
 log = get_logger(__name__)
 
@@ -60,6 +60,28 @@ class DeliveryReport(BaseModel):
     ignored: list[IgnoredEvent] = Field(default_factory=list)
 
 
+def extract_pushes(source: Source, headers: Mapping[str, str], body: bytes) -> Extracted:
+    """What a delivery's body says was pushed; MalformedBodyError (400) or InvalidPayloadError (422) if unreadable."""
+    skipped = source.skip(headers)
+    if skipped is not None:
+        parse_json(body)  # still JSON, or refused as any delivery would be
+        return Extracted(skipped=[skipped])
+    payload: Payload | None
+    try:
+        # One pass: pydantic reads the JSON itself, instead of validating what json.loads built.
+        payload = source.payload.model_validate_json(body)
+    except ValidationError:
+        payload = None
+    try:
+        if payload is None:
+            # A refusal, nearly always: read as before, so its reason is worded as it always was (and a body
+            # nested deeper than pydantic's reader goes, but not json's, is still read).
+            payload = source.payload.model_validate(parse_json(body))
+        return source.extract(payload, headers, body)
+    except ValidationError as exc:
+        raise describe_validation_error(source.name, exc) from None
+
+
 class Receiver:
     def __init__(self, config: RollwrightConfig, client: Client, settings: ReceiverSettings | None = None) -> None:
         self.config = config
@@ -91,11 +113,7 @@ class Receiver:
         self.check_source(source)
         authenticate(source, self._credentials.get(source), headers, body, path_token)
         check_media_type(headers.get("content-type"))
-        data = parse_json(body)
-        try:
-            extracted = SOURCES[source].parse(data, headers, body)
-        except ValidationError as exc:
-            raise describe_validation_error(source, exc) from None
+        extracted = extract_pushes(SOURCES[source], headers, body)
         report = DeliveryReport(
             status="ignored",
             source=source,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rollwright.webhooks.payloads import distribution, dockerhub, generic, github, harbor, quay
-from rollwright.webhooks.payloads.common import Extracted, Skipped, body_fingerprint
+from rollwright.webhooks.payloads.common import Extracted, Payload, Skipped, body_fingerprint
 
 _DELIVERY_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -25,46 +25,66 @@ class Source:
     title: str
     # Header carrying `sha256=<hex HMAC-SHA256 of the raw body>`; None when the source cannot sign.
     signature_header: str | None
-    parse: Callable[[Any, Mapping[str, str], bytes], Extracted]
+    # The body's model, and what its pushes are (given the validated body, the headers and the raw body).
+    payload: type[Payload]
+    extract: Callable[[Any, Mapping[str, str], bytes], Extracted]
+    # Deliveries answered from their headers alone, the body only checked to be JSON (GitHub's other events).
+    skip: Callable[[Mapping[str, str]], Skipped | None] = lambda _: None
 
 
-def _distribution(data: Any, _: Mapping[str, str], __: bytes) -> Extracted:
-    return distribution.extract(distribution.DistributionEnvelope.model_validate(data))
+def _distribution(envelope: distribution.DistributionEnvelope, _: Mapping[str, str], __: bytes) -> Extracted:
+    return distribution.extract(envelope)
 
 
-def _dockerhub(data: Any, _: Mapping[str, str], body: bytes) -> Extracted:
-    return dockerhub.extract(dockerhub.DockerHubPayload.model_validate(data), body)
+def _dockerhub(payload: dockerhub.DockerHubPayload, _: Mapping[str, str], body: bytes) -> Extracted:
+    return dockerhub.extract(payload, body)
 
 
-def _github(data: Any, headers: Mapping[str, str], body: bytes) -> Extracted:
+def _github_skip(headers: Mapping[str, str]) -> Skipped | None:
     event = headers.get(github.EVENT_HEADER, "package")
     if event != "package":
-        skipped = Skipped(event=f"github {event[:40]}", reason="only 'package' events start pipelines")
-        return Extracted(skipped=[skipped])
+        return Skipped(event=f"github {event[:40]}", reason="only 'package' events start pipelines")
+    return None
+
+
+def _github(event: github.GitHubPackageEvent, headers: Mapping[str, str], body: bytes) -> Extracted:
     delivery = _header_id(headers, github.DELIVERY_HEADER) or body_fingerprint("github", body)
-    return github.extract(github.GitHubPackageEvent.model_validate(data), delivery)
+    return github.extract(event, delivery)
 
 
-def _harbor(data: Any, _: Mapping[str, str], body: bytes) -> Extracted:
-    return harbor.extract(harbor.HarborPayload.model_validate(data), body)
+def _harbor(payload: harbor.HarborPayload, _: Mapping[str, str], body: bytes) -> Extracted:
+    return harbor.extract(payload, body)
 
 
-def _quay(data: Any, _: Mapping[str, str], body: bytes) -> Extracted:
-    return quay.extract(quay.QuayPushPayload.model_validate(data), body)
+def _quay(payload: quay.QuayPushPayload, _: Mapping[str, str], body: bytes) -> Extracted:
+    return quay.extract(payload, body)
 
 
-def _generic(data: Any, headers: Mapping[str, str], body: bytes) -> Extracted:
-    return generic.extract(generic.GenericPush.model_validate(data), _header_id(headers, generic.DELIVERY_HEADER), body)
+def _generic(push: generic.GenericPush, headers: Mapping[str, str], body: bytes) -> Extracted:
+    return generic.extract(push, _header_id(headers, generic.DELIVERY_HEADER), body)
 
 
 SOURCES: dict[str, Source] = {
     source.name: source
     for source in (
-        Source("distribution", "CNCF Distribution registry notifications", None, _distribution),
-        Source("dockerhub", "Docker Hub repository webhook", None, _dockerhub),
-        Source("github", "GitHub Packages `package` event (ghcr.io)", github.SIGNATURE_HEADER, _github),
-        Source("harbor", "Harbor PUSH_ARTIFACT webhook", None, _harbor),
-        Source("quay", "Quay repository push notification", None, _quay),
-        Source("generic", "Rollwright generic JSON push", generic.SIGNATURE_HEADER, _generic),
+        Source(
+            "distribution",
+            "CNCF Distribution registry notifications",
+            None,
+            distribution.DistributionEnvelope,
+            _distribution,
+        ),
+        Source("dockerhub", "Docker Hub repository webhook", None, dockerhub.DockerHubPayload, _dockerhub),
+        Source(
+            "github",
+            "GitHub Packages `package` event (ghcr.io)",
+            github.SIGNATURE_HEADER,
+            github.GitHubPackageEvent,
+            _github,
+            _github_skip,
+        ),
+        Source("harbor", "Harbor PUSH_ARTIFACT webhook", None, harbor.HarborPayload, _harbor),
+        Source("quay", "Quay repository push notification", None, quay.QuayPushPayload, _quay),
+        Source("generic", "Rollwright generic JSON push", generic.SIGNATURE_HEADER, generic.GenericPush, _generic),
     )
 }
