@@ -156,13 +156,21 @@ def _unjudgeable(
     return None
 
 
+def _left_over_abort(status: dict[str, Any], phase: str | None) -> bool:
+    """An abort the controller handled (it wrote `abortedAt`) and then left behind for a new spec. It reads Degraded
+    for as long as an abort holds, so any other phase means it is carrying the flag over until it clears it: Argo
+    Rollouts 1.10 writes one status with the new generation observed, phase Progressing and the old abort still set.
+    A fresh abort has no `abortedAt` yet, and fails at once."""
+    return bool(status.get("abortedAt")) and phase != "Degraded"
+
+
 def _failure(status: dict[str, Any], phase: str | None, message: str | None) -> str | None:
     """Why the controller has given up on the current spec, from a status that is about it; None while it has not."""
     analysis = _analysis_failure(status)
     if analysis:
         # The controller's abort message usually repeats the analysis message; say it once.
         return analysis if not message or analysis.split(": ", 1)[-1] in message else f"{analysis} ({message})"
-    if status.get("abort"):
+    if status.get("abort") and not _left_over_abort(status, phase):
         # Just after an abort the controller may not have rewritten the message yet (it still names the pause).
         aborted = message is not None and message.startswith(ABORTED_REASON)
         return message if aborted else f"{ABORTED_REASON}: the rollout was aborted"

@@ -228,6 +228,23 @@ CASES = [
         RolloutVerdict.FAILED,
         why=ABORT_IS_FINAL,
     ),
+    # Seen on Argo Rollouts 1.10 for one status write after a new spec, before the controller clears the abort.
+    Case(
+        "a new spec after an abort, the old abort not yet cleared",
+        canary(
+            v1_status(
+                "Progressing",
+                "more replicas need to be updated",
+                step=0,
+                abort=True,
+                abortedAt=PAUSED_AT,
+                currentPodHash="aborted",
+                updatedReplicas=0,
+            )
+        ),
+        "Progressing",
+        RolloutVerdict.PROGRESSING,
+    ),
     Case(
         "background analysis failed, the phase not yet rewritten",
         canary(
