@@ -180,9 +180,11 @@ class RolloutFollower:
     ) -> News[E]:
         """Wait for news from the stream that `matters`, or until it is time to look anyway: every poll_interval
         while the stream is down (or `polling`), every recheck while it is up, and at the progress deadline."""
+        since = time.monotonic()
         while True:
+            # From the start of this wait, so a stream of events that do not matter never puts the next look off.
             interval = self._settings.stream.recheck if watch.up and not polling else self._settings.poll_interval
-            news = await watch.wait(min(interval, deadline - time.monotonic()))
+            news = await watch.wait(min(since + interval, deadline) - time.monotonic())
             if news.stale or any(matters(event) for event in news.events):
                 return news
 

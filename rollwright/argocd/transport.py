@@ -155,5 +155,5 @@ async def stream(
             async for line in response.aiter_lines():
                 if line.strip():
                     yield _stream_message(line, what)
-    except httpx.TransportError as exc:
+    except httpx.HTTPError as exc:  # transport errors, and an answer that cannot be decoded
         raise ArgoCDUnavailableError(f"{what}: the stream from {config.server} broke: {exc!r}") from exc

@@ -112,6 +112,9 @@ class Watch(Generic[T]):
 
     async def wait(self, timeout: float) -> News[T]:
         """The news since the last look, as soon as there is any, or stale news after `timeout` seconds."""
+        if self._task is not None and self._task.done():
+            self._task.result()  # a stream that stopped reconnecting is a bug: say so rather than poll for ever
+            raise RuntimeError(f"the watch on {self._name} stopped")
         if not self._arrived.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._arrived.wait(), max(timeout, 0.0))
