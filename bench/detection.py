@@ -57,7 +57,10 @@ SETTINGS = {
 GOAL_END_TO_END, GOAL_OWN = 0.5, 0.1
 # The abort comes at a random moment after the pause is reached, so it falls anywhere between two polls.
 SETTLE = (0.3, 0.8)
+# The pause's own status writes come just after it is reached; reads while it waits are counted after them.
+QUIET_AFTER = 0.5
 READY_TIMEOUT = 90.0
+_SHOWN_STATUS = ("phase", "message", "currentStepIndex", "pauseConditions", "readyReplicas", "updatedReplicas")
 # A run starts once the follower is following this way: its stream up, or polling by its settings.
 _LISTENING = (StreamState.UP, StreamState.OFF)
 
@@ -122,18 +125,27 @@ class Sample:
     idle_reads: float  # reads of the Rollout a second while the canary waited in its pause: what following costs
 
 
-async def _followed_in_pause(cluster: LocalCluster, region: Region, tag: str, beats: list[FollowProgress]) -> None:
+async def _followed_in_pause(
+    cluster: LocalCluster, region: Region, tag: str, beats: list[FollowProgress], follow: asyncio.Task[FollowOutcome]
+) -> None:
     path = object_path("argoproj.io/v1alpha1", "Rollout", region.target.service, region.namespace)
     deadline = time.monotonic() + READY_TIMEOUT
+    live: dict[str, Any] | None = None
     async with cluster.kube() as kube:
         while time.monotonic() < deadline:
+            if follow.done():
+                raise RuntimeError(f"{tag}: the hand-off ended before its canary paused: {follow.result()}")
             live = await kube.get_or_none(path)
             paused = live and digest_of(tag) in str(live["spec"]) and (live.get("status") or {}).get("pauseConditions")
             last = beats[-1] if beats else None
             if paused and last is not None and last.stage is Stage.FOLLOWING and last.stream in _LISTENING:
                 return
             await asyncio.sleep(0.05)
-    raise RuntimeError(f"{tag} never paused in its canary with its hand-off following; last progress {beats[-1:]}")
+    status = {k: v for k, v in ((live or {}).get("status") or {}).items() if k in _SHOWN_STATUS}
+    raise RuntimeError(
+        f"{tag} never paused in its canary with its hand-off following within {READY_TIMEOUT:g} s;"
+        f" the Rollout's status: {status}; the hand-off's last progress: {beats[-1:]}"
+    )
 
 
 async def _one_run(cluster: LocalCluster, region: Region, watch: _RolloutWatch, tag: str, mode: str) -> Sample:
@@ -146,30 +158,35 @@ async def _one_run(cluster: LocalCluster, region: Region, watch: _RolloutWatch, 
             follower.sync_and_follow(region.app, sha, digest=digest_of(tag), deadline_seconds=READY_TIMEOUT * 2)
         )
         try:
-            await _followed_in_pause(cluster, region, tag, beats)
+            await _followed_in_pause(cluster, region, tag, beats, follow)
+            await asyncio.sleep(QUIET_AFTER)
             waited_from, reads_before = time.monotonic(), len(client.reads)
             await asyncio.sleep(random.uniform(*SETTLE))
-            patched = time.monotonic()
-            idle_reads = (len(client.reads) - reads_before) / (patched - waited_from)
+            patching = time.monotonic()
+            idle_reads = (len(client.reads) - reads_before) / (patching - waited_from)
             path = object_path("argoproj.io/v1alpha1", "Rollout", region.target.service, region.namespace)
             async with cluster.kube() as kube:
                 await kube.request(
                     "PATCH", f"{path}/status", body={"status": {"abort": True}}, content_type=MERGE_PATCH
                 )
+            patched = time.monotonic()
             outcome: FollowOutcome = await asyncio.wait_for(follow, 60)
         finally:
             follow.cancel()
         done = time.monotonic()
     if outcome.healthy or not (outcome.reason or "").startswith("RolloutAborted"):
         raise RuntimeError(f"{tag}: expected the abort, the hand-off ended {outcome}")
-    seen = [at for at in watch.aborted_at if at >= patched]
+    seen = [at for at in watch.aborted_at if at >= patching]
     if not seen:
         raise RuntimeError(f"{tag}: the kube watch never showed the abort")
+    # The cluster had the change once the patch was answered or the watch showed it, whichever came first (the watch
+    # shares this process's loop with the follower, so it may be late).
+    changed = min(seen[0], patched)
     # The first tree event after the change: the one that showed it, or an earlier one (which only makes "own" longer).
-    arrived = [at for at in client.tree_events if seen[0] <= at <= done]
+    arrived = [at for at in client.tree_events if changed <= at <= done]
     own = done - arrived[0] if mode == STREAM and arrived else None
-    last_read = [ended - started for started, ended in client.reads if started >= seen[0] and ended <= done]
-    return Sample(end_to_end=done - seen[0], own=own, read=last_read[-1] if last_read else None, idle_reads=idle_reads)
+    last_read = [ended - started for started, ended in client.reads if started >= changed and ended <= done]
+    return Sample(end_to_end=done - changed, own=own, read=last_read[-1] if last_read else None, idle_reads=idle_reads)
 
 
 def _p99(values: Sequence[float]) -> float:
@@ -198,11 +215,16 @@ def _report(samples: dict[str, list[Sample]]) -> None:
     )
     own = [s.own for s in samples[STREAM] if s.own is not None]
     reads = [s.read for s in samples[STREAM] if s.read is not None]
-    if own and reads:
+    judging = [s.own - s.read for s in samples[STREAM] if s.own is not None and s.read is not None]
+    if own and reads and judging:
         _say(
             f"  stream, Rollwright's own (tree event → outcome): median {_ms(statistics.median(own))},"
-            f" p99 {_ms(_p99(own))}, max {_ms(max(own))}; of it the Rollout's read through argocd-server:"
-            f" median {_ms(statistics.median(reads))}, max {_ms(max(reads))}"
+            f" p99 {_ms(_p99(own))}, max {_ms(max(own))}"
+        )
+        _say(
+            f"    of it the Rollout's read through argocd-server: median {_ms(statistics.median(reads))},"
+            f" max {_ms(max(reads))}; the rest (parsing, judging, waking): median {_ms(statistics.median(judging))},"
+            f" max {_ms(max(judging))}"
         )
     met = max(stream) <= GOAL_END_TO_END and bool(own) and max(own) <= GOAL_OWN
     _say(
