@@ -10,14 +10,17 @@ runs: the receiver answers 202 once Temporal holds the signal, and a worker's pi
 a registry) neither delays that answer nor happens in the raw call; it would only take CPU from both sides alike.
 
 The raw side is the call the receiver makes (rollwright/webhooks/enqueue.py), from this process, with a client
-connected the same way. Every push, on both sides, is a new tag for one of `--services` services, round robin, so
-every signal is a real enqueue; all pipelines are started before timing, so both sides signal running workflows.
+connected the same way, on the receiver's event loop (uvloop; `--loop asyncio` for asyncio's). Every push, on both
+sides, is a new tag for one of `--services` services, round robin, so every signal is a real enqueue; all pipelines
+are started before timing, so both sides signal running workflows.
 The webhook side speaks HTTP/1.1 over kept-alive connections with a few lines of asyncio, so the figures show the
 receiver's cost, not the load generator's. Each webhook answer is checked (202, `accepted`).
 
 Rows:
   sequential   one sender, one push at a time: p50 and p99 latency, webhook / raw
-  burst        `--senders` concurrent senders over `--services` services: pushes per second, webhook / raw
+  burst        `--senders` concurrent senders over `--services` services: pushes per second, webhook / raw; and
+               the CPU a push costs each process (receiver, sender or raw client, Temporal server), whose sums give
+               the ratio a burst tends to where the cores are the limit, which a loaded machine's noise hardly moves
 """
 
 from __future__ import annotations
