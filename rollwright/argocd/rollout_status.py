@@ -166,11 +166,14 @@ def _left_over_abort(status: dict[str, Any], phase: str | None) -> bool:
 
 def _failure(status: dict[str, Any], phase: str | None, message: str | None) -> str | None:
     """Why the controller has given up on the current spec, from a status that is about it; None while it has not."""
+    if status.get("abort") and _left_over_abort(status, phase):
+        # What made the version before fail (its analysis runs too) is left over with it.
+        return None
     analysis = _analysis_failure(status)
     if analysis:
         # The controller's abort message usually repeats the analysis message; say it once.
         return analysis if not message or analysis.split(": ", 1)[-1] in message else f"{analysis} ({message})"
-    if status.get("abort") and not _left_over_abort(status, phase):
+    if status.get("abort"):
         # Just after an abort the controller may not have rewritten the message yet (it still names the pause).
         aborted = message is not None and message.startswith(ABORTED_REASON)
         return message if aborted else f"{ABORTED_REASON}: the rollout was aborted"

@@ -246,6 +246,29 @@ CASES = [
         RolloutVerdict.PROGRESSING,
     ),
     Case(
+        "a new spec after a canary its analysis aborted, neither yet cleared",
+        canary(
+            v1_status(
+                "Progressing",
+                "more replicas need to be updated",
+                step=0,
+                abort=True,
+                abortedAt=PAUSED_AT,
+                currentPodHash="aborted",
+                updatedReplicas=0,
+                canary={
+                    "currentBackgroundAnalysisRunStatus": {
+                        "name": "api-aborted-2",
+                        "status": "Failed",
+                        "message": ANALYSIS_FAILED,
+                    }
+                },
+            )
+        ),
+        "Progressing",
+        RolloutVerdict.PROGRESSING,
+    ),
+    Case(
         "background analysis failed, the phase not yet rewritten",
         canary(
             v1_status(
