@@ -43,9 +43,9 @@ class StreamSettings(FrozenSettings):
     """How a hand-off follows Argo CD's watch streams, and how it reconnects one that broke."""
 
     enabled: bool = Field(default=True, description="false: poll every poll_interval, as before streams")
-    # A connection that died without a word (no FIN, no keep-alives on these streams) brings nothing: the state is
-    # still read this often while the stream is up.
-    recheck: float = Field(default=30.0, gt=0)
+    # A connection that died without a word (no FIN, no keep-alives on these streams), or a proxy that buffers the
+    # stream, brings nothing: the state is still read this often while the stream is up.
+    recheck: float = Field(default=10.0, gt=0)
     first_wait: float = Field(default=0.5, gt=0)
     max_wait: float = Field(default=10.0, gt=0)
 

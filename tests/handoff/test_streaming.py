@@ -13,15 +13,17 @@ from devstack.cluster import LocalCluster
 from devstack.cluster.kube import MERGE_PATCH, object_path
 from devstack.faultproxy import run_fault_proxy
 from rollwright.argocd.follow import Stage
-from rollwright.argocd.watch import StreamState
+from rollwright.argocd.watch import StreamSettings, StreamState
 from rollwright.domain.plan import CanaryStep
 from tests.handoff.regions import Region, digest_of, open_region
 
 # The first version goes straight to Healthy; the second waits in its first pause until it is aborted.
 QUICK = [CanaryStep(weight=25, pause="2s")]
 LONG_PAUSE = [CanaryStep(weight=25, pause="10m"), CanaryStep(weight=50)]
-# Far longer than each test: a look that only a poll (or the stream's recheck, as long) could explain comes too late.
+# Far longer than each test: a look that only a poll could explain comes too late.
 SLOW_POLL = 30.0
+# While the stream is up the follower still looks this often (a silently dead connection sends nothing).
+RECHECK = StreamSettings().recheck
 FALLBACK_POLL = 0.5
 
 
@@ -78,8 +80,8 @@ async def test_with_the_stream_up_an_aborted_canary_ends_the_hand_off_long_befor
     assert result.outcome is HandoffOutcome.CANARY_FAILED
     assert result.reason is not None
     assert result.reason.startswith("RolloutAborted"), result.reason
-    # Without the stream, the next look would have come SLOW_POLL after the last one.
-    assert since_last_look < SLOW_POLL / 2
+    # Without the stream, the next look would have come RECHECK (or SLOW_POLL) after the last one.
+    assert since_last_look < RECHECK / 2
     assert StreamState.UP in streams
     assert StreamState.DOWN not in streams, streams
     assert after.outcome is HandoffOutcome.HEALTHY, after.reason
@@ -138,4 +140,4 @@ async def test_a_stream_that_comes_back_is_followed_again(local_cluster: LocalCl
     print(f"\nfault proxy: {proxy.counts}; the abort ended the hand-off {since_last_look:.2f} s after its last look")
     assert result.outcome is HandoffOutcome.CANARY_FAILED, result.reason
     assert proxy.counts.streams_cut >= 1
-    assert since_last_look < SLOW_POLL / 2
+    assert since_last_look < RECHECK / 2
