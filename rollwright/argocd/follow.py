@@ -124,7 +124,8 @@ class FollowProgress(BaseModel):
     step_count: int | None = None
     weight: int | None = None
     message: str | None = None
-    # How the watch stream the follower waits on is doing: "up", or "down, polling" while it reconnects.
+    # How the watch stream the follower waits on is doing: "connecting", "up", "down, polling" while it reconnects,
+    # or "off, polling" when streams are turned off; None before the first one opens.
     stream: StreamState | None = None
 
 
