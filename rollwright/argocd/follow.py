@@ -246,19 +246,23 @@ class RolloutFollower:
         infos = [("rollwright", run_id)] if run_id else []
         self._progress(FollowProgress(app=app, revision=revision, stage=Stage.SYNCING))
         await self.sync(app, revision, infos)
-        failure = await self._wait_for_sync(app, revision, deadline, infos)
-        if failure is not None:
-            return FollowOutcome(healthy=False, reason=failure, revision=revision)
+        synced = await self._wait_for_sync(app, revision, deadline, infos)
+        if isinstance(synced, str):
+            return FollowOutcome(healthy=False, reason=synced, revision=revision)
+        state = synced.status.operation_state
+        # A Rollout this sync pruned (a region removed) stays in the tree until Kubernetes has deleted it, while
+        # Argo CD already refuses to read it as part of the application: there is nothing to follow.
+        pruned = state.sync_result.pruned(ROLLOUT_GROUP, ROLLOUT_KIND) if state and state.sync_result else set()
         tree = await self._tolerant(lambda: self._client.resource_tree(app))
-        rollouts = tree.managed(ROLLOUT_GROUP, ROLLOUT_KIND)
+        rollouts = [r for r in tree.managed(ROLLOUT_GROUP, ROLLOUT_KIND) if (r.namespace, r.name) not in pruned]
         if not rollouts:
             return _no_rollout(app, revision)
         return await self._follow(app, revision, rollouts[0].ref(), digest, deadline)
 
     async def _wait_for_sync(
         self, app: str, revision: str, deadline: float, infos: list[tuple[str, str]]
-    ) -> str | None:
-        """None once Argo CD has synced `revision`; else why the sync failed.
+    ) -> Application | str:
+        """The Application once Argo CD has synced `revision`; else why the sync failed.
 
         Each change comes on the application stream with the Application itself, so it is judged without a read."""
         async with self._watch(f"application {app}", functools.partial(self._watch_application, app)) as watch:
@@ -277,7 +281,7 @@ class RolloutFollower:
         deadline: float,
         infos: list[tuple[str, str]],
         watch: Watch[ApplicationWatchEvent],
-    ) -> str | None:
+    ) -> Application | str:
         failures = 0
         application = await self._read_application(app)
         while True:
@@ -294,7 +298,7 @@ class RolloutFollower:
                     # path alone (another region's) still reads Synced, so either form confirms the hand-off.
                     # Otherwise the comparison lags the operation: wait for the next one.
                     if synced is not None and (same_revision(synced.revision, revision) or synced.status == "Synced"):
-                        return None
+                        return application
                 else:
                     if ours:
                         failures += 1

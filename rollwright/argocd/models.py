@@ -99,6 +99,14 @@ class SyncOperationResult(ArgoModel):
     revision: str | None = None
     resources: list[ResourceResult] = Field(default_factory=list)
 
+    def pruned(self, group: str, kind: str) -> set[tuple[str, str]]:
+        """(namespace, name) of each object of a kind this sync deleted because its manifest was gone."""
+        return {
+            (r.namespace or "", r.name or "")
+            for r in self.resources
+            if (r.group or "") == group and r.kind == kind and r.status == "Pruned"
+        }
+
 
 class OperationState(ArgoModel):
     operation: Operation | None = None

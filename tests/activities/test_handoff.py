@@ -263,6 +263,11 @@ async def test_a_region_whose_manifests_were_removed_syncs_to_nothing(region: Re
     assert result.outcome is HandoffOutcome.HEALTHY, result.reason
     assert result.reason == "synced; the application has no Rollout"
     async with ArgoCDClient(region.client_config) as client:
+        state = (await client.get_application(region.app)).status.operation_state
+        # The sync itself says it deleted the Rollout: the follower need not wait for the tree to agree.
+        assert state is not None
+        assert state.sync_result is not None
+        assert state.sync_result.pruned("argoproj.io", "Rollout") == {(region.namespace, region.target.service)}
         for rollout in (await client.resource_tree(region.app)).managed("argoproj.io", "Rollout"):
             with contextlib.suppress(ArgoCDNotFoundError):  # the tree may list it a moment after it is gone
                 live = await client.get_resource(region.app, rollout.ref())
