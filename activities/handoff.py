@@ -27,6 +27,7 @@ from rollwright.argocd.client import ApplicationPlacement, ArgoCDClient
 from rollwright.argocd.config import ArgoCDClientConfig
 from rollwright.argocd.errors import ArgoCDAuthError, ArgoCDError, ArgoCDNotFoundError, UnjudgeableRolloutError
 from rollwright.argocd.follow import ROLLOUT_GROUP, ROLLOUT_KIND, FollowProgress, FollowSettings, RolloutFollower
+from rollwright.argocd.watch import StreamSettings
 from rollwright.config.models import RollwrightConfig
 from rollwright.domain.identity import RegionTarget
 from rollwright.observability.logging import get_logger
@@ -173,7 +174,9 @@ class HandoffActivities:
 
 
 def create_activities(config: RollwrightConfig) -> list[Callable[..., Any]]:
-    follow = FollowSettings(poll_interval=config.argocd.poll_interval.total_seconds())
+    follow = FollowSettings(
+        poll_interval=config.argocd.poll_interval.total_seconds(), stream=StreamSettings(enabled=config.argocd.streams)
+    )
     placement = (lambda target: application_placement(config, target)) if config.argocd.manage_applications else None
     handoff = HandoffActivities(lambda: argocd_client_config(config), follow, placement)
     return [handoff.sync_and_follow, handoff.abort_rollout, handoff.pause_rollout, handoff.resume_rollout]

@@ -205,8 +205,11 @@ class ArgoCDConfig(_Strict):
     verify_tls: bool = True
     ca_file: str | None = Field(default=None, description="PEM bundle to trust for the Argo CD server")
     timeout: Duration = timedelta(seconds=10)
-    # How often a hand-off polls the Application and its Rollout; the demo sets it low to run fast.
+    # A hand-off follows Argo CD's watch streams and reads again at once when they show a change; it polls the
+    # Application and its Rollout this often only while a stream is down (or streams are off).
     poll_interval: Duration = timedelta(seconds=2)
+    # Off: poll every poll_interval, for a proxy in front of Argo CD that buffers streamed answers.
+    streams: bool = True
     # Before each hand-off Rollwright creates or updates the region's Application (no automated sync: Rollwright
     # syncs to exactly its commit), so adding a region is a config change. Off: the Applications exist already.
     manage_applications: bool = True

@@ -119,7 +119,12 @@ class Region:
 
 @contextlib.asynccontextmanager
 async def open_region(
-    cluster: LocalCluster, workdir: Path, *, server: str | None = None, poll_interval: str = "200ms"
+    cluster: LocalCluster,
+    workdir: Path,
+    *,
+    server: str | None = None,
+    poll_interval: str = "200ms",
+    streams: bool = True,
 ) -> AsyncIterator[Region]:
     """A fresh service (unique name) in REGION, with its own GitOps repository under `workdir`; Rollwright reaches
     Argo CD at `server` (default: the cluster's argocd-server; a test puts a proxy in between) and polls it every
@@ -144,6 +149,7 @@ async def open_region(
             server=server or cluster.argocd_url,
             token=SecretRef(file=str(token_file)),
             poll_interval=poll_interval,
+            streams=streams,
             repo_url=f"file://{bare}",
             namespace="{env}-{region}",
         ),

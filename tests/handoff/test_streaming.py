@@ -141,3 +141,17 @@ async def test_a_stream_that_comes_back_is_followed_again(local_cluster: LocalCl
     assert result.outcome is HandoffOutcome.CANARY_FAILED, result.reason
     assert proxy.counts.streams_cut >= 1
     assert since_last_look < RECHECK / 2
+
+
+async def test_with_streams_off_in_config_the_hand_off_only_polls(local_cluster: LocalCluster, tmp_path: Path) -> None:
+    async with (
+        run_fault_proxy(local_cluster.argocd_url, error_ratio=0.0) as proxy,
+        open_region(
+            local_cluster, tmp_path, server=proxy.url, poll_interval=f"{FALLBACK_POLL:g}s", streams=False
+        ) as region,
+    ):
+        result = await region.hand_off("v1", QUICK)
+    assert result.outcome is HandoffOutcome.HEALTHY, result.reason
+    # For a proxy that buffers streamed answers: none is asked for, and the progress says the follower polls.
+    assert proxy.counts.streams_relayed == 0, proxy.counts
+    assert {beat.progress.stream for beat in region.beats if beat.progress.stream} == {StreamState.OFF}
