@@ -16,9 +16,13 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
-# The sandbox re-imports a workflow's module, and every module it imports outside this block, for each run it starts:
-# ~200 KB a cached deployment for the workflow's own parts (workflows.*) alone. Those parts keep no state of their own
-# (a run's is in its objects) and import only contracts and domain models, so one copy serves every run.
+from workflows.controls import ControlView, rejection
+from workflows.deployment_log import DeploymentLog
+from workflows.regions import RegionRunner
+from workflows.steps import Steps
+from workflows.stopping import Stop, StopKind, Stopping
+from workflows.verification import Verifier
+
 with workflow.unsafe.imports_passed_through():
     from activities.contracts import MarkDigestBadInput, PublishInput
     from rollwright.domain.deployment import (
@@ -39,12 +43,6 @@ with workflow.unsafe.imports_passed_through():
     from rollwright.domain.notification import Notification, NotificationKind
     from rollwright.domain.plan import ApprovalDefault, EnvironmentPlan
     from rollwright.domain.verification import OnFailure
-    from workflows.controls import ControlView, rejection
-    from workflows.deployment_log import DeploymentLog
-    from workflows.regions import RegionRunner
-    from workflows.steps import Steps
-    from workflows.stopping import Stop, StopKind, Stopping
-    from workflows.verification import Verifier
 
 # Failures an environment's `on_failure: halt` turns into a hold; a broken step or an abort always unwinds.
 _HALTABLE = frozenset({StopKind.CANARY_FAILED, StopKind.CHECK_FAILED})
