@@ -1,30 +1,22 @@
 """DeploymentWorkflow: one version of one service, environment by environment, wave by wave, region by region.
 
-Reads top to bottom like the rollout: publish, then per environment an approval, then waves (regions of a
-wave in parallel) with a bake between them (checked, when the environment has checks), then the post-deploy
-watch; any failed canary, failed check, failed step or operator abort stops new work, cancels what is in
-flight and rolls back every region this deployment changed, wave by wave, the newest first. Where the environment says
-`on_failure: halt`, a failed canary or check holds the deployment instead, for an engineer's abort or resume.
+Reads top to bottom like the rollout: publish, then per environment an approval, then waves with a bake between
+them, then the post-deploy watch; a stop anywhere unwinds to the rollback. The phases themselves, and the rules of
+the operator controls, are in workflows/deployment_phases.py; this module is the workflow's Temporal surface: its
+run, its updates and signals, its status query.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
 
-from workflows.controls import ControlView, rejection
-from workflows.deployment_log import DeploymentLog
-from workflows.regions import RegionRunner
-from workflows.steps import Steps
-from workflows.stopping import Stop, StopKind, Stopping
-from workflows.verification import Verifier
-
+# The sandbox re-imports a workflow's module, and every module it imports outside this block, for every run it
+# starts: the phases and their parts would cost ~210 KB a cached deployment, so this module keeps only what Temporal
+# must find on the workflow class (~26 KB). The phases and their parts keep no state of their own (a run's is in its
+# object) and import only contracts and domain models, so one copy of them serves every run.
 with workflow.unsafe.imports_passed_through():
-    from activities.contracts import MarkDigestBadInput, PublishInput
     from rollwright.domain.deployment import (
         DEPLOYMENT_WORKFLOW,
         NEWER_VERSION_SIGNAL,
@@ -34,38 +26,19 @@ with workflow.unsafe.imports_passed_through():
         ControlRequest,
         DeploymentInput,
         DeploymentOutcome,
-        DeploymentPhase,
         DeploymentResult,
         DeploymentStatus,
         NewerVersion,
     )
-    from rollwright.domain.durations import format_duration
-    from rollwright.domain.notification import Notification, NotificationKind
-    from rollwright.domain.plan import ApprovalDefault, EnvironmentPlan
-    from rollwright.domain.verification import OnFailure
-
-# Failures an environment's `on_failure: halt` turns into a hold; a broken step or an abort always unwinds.
-_HALTABLE = frozenset({StopKind.CANARY_FAILED, StopKind.CHECK_FAILED})
+    from workflows.deployment_phases import DeploymentPhases
+    from workflows.stopping import Stop, StopKind, Stopping
 
 
 @workflow.defn(name=DEPLOYMENT_WORKFLOW)
-class DeploymentWorkflow:
+class DeploymentWorkflow(DeploymentPhases):
     @workflow.init
     def __init__(self, inp: DeploymentInput) -> None:
-        self._inp = inp
-        self._log = DeploymentLog(inp)
-        self._steps = Steps(inp.limits, inp.pulumi_task_queue)
-        self._regions = RegionRunner(inp, self._steps, self._log, self._checkpoint, self._request_stop)
-        self._verifier = Verifier(self._steps, self._log, self._regions)
-        self._stop: Stop | None = None
-        self._halt: Stop | None = None
-        self._approved: str | None = None
-        self._wave: list[asyncio.Task[None]] = []
-        # Rollout actions a halt or a resume started; waited for before the deployment ends.
-        self._actions: list[asyncio.Task[None]] = []
-        self._newer: NewerVersion | None = None
-
-    # -- the rollout ---------------------------------------------------------------------------------
+        super().__init__(inp)
 
     @workflow.run
     async def run(self, inp: DeploymentInput) -> DeploymentResult:
@@ -86,300 +59,7 @@ class DeploymentWorkflow:
             await self._stop_wave()
             return await self._unwind()
 
-    async def _publish(self) -> None:
-        await self._checkpoint()
-        try:
-            published = await self._steps.publish(
-                PublishInput(
-                    service=self._inp.plan.service,
-                    image=self._inp.plan.image,
-                    tag=self._inp.tag,
-                    digest=self._inp.digest,
-                    tag_policy=self._inp.tag_policy,
-                    promote_to=self._inp.promote_to,
-                    source=self._inp.source,
-                    workflow_id=workflow.info().workflow_id,
-                )
-            )
-        except ActivityError as error:
-            self._request_stop(Stop(StopKind.STEP_FAILED, f"publish failed: {error.cause or error}"))
-            raise Stopping from None
-        self._regions.image = published.image
-        self._log.note(f"published {published.image}:{published.tag} ({published.digest[:19]})")
-        self._log.set_phase(DeploymentPhase.DEPLOYING)
-
-    async def _deploy_environment(self, env: EnvironmentPlan) -> bool:
-        """Deploy every wave of one environment; False when an approval timed out and the default is to stop."""
-        self._log.at(env.name, None)
-        if env.approval.required and not await self._await_approval(env):
-            return False
-        for index, wave in enumerate(env.waves, start=1):
-            await self._checkpoint()
-            self._log.at(env.name, index)
-            self._log.note(f"{env.name} wave {index}/{len(env.waves)}: {', '.join(wave)}")
-            await self._deploy_wave(env, wave, index)
-            if env.bake and not self._is_last_wave(env, index):
-                await self._bake(env, index, env.bake)
-        await self._notify(NotificationKind.ENVIRONMENT_SUCCEEDED, env.name, reason=None)
-        self._log.note(f"{env.name} is live on {self._inp.tag}")
-        return True
-
-    async def _deploy_wave(self, env: EnvironmentPlan, wave: list[str], index: int) -> None:
-        self._wave = [asyncio.create_task(self._regions.deploy(env, region, index)) for region in wave]
-        await workflow.wait_condition(lambda: all(task.done() for task in self._wave) or self._stop is not None)
-        await self._stop_wave()
-        if self._stop is not None:
-            raise Stopping
-
-    async def _stop_wave(self) -> None:
-        for task in self._wave:
-            if not task.done():
-                task.cancel()
-        # Region tasks never raise; waiting lets cancelled Pulumi runs finish stopping before any rollback.
-        await asyncio.gather(*self._wave, return_exceptions=True)
-
-    def _is_last_wave(self, env: EnvironmentPlan, index: int) -> bool:
-        return env.name == self._inp.plan.environments[-1].name and index == len(env.waves)
-
-    async def _bake(self, env: EnvironmentPlan, index: int, bake: timedelta) -> None:
-        """Let the wave run under real traffic before anything else changes; an abort ends the bake early. With
-        checks, they run every interval meanwhile and a failure ends the bake too."""
-        self._log.set_phase(DeploymentPhase.BAKING)
-        what = f"bake {env.name} wave {index}"
-        if env.verification.checks:
-            failure = await self._verifier.check_for(
-                [env],
-                bake,
-                what,
-                interval=env.verification.interval,
-                initial_delay=env.verification.initial_delay,
-                done=lambda: self._stop is not None,
-            )
-            if failure is not None:
-                self._request_stop(failure)
-        else:
-            self._log.note(f"baking {env.name} wave {index} for {format_duration(bake)}")
-            with contextlib.suppress(TimeoutError):
-                await workflow.wait_condition(
-                    lambda: self._stop is not None,
-                    timeout=bake,
-                    timeout_summary=f"{what} for {format_duration(bake)}",
-                )
-        self._log.set_phase(DeploymentPhase.DEPLOYING)
-        await self._checkpoint()
-
-    async def _watch(self) -> None:
-        """After the last wave: keep checking every environment with checks for the last one's watch window. A
-        newer version waiting ends the watch (it takes over); a failure rolls back everything, or halts."""
-        last = self._inp.plan.environments[-1]
-        window = last.verification.watch
-        if window is None:
-            return
-        if self._newer is not None:
-            self._log.note(f"no post-deploy watch: {self._newer.tag} waits to deploy")
-            return
-        self._log.set_phase(DeploymentPhase.WATCHING)
-        self._log.status.watching_until = workflow.now() + window
-        checked = [env for env in self._inp.plan.environments if env.verification.checks]
-        failure = await self._verifier.check_for(
-            checked,
-            window,
-            f"watch for {format_duration(window)}",
-            interval=last.verification.interval,
-            initial_delay=last.verification.initial_delay,
-            done=lambda: self._stop is not None or self._newer is not None,
-        )
-        self._log.status.watching_until = None
-        if failure is not None:
-            self._request_stop(failure)
-        elif self._newer is not None:
-            self._log.note(f"watch ended early: {self._newer.tag} waits to deploy and takes over")
-        await self._checkpoint()
-
-    async def _await_approval(self, env: EnvironmentPlan) -> bool:
-        await self._checkpoint()
-        self._approved = None
-        self._log.status.awaiting_approval = env.name
-        self._log.set_phase(DeploymentPhase.AWAITING_APPROVAL)
-        await self._notify(NotificationKind.APPROVAL_NEEDED, env.name, reason=f"{env.name} needs an approval")
-        timeout = env.approval.timeout
-        try:
-            await workflow.wait_condition(
-                lambda: self._approved == env.name or self._stop is not None,
-                timeout=timeout,
-                timeout_summary=f"approval of {env.name} times out after {format_duration(timeout)}",
-            )
-        except TimeoutError:
-            default = env.approval.on_timeout
-            self._log.audit(f"approval timeout ({default.value})", "rollwright", f"no answer for {env.name}")
-            if default is ApprovalDefault.STOP:
-                return False
-        finally:
-            self._log.status.awaiting_approval = None
-            self._log.set_phase(DeploymentPhase.DEPLOYING)
-        if self._stop is not None:
-            raise Stopping
-        return True
-
-    async def _checkpoint(self) -> None:
-        """A safe point: hold here while paused; unwind from here once the deployment is stopping."""
-        if self._log.status.paused and self._stop is None:
-            await workflow.wait_condition(lambda: not self._log.status.paused or self._stop is not None)
-        if self._stop is not None:
-            raise Stopping
-
-    def _request_stop(self, stop: Stop) -> None:
-        if self._stop is not None:
-            return
-        if stop.kind in _HALTABLE and self._on_failure(stop.environment) is OnFailure.HALT:
-            self._hold(stop)
-            return
-        self._stop = stop
-        self._log.note(f"stopping: {stop.reason}")
-
-    def _on_failure(self, environment: str | None) -> OnFailure:
-        for env in self._inp.plan.environments:
-            if env.name == environment:
-                return env.verification.on_failure
-        return OnFailure.ROLLBACK
-
-    def _hold(self, stop: Stop) -> None:
-        """`on_failure: halt`: pause the canaries in flight, hold at the next safe point, wait for an engineer."""
-        if self._halt is not None:
-            self._log.note(f"also failed while halted: {stop.reason}")
-            return
-        self._halt = stop
-        self._log.status.halted = stop.reason
-        self._log.status.paused = True
-        self._log.audit("halt", "rollwright", stop.reason)
-        self._actions.append(asyncio.create_task(self._pause_in_flight(stop)))
-
-    async def _pause_in_flight(self, stop: Stop) -> None:
-        for changed in self._regions.in_flight():
-            try:
-                await self._steps.pause_rollout(self._regions.rollout_action(changed, stop.reason))
-            except ActivityError as error:
-                self._log.note(f"{changed.target.key}: could not pause the canary: {error.cause or error}")
-        await self._notify(NotificationKind.HALTED, stop.environment, reason=stop.reason)
-
-    async def _resume_in_flight(self, reason: str) -> None:
-        for changed in self._regions.in_flight():
-            try:
-                await self._steps.resume_rollout(self._regions.rollout_action(changed, reason))
-            except ActivityError as error:
-                self._log.note(f"{changed.target.key}: could not resume the canary: {error.cause or error}")
-
-    # -- the way back --------------------------------------------------------------------------------
-
-    async def _unwind(self) -> DeploymentResult:
-        stop = self._stop
-        assert stop is not None  # Stopping is only raised once a stop was requested
-        changed = self._regions.changed
-        if not changed:
-            outcome = DeploymentOutcome.ABORTED if stop.kind is StopKind.ABORTED else DeploymentOutcome.FAILED
-            await self._notify(NotificationKind.FAILED, None, reason=stop.reason)
-            return await self._finish(outcome, stop.reason)
-        self._log.set_phase(DeploymentPhase.ROLLING_BACK)
-        # Whatever stopped it, a rolled-back digest must never come back on its own: only an engineer's
-        # `rollwright unblock` clears the mark (the brief's promise against Image Updater/Flux re-deploys).
-        await self._mark_bad(stop)
-        await self._regions.halt(stop.reason)
-        rolled_back = await self._regions.roll_back_all()
-        keys = [region.target.key for region in changed]
-        if not rolled_back:
-            reason = f"{stop.reason}; rollback failed in some regions — see the region status"
-            await self._notify(NotificationKind.FAILED, None, reason=reason, regions=keys)
-            return await self._finish(DeploymentOutcome.FAILED, reason)
-        await self._notify(NotificationKind.ROLLED_BACK, None, reason=stop.reason, regions=keys)
-        outcome = DeploymentOutcome.ABORTED if stop.kind is StopKind.ABORTED else DeploymentOutcome.ROLLED_BACK
-        return await self._finish(outcome, stop.reason)
-
-    async def _mark_bad(self, stop: Stop) -> None:
-        try:
-            await self._steps.mark_bad(
-                MarkDigestBadInput(
-                    service=self._inp.plan.service,
-                    digest=self._inp.digest,
-                    reason=stop.reason,
-                    actor=stop.actor,
-                    workflow_id=workflow.info().workflow_id,
-                )
-            )
-        except ActivityError as error:
-            self._log.note(f"could not mark {self._inp.digest[:19]} bad: {error.cause or error}")
-
-    async def _notify(
-        self, kind: NotificationKind, environment: str | None, *, reason: str | None, regions: list[str] | None = None
-    ) -> None:
-        """Best effort: a notification that cannot be sent must not change how a rollout ends."""
-        try:
-            await self._steps.notify(
-                Notification(
-                    kind=kind,
-                    service=self._inp.plan.service,
-                    tag=self._inp.tag,
-                    digest=self._inp.digest,
-                    environment=environment,
-                    regions=regions or [],
-                    reason=reason,
-                    workflow_id=workflow.info().workflow_id,
-                )
-            )
-        except ActivityError as error:
-            self._log.note(f"could not notify {kind.value}: {error.cause or error}")
-
-    async def _finish(self, outcome: DeploymentOutcome, reason: str | None) -> DeploymentResult:
-        await asyncio.gather(*self._actions)
-        self._log.finish(outcome, reason)
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        s = self._log.status
-        return DeploymentResult(
-            outcome=outcome, tag=s.tag, digest=s.digest, reason=reason, regions=s.regions, audit=s.audit
-        )
-
     # -- operator controls ---------------------------------------------------------------------------
-
-    def _view(self) -> ControlView:
-        return ControlView(
-            finished=self._log.status.outcome is not None,
-            stopping=self._stop is not None,
-            paused=self._log.status.paused,
-            awaiting_approval=self._log.status.awaiting_approval,
-        )
-
-    def _validate(self, control: ControlName, request: ControlRequest) -> None:
-        problem = rejection(control, request, self._view())
-        if problem is not None:
-            raise ApplicationError(problem, type="ControlRejected", non_retryable=True)
-
-    def _apply(self, control: ControlName, request: ControlRequest) -> ControlAnswer:
-        status = self._log.status
-        if control is ControlName.PAUSE:
-            status.paused = True
-            message = "paused: holding at the next safe point"
-        elif control is ControlName.RESUME:
-            status.paused = False
-            message = "resumed"
-            if self._halt is not None:
-                message = f"resumed after the halt ({self._halt.reason}); nothing is rolled back"
-                self._halt, status.halted = None, None
-                self._actions.append(asyncio.create_task(self._resume_in_flight(f"resumed by {request.actor}")))
-        elif control is ControlName.ABORT:
-            self._request_stop(Stop(StopKind.ABORTED, f"aborted by {request.actor}: {request.reason}", request.actor))
-            message = "aborting: stopping in-flight regions and rolling back what changed"
-        else:
-            self._approved = status.awaiting_approval
-            message = f"approved {self._approved}"
-        self._log.audit(control.value, request.actor, request.reason)
-        return ControlAnswer(message=message)
-
-    def _apply_signal(self, control: ControlName, request: ControlRequest) -> None:
-        # Signals cannot be refused, so a signal that makes no sense now is logged and dropped.
-        problem = rejection(control, request, self._view())
-        if problem is not None:
-            self._log.note(f"ignored {control.value} signal from {request.actor}: {problem}")
-            return
-        self._apply(control, request)
 
     @workflow.update(name=ControlName.PAUSE.value, description="Hold at the next safe point; nothing rolls back")
     def pause(self, request: ControlRequest) -> ControlAnswer:

@@ -1,9 +1,10 @@
-"""Every activity a workflow calls, by method reference, with its timeouts, retries and task queue in one table.
+"""Every activity a workflow calls, by reference, with its timeouts, retries and task queue in one table.
 
-Workflows call activities through their methods (`PublishActivities.publish_image`, …), so an argument or
-result of the wrong type is a mypy error, not a surprise at run time. The activity modules are passed
-through the sandbox (as the Temporal SDK advises): the workflow never runs their code, it only takes the
-name and the signatures. Test doubles register under the same names (`activities.contracts.ActivityName`).
+Workflows call activities through their declarations (`activities.signatures.publish_image`, …), so an argument or
+result of the wrong type is a mypy error, not a surprise at run time. The declarations are passed through the
+sandbox (as the Temporal SDK advises) and import only the contracts: a workflow takes the name and the signature,
+never the implementation's clients. Workers and test doubles register under the same names
+(`activities.contracts.ActivityName`).
 
 A step's worst case is its budget (schedule-to-close) below: Temporal retries it with capped backoff until
 then, whatever the attempt count, unless the step itself says retrying cannot help (a non-retryable error).
@@ -22,6 +23,7 @@ from temporalio.common import RetryPolicy
 from temporalio.workflow import ActivityCancellationType
 
 with workflow.unsafe.imports_passed_through():
+    from activities import signatures
     from activities.contracts import (
         CandidateInfo,
         CommitInput,
@@ -42,14 +44,6 @@ with workflow.unsafe.imports_passed_through():
         RunChecksResult,
         ServicePlanInput,
     )
-    from activities.gitops import GitOpsActivities
-    from activities.handoff import HandoffActivities
-    from activities.notify import NotifyActivities
-    from activities.plans import ServicePlanActivities
-    from activities.provision import ProvisionActivities
-    from activities.publish import PublishActivities
-    from activities.verify import VerifyActivities
-    from activities.versions import VersionActivities
     from rollwright.domain.deployment import DeploymentLimits, PipelineSettings
     from rollwright.domain.identity import RegionTarget
     from rollwright.domain.notification import Notification
@@ -89,38 +83,38 @@ _LIGHT = Options("light_timeout", "light_budget")
 # The longest each step may take with the default DeploymentLimits, and why, after each entry.
 OPTIONS: dict[Callable[..., Any], Options] = {
     # Reads the worker's loaded config: instant; 15 min only if no worker is there to take it.
-    ServicePlanActivities.read_service_plan: _LIGHT,
+    signatures.read_service_plan: _LIGHT,
     # Two registry calls and one store read (client timeouts ~30 s each); retried while the registry is down.
-    PublishActivities.inspect_candidate: _LIGHT,
+    signatures.inspect_candidate: _LIGHT,
     # Re-resolve, maybe copy every blob to the central registry: 10 min an attempt, 45 min in all.
-    PublishActivities.publish_image: Options("publish_timeout", "publish_budget"),
+    signatures.publish_image: Options("publish_timeout", "publish_budget"),
     # One store read or write each (seconds); 15 min covers a database restart.
-    VersionActivities.get_region_baseline: _LIGHT,
-    VersionActivities.record_region_state: _LIGHT,
-    VersionActivities.mark_digest_bad: _LIGHT,
+    signatures.get_region_baseline: _LIGHT,
+    signatures.record_region_state: _LIGHT,
+    signatures.mark_digest_bad: _LIGHT,
     # Fetch, commit, push with bounded re-applies after a rejected push (git timeouts inside): 2 min an attempt.
-    GitOpsActivities.commit_manifests: _LIGHT,
+    signatures.commit_manifests: _LIGHT,
     # One Argo CD action each.
-    HandoffActivities.abort_rollout: _LIGHT,
-    HandoffActivities.pause_rollout: _LIGHT,
-    HandoffActivities.resume_rollout: _LIGHT,
+    signatures.abort_rollout: _LIGHT,
+    signatures.pause_rollout: _LIGHT,
+    signatures.resume_rollout: _LIGHT,
     # One instant query per check and region (client timeouts ~10 s); a Prometheus down for the whole budget fails
     # the check, since a version nobody can measure is not verified.
-    VerifyActivities.run_checks: _LIGHT,
+    signatures.run_checks: _LIGHT,
     # One webhook POST; best effort, the workflow goes on if it fails.
-    NotifyActivities.notify: _LIGHT,
+    signatures.notify: _LIGHT,
     # One Pulumi preview + up in a child process: 30 min an attempt; 2 h in all for workers dying under it.
-    ProvisionActivities.provision_region: Options(
+    signatures.provision_region: Options(
         "provision_timeout",
         "provision_budget",
         queue=Queue.PULUMI,
         cancellation=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     ),
     # Like provision_region, without the `up`: nothing changes, so nothing to wait for on cancel.
-    ProvisionActivities.preview_region: Options("provision_timeout", "provision_budget", queue=Queue.PULUMI),
+    signatures.preview_region: Options("provision_timeout", "provision_budget", queue=Queue.PULUMI),
     # The canary's progress deadline + handoff_margin an attempt (35 min by default; a retry gets only what is left
     # of the deadline), and deadline + handoff_budget_margin in all: see Steps.handoff.
-    HandoffActivities.sync_and_follow: Options("handoff_margin", "handoff_budget_margin"),
+    signatures.sync_and_follow: Options("handoff_margin", "handoff_budget_margin"),
 }
 
 
@@ -147,15 +141,15 @@ class Steps:
 
     async def _call(
         self,
-        method: Callable[[Any, ArgT], Awaitable[ResultT]],
+        declared: Callable[[ArgT], Awaitable[ResultT]],
         arg: ArgT,
         summary: str,
         *,
         extra_time: timedelta = timedelta(0),
     ) -> ResultT:
-        options = OPTIONS[method]
-        return await workflow.execute_activity_method(
-            method,
+        options = OPTIONS[declared]
+        return await workflow.execute_activity(
+            declared,
             arg,
             task_queue=self._pulumi_task_queue if options.queue is Queue.PULUMI else None,
             start_to_close_timeout=self._limit(options.timeout) + extra_time,
@@ -168,67 +162,67 @@ class Steps:
 
     async def read_service_plan(self, service: str) -> PipelineSettings:
         return await self._call(
-            ServicePlanActivities.read_service_plan,
+            signatures.read_service_plan,
             ServicePlanInput(service=service),
             f"read the plan of {service} from the workers' config",
         )
 
     async def inspect_candidate(self, arg: InspectCandidateInput) -> CandidateInfo:
         return await self._call(
-            PublishActivities.inspect_candidate,
+            signatures.inspect_candidate,
             arg,
             f"inspect {arg.service}:{arg.tag}",
         )
 
     async def publish(self, arg: PublishInput) -> PublishResult:
-        return await self._call(PublishActivities.publish_image, arg, f"publish {arg.service}:{arg.tag}")
+        return await self._call(signatures.publish_image, arg, f"publish {arg.service}:{arg.tag}")
 
     async def baseline(self, target: RegionTarget) -> RegionBaseline:
         return await self._call(
-            VersionActivities.get_region_baseline,
+            signatures.get_region_baseline,
             target,
             f"read what runs in {target.key}",
         )
 
     async def record(self, arg: RecordRegionStateInput) -> None:
         await self._call(
-            VersionActivities.record_region_state,
+            signatures.record_region_state,
             arg,
             f"record {arg.target.key} {arg.state.value} ({arg.tag})",
         )
 
     async def provision(self, arg: ProvisionInput, summary: str) -> ProvisionResult:
-        return await self._call(ProvisionActivities.provision_region, arg, summary)
+        return await self._call(signatures.provision_region, arg, summary)
 
     async def preview(self, arg: ProvisionInput, summary: str) -> PreviewResult:
-        return await self._call(ProvisionActivities.preview_region, arg, summary)
+        return await self._call(signatures.preview_region, arg, summary)
 
     async def commit(self, arg: CommitInput, summary: str) -> CommitResult:
-        return await self._call(GitOpsActivities.commit_manifests, arg, summary)
+        return await self._call(signatures.commit_manifests, arg, summary)
 
     async def handoff(self, arg: HandoffInput, summary: str) -> HandoffResult:
         # The follow lasts as long as the canary may (its progress deadline), plus the table's margin.
         return await self._call(
-            HandoffActivities.sync_and_follow,
+            signatures.sync_and_follow,
             arg,
             summary,
             extra_time=timedelta(seconds=arg.progress_deadline_seconds),
         )
 
     async def abort_rollout(self, arg: RolloutActionInput) -> None:
-        await self._call(HandoffActivities.abort_rollout, arg, f"abort the canary in {arg.target.key}")
+        await self._call(signatures.abort_rollout, arg, f"abort the canary in {arg.target.key}")
 
     async def pause_rollout(self, arg: RolloutActionInput) -> None:
-        await self._call(HandoffActivities.pause_rollout, arg, f"pause the canary in {arg.target.key}")
+        await self._call(signatures.pause_rollout, arg, f"pause the canary in {arg.target.key}")
 
     async def resume_rollout(self, arg: RolloutActionInput) -> None:
-        await self._call(HandoffActivities.resume_rollout, arg, f"resume the canary in {arg.target.key}")
+        await self._call(signatures.resume_rollout, arg, f"resume the canary in {arg.target.key}")
 
     async def run_checks(self, arg: RunChecksInput, summary: str) -> RunChecksResult:
-        return await self._call(VerifyActivities.run_checks, arg, summary)
+        return await self._call(signatures.run_checks, arg, summary)
 
     async def mark_bad(self, arg: MarkDigestBadInput) -> None:
-        await self._call(VersionActivities.mark_digest_bad, arg, f"mark {arg.digest[:19]} bad")
+        await self._call(signatures.mark_digest_bad, arg, f"mark {arg.digest[:19]} bad")
 
     async def notify(self, arg: Notification) -> None:
-        await self._call(NotifyActivities.notify, arg, f"notify {arg.kind.value}")
+        await self._call(signatures.notify, arg, f"notify {arg.kind.value}")

@@ -87,6 +87,9 @@ class Doubles:
     step_seconds: float = 0.05
     follow_seconds: float = 0.3
     calls: list[Call] = field(default_factory=list)
+    # The memory bench's settings: no simulated latency, and no call kept (its thousands of arguments would count).
+    instant: bool = False
+    keep_calls: bool = True
     released: asyncio.Event = field(default_factory=asyncio.Event)
     commits_released: asyncio.Event = field(default_factory=asyncio.Event)
     _shas: itertools.count[int] = field(default_factory=itertools.count)
@@ -107,7 +110,8 @@ class Doubles:
     def _begin(self, name: ActivityName, arg: Any, key: str | None = None) -> Call:
         info = activity.info()
         call = Call(name.value, key, arg, info.task_queue, info.current_attempt_scheduled_time, attempt=info.attempt)
-        self.calls.append(call)
+        if self.keep_calls:
+            self.calls.append(call)
         return call
 
     async def _die_if_due(self, name: ActivityName) -> None:
@@ -119,7 +123,8 @@ class Doubles:
             raise ApplicationError("this attempt's worker is dead; nobody reads this answer")
 
     async def _work(self, call: Call, seconds: float) -> None:
-        await asyncio.sleep(seconds)
+        if not self.instant:
+            await asyncio.sleep(seconds)
         call.ended = time.monotonic()
 
     def light(self) -> list[Callable[..., Any]]:

@@ -1,0 +1,57 @@
+"""Workflow code reads no clock, draws no randomness and does no I/O, checked in the source.
+
+The sandbox refuses those at run time only in the modules it re-imports for each run; workflows/deployment.py
+passes the deployment's phases and every part they use through it (each run would otherwise pay ~210 KB for its own
+copy), so this check holds every module under workflows/ to the rule instead. Time, randomness and waiting come
+from temporalio.workflow (`workflow.now()`, `workflow.random()`, `workflow.uuid4()`, `workflow.sleep()`).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
+# Clocks, randomness, the environment, processes, threads, files and the network.
+FORBIDDEN_MODULES = frozenset(
+    {"time", "random", "uuid", "secrets", "os", "sys", "socket", "subprocess", "threading", "io", "pathlib", "shutil"}
+)
+FORBIDDEN_CALLS = frozenset({"open", "input", "print"})
+# datetime and date read the clock through these; `workflow.now()` is the deterministic one.
+CLOCK_METHODS = frozenset({"now", "utcnow", "today"})
+
+
+def problems(source: str, name: str) -> Iterator[str]:
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            modules = [alias.name for alias in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            for module in modules:
+                if module.split(".")[0] in FORBIDDEN_MODULES and getattr(node, "level", 0) == 0:
+                    yield f"{name}:{node.lineno} imports {module}"
+        if isinstance(node, ast.Call):
+            called = node.func
+            if isinstance(called, ast.Name) and called.id in FORBIDDEN_CALLS:
+                yield f"{name}:{node.lineno} calls {called.id}()"
+            if (
+                isinstance(called, ast.Attribute)
+                and called.attr in CLOCK_METHODS
+                and not (isinstance(called.value, ast.Name) and called.value.id == "workflow")
+            ):
+                yield f"{name}:{node.lineno} reads the clock ({ast.unparse(called)}()); use workflow.now()"
+
+
+@pytest.mark.parametrize("path", sorted(WORKFLOWS.glob("*.py")), ids=lambda path: path.name)
+def test_workflow_module_is_deterministic(path: Path) -> None:
+    assert list(problems(path.read_text(), path.name)) == []
+
+
+def test_the_check_finds_a_clock_randomness_and_a_file() -> None:
+    source = "import random\nfrom datetime import datetime\nstarted = datetime.now()\nopen('x')\nworkflow.now()\n"
+    assert sorted(problems(source, "bad.py")) == [
+        "bad.py:1 imports random",
+        "bad.py:3 reads the clock (datetime.now()); use workflow.now()",
+        "bad.py:4 calls open()",
+    ]
