@@ -17,6 +17,8 @@ from rollwright.domain.plan import (
     CanaryPlan,
     EnvironmentPlan,
     FirstDeployRollback,
+    OnBadElsewhere,
+    PromotePlan,
     ServicePlan,
 )
 from rollwright.domain.verification import OnFailure, VerificationCheck, VerificationPlan
@@ -50,6 +52,16 @@ class VerificationOverride(_Strict):
         return VerificationPlan.model_validate({**service.model_dump(), **changes})
 
 
+class PromoteConfig(_Strict):
+    """`promote: {from: staging, after: 30m}`: versions live and healthy in `from` for `after` come here."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    source: str = Field(alias="from", pattern=NAME_PATTERN)
+    after: Duration = timedelta(0)
+    manual: bool = False
+
+
 class EnvironmentConfig(_Strict):
     name: str = Field(pattern=NAME_PATTERN)
     waves: list[list[str]] = Field(min_length=1)
@@ -63,6 +75,10 @@ class EnvironmentConfig(_Strict):
     prometheus: str | None = Field(default=None, description="e.g. http://prometheus.monitoring:9090")
     region_prometheus: dict[str, str] = Field(default_factory=dict, description="region -> its own Prometheus")
     verification: VerificationOverride = VerificationOverride()
+    # Later environments only (default: from the one before, as soon as it is live there). `manual`: only
+    # `rollwright promote`.
+    promote: Literal["manual"] | PromoteConfig | None = None
+    on_bad_elsewhere: OnBadElsewhere = OnBadElsewhere.ROLLBACK
 
     @model_validator(mode="after")
     def _region_prometheus_names_regions(self) -> EnvironmentConfig:
@@ -134,6 +150,34 @@ class ServiceConfig(_Strict):
             raise ValueError(f"environment(s) listed twice: {', '.join(duplicates)}")
         return envs
 
+    @model_validator(mode="after")
+    def _promotions_come_from_earlier_lanes(self) -> ServiceConfig:
+        first, *later = self.environments
+        if first.promote is not None:
+            raise ValueError(
+                f"environment {first.name!r} is the first lane: it takes pushes and cannot promote from another"
+            )
+        earlier = [first.name]
+        for env in later:
+            if isinstance(env.promote, PromoteConfig) and env.promote.source not in earlier:
+                raise ValueError(
+                    f"environment {env.name!r} promotes from {env.promote.source!r}, which is not an earlier "
+                    f"environment ({', '.join(earlier)})"
+                )
+            earlier.append(env.name)
+        return self
+
+    def _promote_plan(self, index: int) -> PromotePlan | None:
+        if index == 0:
+            return None
+        promote = self.environments[index].promote
+        previous = self.environments[index - 1].name
+        if promote is None:
+            return PromotePlan(source=previous)
+        if promote == "manual":
+            return PromotePlan(source=previous, manual=True)
+        return PromotePlan(source=promote.source, after=promote.after, manual=promote.manual)
+
     @property
     def repository_path(self) -> str:
         """The repository without its registry host: what registries put in their events."""
@@ -165,8 +209,10 @@ class ServiceConfig(_Strict):
                     prometheus_address=env.prometheus,
                     region_prometheus=env.region_prometheus,
                     verification=env.verification.over(self.verification),
+                    promote=self._promote_plan(index),
+                    on_bad_elsewhere=env.on_bad_elsewhere,
                 )
-                for env in self.environments
+                for index, env in enumerate(self.environments)
             ],
         )
 

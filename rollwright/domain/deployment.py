@@ -81,6 +81,7 @@ class DeploymentOutcome(StrEnum):
     ABORTED = "aborted"
     FAILED = "failed"
     STOPPED = "stopped"  # an approval timed out with on_timeout=stop; nothing was rolled back
+    SUPERSEDED = "superseded"  # a newer version came while this one waited for approval; nothing had changed
 
 
 class RegionPhase(StrEnum):
@@ -139,6 +140,31 @@ class DeploymentLimits(BaseModel):
     max_attempts: int = Field(default=0, ge=0)
 
 
+class DeploymentKind(StrEnum):
+    """What a deployment is for: a rollout (a push, a promotion, a pin), or a deliberate rollback to a chosen
+    version (no canary steps, no approval or bake, waves newest first with a wave's regions at once)."""
+
+    ROLL_FORWARD = "roll_forward"
+    PIN = "pin"
+    ROLLBACK = "rollback"
+    # A digest marked bad in another lane, undone here by that lane's `on_bad_elsewhere: rollback`.
+    BAD_ELSEWHERE = "bad_elsewhere"
+
+
+class VersionRef(BaseModel):
+    tag: str
+    digest: Digest
+
+
+class RollbackOrder(BaseModel):
+    """A deliberate rollback's own terms: what it replaces, who asked and why, and whether to mark it bad."""
+
+    replaces: VersionRef | None = None
+    actor: str
+    reason: str
+    mark_replaced_bad: bool = True
+
+
 class DeploymentInput(BaseModel):
     plan: ServicePlan
     tag: str
@@ -149,6 +175,9 @@ class DeploymentInput(BaseModel):
     # Provision activities run one Pulumi process each, on their own task queue with bounded concurrency.
     pulumi_task_queue: str = DEFAULT_PULUMI_TASK_QUEUE
     limits: DeploymentLimits = DeploymentLimits()
+    # ROLLBACK and BAD_ELSEWHERE deploy `tag`/`digest` back into every region of the plan's one environment.
+    kind: DeploymentKind = DeploymentKind.ROLL_FORWARD
+    rollback: RollbackOrder | None = None
 
 
 class RegionStatus(BaseModel):

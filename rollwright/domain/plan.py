@@ -118,6 +118,24 @@ class CanaryPlan(BaseModel):
         return self
 
 
+class OnBadElsewhere(StrEnum):
+    """What a lane does with a version it runs when another lane marks that digest bad."""
+
+    ROLLBACK = "rollback"
+    KEEP = "keep"
+
+
+class PromotePlan(BaseModel):
+    """How a later lane takes its versions: from the lane `source` once live and healthy there for `after`, or
+    only when an engineer promotes one (`manual`). The first lane has none: it takes pushes."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source: str
+    after: Duration = timedelta(0)
+    manual: bool = False
+
+
 class ApprovalPlan(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -140,6 +158,9 @@ class EnvironmentPlan(BaseModel):
     region_prometheus: dict[str, str] = Field(default_factory=dict)
     # Rollwright's own checks of this environment's live regions (the service's, with this environment's overrides).
     verification: VerificationPlan = VerificationPlan()
+    # None on the first lane (it takes pushes); every later lane promotes from an earlier one.
+    promote: PromotePlan | None = None
+    on_bad_elsewhere: OnBadElsewhere = OnBadElsewhere.ROLLBACK
 
     def prometheus_for(self, region: str) -> str | None:
         return self.region_prometheus.get(region, self.prometheus_address)
@@ -157,6 +178,23 @@ class ServicePlan(BaseModel):
     environments: list[EnvironmentPlan] = Field(min_length=1)
     argocd_app_template: str = "{service}-{env}-{region}"
     first_deploy_rollback: FirstDeployRollback = FirstDeployRollback.REMOVE
+
+    def environment(self, name: str) -> EnvironmentPlan:
+        """The named environment; KeyError naming it when the plan has none."""
+        for env in self.environments:
+            if env.name == name:
+                return env
+        raise KeyError(f"{self.service} has no environment {name!r}")
+
+    def only(self, name: str) -> ServicePlan:
+        """This plan cut to one environment: what one lane's deployment runs."""
+        return self.model_copy(update={"environments": [self.environment(name)]})
+
+    def promoted_from(self, name: str) -> list[EnvironmentPlan]:
+        """The environments whose lanes take their versions from the lane `name` on a timer (not manual)."""
+        return [
+            env for env in self.environments if env.promote and env.promote.source == name and not env.promote.manual
+        ]
 
     def analysis_for(self, env: EnvironmentPlan, region: str) -> CanaryAnalysis | None:
         """The canary analysis a deployment renders for one region; None when the service has no checks."""
