@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from rollwright.domain.digest import Digest
 from rollwright.domain.identity import RegionTarget
+from rollwright.domain.lane import BadElsewhere, PromotionOffer
 from rollwright.domain.plan import CanaryAnalysis, CanaryStep
 from rollwright.domain.region_state import RegionState
 from rollwright.domain.source import SourceEvent
@@ -35,6 +36,10 @@ class ActivityName(StrEnum):
     RESUME_ROLLOUT = "resume_rollout"
     RUN_CHECKS = "run_checks"
     NOTIFY = "notify"
+    # Lanes: audit a deliberate act, hand a version to the next lane, tell every lane a digest went bad.
+    RECORD_LANE_ACTION = "record_lane_action"
+    OFFER_PROMOTION = "offer_promotion"
+    TELL_LANES_BAD = "tell_lanes_bad"
     # Heavy activities: one Pulumi process each, on the Pulumi task queue with bounded concurrency.
     PROVISION_REGION = "provision_region"
     PREVIEW_REGION = "preview_region"
@@ -234,3 +239,27 @@ class RunChecksResult(BaseModel):
 
 
 # -- notifications ---------------------------------------------------------------------------------
+
+
+# -- lanes -----------------------------------------------------------------------------------------
+
+
+class OfferPromotionInput(BaseModel):
+    """Signal-with-start the lane `environment` of `service` with `offer` (the lane starts if none runs)."""
+
+    service: str
+    environment: str
+    offer: PromotionOffer
+    task_queue: str
+
+
+class TellLanesBadInput(BaseModel):
+    """Signal every lane of `environments` that runs; a lane that never started has nothing to undo."""
+
+    service: str
+    environments: list[str]
+    bad: BadElsewhere
+
+
+class TellLanesBadResult(BaseModel):
+    told: list[str]

@@ -20,6 +20,7 @@ from activities.contracts import (
     HandoffResult,
     InspectCandidateInput,
     MarkDigestBadInput,
+    OfferPromotionInput,
     ProvisionInput,
     ProvisionResult,
     PublishInput,
@@ -30,9 +31,12 @@ from activities.contracts import (
     RunChecksInput,
     RunChecksResult,
     ServicePlanInput,
+    TellLanesBadInput,
+    TellLanesBadResult,
 )
 from rollwright.domain.deployment import PipelineSettings
 from rollwright.domain.identity import RegionTarget
+from rollwright.domain.lane import LaneAction
 from rollwright.domain.notification import Notification
 from rollwright.domain.preview import PreviewResult
 
@@ -118,4 +122,19 @@ async def provision_region(request: ProvisionInput) -> ProvisionResult:
 
 @activity.defn(name=ActivityName.PREVIEW_REGION)
 async def preview_region(request: ProvisionInput) -> PreviewResult:
+    raise DeclaredOnlyError
+
+
+@activity.defn(name=ActivityName.RECORD_LANE_ACTION)
+async def record_lane_action(action: LaneAction) -> None:
+    raise DeclaredOnlyError
+
+
+@activity.defn(name=ActivityName.OFFER_PROMOTION)
+async def offer_promotion(request: OfferPromotionInput) -> None:
+    raise DeclaredOnlyError
+
+
+@activity.defn(name=ActivityName.TELL_LANES_BAD)
+async def tell_lanes_bad(request: TellLanesBadInput) -> TellLanesBadResult:
     raise DeclaredOnlyError

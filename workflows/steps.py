@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
         HandoffResult,
         InspectCandidateInput,
         MarkDigestBadInput,
+        OfferPromotionInput,
         ProvisionInput,
         ProvisionResult,
         PublishInput,
@@ -43,9 +44,12 @@ with workflow.unsafe.imports_passed_through():
         RunChecksInput,
         RunChecksResult,
         ServicePlanInput,
+        TellLanesBadInput,
+        TellLanesBadResult,
     )
     from rollwright.domain.deployment import DeploymentLimits, PipelineSettings
     from rollwright.domain.identity import RegionTarget
+    from rollwright.domain.lane import LaneAction
     from rollwright.domain.notification import Notification
     from rollwright.domain.preview import PreviewResult
 
@@ -103,6 +107,10 @@ OPTIONS: dict[Callable[..., Any], Options] = {
     signatures.run_checks: _LIGHT,
     # One webhook POST; best effort, the workflow goes on if it fails.
     signatures.notify: _LIGHT,
+    # One store write, or one Temporal signal(-with-start) per lane: seconds; 15 min covers an outage.
+    signatures.record_lane_action: _LIGHT,
+    signatures.offer_promotion: _LIGHT,
+    signatures.tell_lanes_bad: _LIGHT,
     # One Pulumi preview + up in a child process: 30 min an attempt; 2 h in all for workers dying under it.
     signatures.provision_region: Options(
         "provision_timeout",
@@ -226,3 +234,16 @@ class Steps:
 
     async def notify(self, arg: Notification) -> None:
         await self._call(signatures.notify, arg, f"notify {arg.kind.value}")
+
+    async def record_lane_action(self, arg: LaneAction) -> None:
+        await self._call(
+            signatures.record_lane_action, arg, f"audit {arg.action.value} of {arg.service}/{arg.environment}"
+        )
+
+    async def offer_promotion(self, arg: OfferPromotionInput) -> None:
+        await self._call(signatures.offer_promotion, arg, f"offer {arg.offer.tag} to {arg.service}/{arg.environment}")
+
+    async def tell_lanes_bad(self, arg: TellLanesBadInput) -> TellLanesBadResult:
+        return await self._call(
+            signatures.tell_lanes_bad, arg, f"tell {', '.join(arg.environments)} that {arg.bad.digest[:19]} is bad"
+        )
