@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Callable, Sequence
 from types import TracebackType
 from typing import Any, Literal, TypeVar
@@ -33,7 +32,7 @@ from rollwright.argocd.models import (
     ResourceActionRunRequestV2,
     ResourceRef,
 )
-from rollwright.argocd.transport import build_http_client, send, stream
+from rollwright.argocd.transport import build_http_client, json_object, send, stream
 from rollwright.observability.logging import get_logger
 
 log = get_logger(__name__)
@@ -159,13 +158,7 @@ class ArgoCDClient:
         what = f"get {ref.kind} {ref.name} of {name}"
         body = await self._call("GET", f"{self._app_path(name)}/resource", what=what, params=ref.query())
         manifest = _parse(ApplicationResourceResponse, body, what).manifest
-        try:
-            live = json.loads(manifest)
-        except ValueError as exc:
-            raise ArgoCDResponseError(f"{what}: manifest is not JSON: {manifest[:200]!r}") from exc
-        if not isinstance(live, dict):
-            raise ArgoCDResponseError(f"{what}: manifest is not an object")
-        return live
+        return json_object(manifest, what, kind="manifest")
 
     async def run_resource_action(
         self, name: str, ref: ResourceRef, action: str, parameters: dict[str, str] | None = None

@@ -108,14 +108,20 @@ async def send(
 _AWAITING_ANSWER = "receive_response_headers.started"
 
 
+def json_object(text: str, what: str, *, kind: str) -> dict[str, Any]:
+    """`text` (a `kind` of Argo CD's answer) read as a JSON object; ArgoCDResponseError naming it otherwise."""
+    try:
+        parsed = jsonlib.loads(text)
+    except ValueError as exc:
+        raise ArgoCDResponseError(f"{what}: {kind} is not JSON: {text[:200]!r}") from exc
+    if not isinstance(parsed, dict):
+        raise ArgoCDResponseError(f"{what}: {kind} is not an object: {text[:200]!r}")
+    return parsed
+
+
 def _stream_message(line: str, what: str) -> Any:
     """The `result` of one line of a watch stream; an `error` line ends the stream with it."""
-    try:
-        message = jsonlib.loads(line)
-    except ValueError as exc:
-        raise ArgoCDResponseError(f"{what}: stream line is not JSON: {line[:200]!r}") from exc
-    if not isinstance(message, dict):
-        raise ArgoCDResponseError(f"{what}: stream line is not an object: {line[:200]!r}")
+    message = json_object(line, what, kind="stream line")
     if "result" in message:
         return message["result"]
     error = message["error"] if isinstance(message.get("error"), dict) else {}

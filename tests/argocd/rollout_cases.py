@@ -154,6 +154,21 @@ PROGRESSED = condition(
 )
 PAUSED_AT_STEP = {"controllerPause": True, "pauseConditions": [{"reason": "CanaryPauseStep", "startTime": PAUSED_AT}]}
 ABORTED = "RolloutAborted: Rollout aborted update to revision 2"
+UPDATING = "more replicas need to be updated"
+# A new spec's first status write while the previous canary's abort still stands: no new pod updated yet.
+ABORT_NOT_CLEARED: dict[str, Any] = {
+    "step": 0,
+    "abort": True,
+    "abortedAt": PAUSED_AT,
+    "currentPodHash": "aborted",
+    "updatedReplicas": 0,
+}
+
+
+def failed_analysis(run: str) -> dict[str, Any]:
+    """`status.canary` once the background AnalysisRun `run` failed its success-rate check."""
+    return {"currentBackgroundAnalysisRunStatus": {"name": run, "status": "Failed", "message": ANALYSIS_FAILED}}
+
 
 # The reasons below are the rule of rollout_status.py, case by case.
 STALE_IMAGE = "Argo CD judges the live object; the hand-off must know whether its own digest got through"
@@ -175,7 +190,7 @@ CASES = [
     ),
     Case(
         "setting the first weight",
-        canary(v1_status("Progressing", "more replicas need to be updated", step=0, updatedReplicas=1)),
+        canary(v1_status("Progressing", UPDATING, step=0, updatedReplicas=1)),
         "Progressing",
         RolloutVerdict.PROGRESSING,
     ),
@@ -231,60 +246,19 @@ CASES = [
     # Seen on Argo Rollouts 1.10 for one status write after a new spec, before the controller clears the abort.
     Case(
         "a new spec after an abort, the old abort not yet cleared",
-        canary(
-            v1_status(
-                "Progressing",
-                "more replicas need to be updated",
-                step=0,
-                abort=True,
-                abortedAt=PAUSED_AT,
-                currentPodHash="aborted",
-                updatedReplicas=0,
-            )
-        ),
+        canary(v1_status("Progressing", UPDATING, **ABORT_NOT_CLEARED)),
         "Progressing",
         RolloutVerdict.PROGRESSING,
     ),
     Case(
         "a new spec after a canary its analysis aborted, neither yet cleared",
-        canary(
-            v1_status(
-                "Progressing",
-                "more replicas need to be updated",
-                step=0,
-                abort=True,
-                abortedAt=PAUSED_AT,
-                currentPodHash="aborted",
-                updatedReplicas=0,
-                canary={
-                    "currentBackgroundAnalysisRunStatus": {
-                        "name": "api-aborted-2",
-                        "status": "Failed",
-                        "message": ANALYSIS_FAILED,
-                    }
-                },
-            )
-        ),
+        canary(v1_status("Progressing", UPDATING, **ABORT_NOT_CLEARED, canary=failed_analysis("api-aborted-2"))),
         "Progressing",
         RolloutVerdict.PROGRESSING,
     ),
     Case(
         "background analysis failed, the phase not yet rewritten",
-        canary(
-            v1_status(
-                "Progressing",
-                "more replicas need to be updated",
-                step=2,
-                updatedReplicas=2,
-                canary={
-                    "currentBackgroundAnalysisRunStatus": {
-                        "name": "api-new-2",
-                        "status": "Failed",
-                        "message": ANALYSIS_FAILED,
-                    }
-                },
-            )
-        ),
+        canary(v1_status("Progressing", UPDATING, step=2, updatedReplicas=2, canary=failed_analysis("api-new-2"))),
         "Progressing",
         RolloutVerdict.FAILED,
         why=ANALYSIS_IS_FINAL,
@@ -297,13 +271,7 @@ CASES = [
                 f"{ABORTED}: Background analysis phase failed: {ANALYSIS_FAILED}",
                 step=2,
                 abort=True,
-                canary={
-                    "currentBackgroundAnalysisRunStatus": {
-                        "name": "api-new-2",
-                        "status": "Failed",
-                        "message": ANALYSIS_FAILED,
-                    }
-                },
+                canary=failed_analysis("api-new-2"),
             )
         ),
         "Degraded",
