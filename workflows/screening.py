@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Protocol
 
 from temporalio import workflow
 
@@ -17,7 +18,7 @@ from workflows.version_order import is_newer
 
 with workflow.unsafe.imports_passed_through():
     from activities.contracts import CandidateInfo
-    from rollwright.domain.deployment import PipelineState, QueuedVersion
+    from rollwright.domain.deployment import QueuedVersion
     from rollwright.domain.digest import short
 
 
@@ -33,11 +34,26 @@ class Screening:
     reason: str
 
 
+class ScreenedAgainst(Protocol):
+    """What the rules compare a candidate with: a pipeline's state, or a lane's."""
+
+    @property
+    def seen_digests(self) -> list[str]: ...
+    @property
+    def current(self) -> QueuedVersion | None: ...
+    @property
+    def next_up(self) -> QueuedVersion | None: ...
+    @property
+    def live_tag(self) -> str | None: ...
+    @property
+    def live_pushed_at(self) -> datetime | None: ...
+
+
 def pushed_time(version: QueuedVersion) -> datetime | None:
     return version.pushed_at or version.source.received_at
 
 
-def screen(version: QueuedVersion, info: CandidateInfo, state: PipelineState) -> Screening:
+def screen(version: QueuedVersion, info: CandidateInfo, state: ScreenedAgainst) -> Screening:
     """Judge `version` (its digest resolved into `info`) against the pipeline's state."""
     name = f"{version.tag} ({short(info.digest)})"
     if info.digest in state.seen_digests:

@@ -20,6 +20,7 @@ from rollwright.domain.deployment import (
     DeploymentOutcome,
     PipelineSettings,
     QueuedVersion,
+    RollbackOrder,
     SupersededVersion,
     VersionRef,
 )
@@ -173,6 +174,15 @@ class LaneDeployment(BaseModel):
     reason: str | None = None
 
 
+class PendingRollback(BaseModel):
+    """A rollback the lane starts next: to `to`, on the terms of `order` (who, why, what it replaces)."""
+
+    kind: DeploymentKind
+    to: VersionRef
+    order: RollbackOrder
+    workflow_id: str
+
+
 class LaneState(BaseModel):
     """All of a lane's state, handed over whole on continue-as-new."""
 
@@ -183,14 +193,20 @@ class LaneState(BaseModel):
     current_workflow_id: str | None = None
     current_kind: DeploymentKind | None = None
     next_up: QueuedVersion | None = Field(default=None, description="screened and waiting its turn")
-    # A deliberate rollback or a bad-elsewhere rollback waiting to start (the next thing the lane runs).
-    next_rollback: LaneDeployment | None = None
-    next_pin: bool = Field(default=False, description="next_up is a pin: deployed even if older than live")
+    # An engineer's pin, deployed even if older than live; it goes before next_up, and holds the lane.
+    next_pin: QueuedVersion | None = None
+    # A deliberate or bad-elsewhere rollback: the next thing the lane runs.
+    next_rollback: PendingRollback | None = None
     live: LiveVersion | None = None
     # Versions that went live here, newest last: the previous good one is the rollback target.
     good: list[LiveVersion] = Field(default_factory=list)
+    bad_digests: list[str] = Field(default_factory=list)
+    # Told by other lanes, not yet acted on.
+    bad_elsewhere: list[BadElsewhere] = Field(default_factory=list)
     hold: Hold | None = None
-    promotion: PendingPromotion | None = None
+    promotions: list[PendingPromotion] = Field(default_factory=list)
+    # Deliberate acts not yet written to the version store's audit.
+    unaudited: list[LaneAction] = Field(default_factory=list)
     superseded: list[SupersededVersion] = Field(default_factory=list)
     ignored: list[str] = Field(default_factory=list, description="why recent candidates started nothing")
     recent: list[LaneDeployment] = Field(default_factory=list)
@@ -225,8 +241,12 @@ class LaneStatus(BaseModel):
     current: QueuedVersion | None
     current_kind: DeploymentKind | None
     next_up: QueuedVersion | None
+    next_pin: QueuedVersion | None = None
+    next_rollback: PendingRollback | None = None
     hold: Hold | None
+    # The earliest of `promotions`: what this lane offers next, and to which lanes.
     promotion: PendingPromotion | None
+    promotions: list[PendingPromotion] = Field(default_factory=list)
     superseded: list[SupersededVersion]
     ignored: list[str]
     recent: list[LaneDeployment]
