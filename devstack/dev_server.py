@@ -19,7 +19,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 
 from devstack.process import ReadinessProbe, managed_process
-from devstack.temporal import dev_server_path
+from devstack.temporal import CLI_TYPE_NAMES, dev_server_path
 from rollwright.domain.search_attributes import ALL as SEARCH_ATTRIBUTES
 
 NAMESPACE = "default"
@@ -48,7 +48,7 @@ def dev_server_argv(*, port: int, db_file: Path) -> list[str]:
     ]
     # Registering keys the database already holds is a no-op, so a restart passes the same flags.
     for key in SEARCH_ATTRIBUTES:
-        argv += ["--search-attribute", f"{key.name}=Keyword"]
+        argv += ["--search-attribute", f"{key.name}={CLI_TYPE_NAMES[key.indexed_value_type]}"]
     return argv
 
 

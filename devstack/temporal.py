@@ -9,10 +9,17 @@ from pathlib import Path
 
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.common import SearchAttributeIndexedValueType
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from rollwright.domain.search_attributes import ALL as SEARCH_ATTRIBUTES
+
+# The type names `temporal server start-dev --search-attribute` and `temporal operator search-attribute create` take.
+CLI_TYPE_NAMES = {
+    SearchAttributeIndexedValueType.KEYWORD: "Keyword",
+    SearchAttributeIndexedValueType.KEYWORD_LIST: "KeywordList",
+}
 
 
 class TemporalBinaryMissingError(RuntimeError):
@@ -69,7 +76,9 @@ async def start_time_skipping() -> WorkflowEnvironment:
     await client.operator_service.add_search_attributes(
         AddSearchAttributesRequest(
             namespace=client.namespace,
-            search_attributes={key.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for key in SEARCH_ATTRIBUTES},
+            search_attributes={
+                key.name: IndexedValueType.ValueType(key.indexed_value_type) for key in SEARCH_ATTRIBUTES
+            },
         )
     )
     return env

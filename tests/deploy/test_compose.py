@@ -27,7 +27,6 @@ from pydantic import BaseModel
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
-from temporalio.common import SearchAttributeIndexedValueType
 from temporalio.testing import WorkflowEnvironment
 
 import worker
@@ -35,7 +34,7 @@ from devstack.images import push_image
 from devstack.ports import free_port
 from devstack.process import http_probe, managed_process
 from devstack.registry import registry_binary
-from devstack.temporal import dev_server_path
+from devstack.temporal import CLI_TYPE_NAMES, dev_server_path
 from rollwright.cli.main import build_parser as cli_parser
 from rollwright.config import RollwrightConfig, load_config
 from rollwright.connections.temporal import ConnectOptions, resolve_connect_options
@@ -223,11 +222,11 @@ def test_server_gets_the_dynamic_config_file_it_requires() -> None:
     assert isinstance(yaml.safe_load((ROOT / host_file).read_text()), dict)
 
 
-def test_setup_creates_exactly_rollwrights_keyword_attributes() -> None:
-    names = SERVICES["temporal-setup"]["environment"]["SEARCH_ATTRIBUTES"].split()
-    assert sorted(names) == sorted(key.name for key in SEARCH_ATTRIBUTES)
-    assert {key.indexed_value_type for key in SEARCH_ATTRIBUTES} == {SearchAttributeIndexedValueType.KEYWORD}
-    assert "--type Keyword" in _script(SERVICES["temporal-setup"])
+def test_setup_creates_exactly_rollwrights_attributes_with_their_types() -> None:
+    entries = SERVICES["temporal-setup"]["environment"]["SEARCH_ATTRIBUTES"].split()
+    declared = {key.name: CLI_TYPE_NAMES[key.indexed_value_type] for key in SEARCH_ATTRIBUTES}
+    assert dict(entry.split("=", 1) for entry in entries) == declared
+    assert len(entries) == len(declared)
 
 
 @pytest.fixture
@@ -277,7 +276,7 @@ async def test_setup_script_creates_the_namespace_registers_the_attributes_and_r
     )
     listed = await env.client.operator_service.list_search_attributes(ListSearchAttributesRequest(namespace=namespace))
     for key in SEARCH_ATTRIBUTES:
-        assert listed.custom_attributes.get(key.name) == IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD, key.name
+        assert listed.custom_attributes.get(key.name) == IndexedValueType.ValueType(key.indexed_value_type), key.name
 
 
 def _registry_script(tmp_path: Path, binary: str) -> str:
