@@ -1,14 +1,21 @@
-"""The version data store: published versions, per-region deployments, last known good, bad marks (audited).
+"""The version data store: published versions, per-region deployments, last known good, bad marks (audited), the
+audit of deliberate acts on lanes.
 
 A SQLite file by default, PostgreSQL by URL; one SQLAlchemy Core implementation with its own migrations.
 """
 
-from rollwright.versionstore.errors import NotMarkedBadError, VersionStoreError, VersionStoreUnavailableError
+from rollwright.versionstore.errors import (
+    InvalidLaneActionError,
+    NotMarkedBadError,
+    VersionStoreError,
+    VersionStoreUnavailableError,
+)
 from rollwright.versionstore.models import (
     AuditAction,
     AuditRecord,
     BadMark,
     DeploymentRecord,
+    LaneActionRecord,
     LiveRegion,
     VersionRecord,
     VersionState,
@@ -20,6 +27,8 @@ __all__ = [
     "AuditRecord",
     "BadMark",
     "DeploymentRecord",
+    "InvalidLaneActionError",
+    "LaneActionRecord",
     "LiveRegion",
     "NotMarkedBadError",
     "VersionRecord",

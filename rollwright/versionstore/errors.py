@@ -2,7 +2,8 @@
 
 VersionStoreError
 ├── VersionStoreUnavailableError   the database cannot be reached or is locked (retry later)
-└── NotMarkedBadError              clearing a bad mark that does not exist (nothing to do; say so)
+├── NotMarkedBadError              clearing a bad mark that does not exist (nothing to do; say so)
+└── InvalidLaneActionError         a lane action the audit cannot take as given (retrying cannot help)
 """
 
 from __future__ import annotations
@@ -17,4 +18,8 @@ class VersionStoreUnavailableError(VersionStoreError):
 
 
 class NotMarkedBadError(VersionStoreError):
+    pass
+
+
+class InvalidLaneActionError(VersionStoreError):
     pass

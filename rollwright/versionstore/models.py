@@ -1,4 +1,5 @@
-"""What the version store answers with: versions, deployments per region, bad marks and their audit trail."""
+"""What the version store answers with: versions, deployments per region, bad marks and their audit trail, and
+the deliberate acts on lanes."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from enum import StrEnum
 from pydantic import BaseModel
 
 from rollwright.domain.identity import RegionTarget
+from rollwright.domain.lane import LaneActionKind
 from rollwright.domain.region_state import RegionState
 
 
@@ -77,3 +79,19 @@ class AuditRecord(BaseModel):
     actor: str
     reason: str
     workflow_id: str | None
+
+
+class LaneActionRecord(BaseModel):
+    """A deliberate act on a lane as audited: who did what, why, when (`at`, the lane's own time) and in which
+    workflow; the version it was about, if any."""
+
+    service: str
+    environment: str
+    action: LaneActionKind
+    actor: str
+    reason: str
+    at: datetime
+    workflow_id: str
+    tag: str | None
+    digest: str | None
+    recorded_at: datetime

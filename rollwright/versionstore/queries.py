@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, Table, exists, select
 
 from rollwright.domain.identity import RegionTarget
+from rollwright.domain.lane import LaneActionKind
 from rollwright.domain.region_state import RegionState
 from rollwright.versionstore import schema
 from rollwright.versionstore.models import (
@@ -15,6 +16,7 @@ from rollwright.versionstore.models import (
     AuditRecord,
     BadMark,
     DeploymentRecord,
+    LaneActionRecord,
     LiveRegion,
     VersionRecord,
     VersionState,
@@ -173,3 +175,36 @@ def audit(connection: Connection, service: str, digest: str | None) -> list[Audi
         )
         for row in rows
     ]
+
+
+def _lane_action(row: Row[Any]) -> LaneActionRecord:
+    return LaneActionRecord(
+        service=row.service,
+        environment=row.environment,
+        action=LaneActionKind(row.action),
+        actor=row.actor,
+        reason=row.reason,
+        at=_when(row.at),
+        workflow_id=row.workflow_id,
+        tag=row.tag,
+        digest=row.digest,
+        recorded_at=_when(row.recorded_at),
+    )
+
+
+def lane_action(connection: Connection, workflow_id: str, action: LaneActionKind, at: datetime) -> LaneActionRecord:
+    table = schema.lane_actions
+    row = connection.execute(
+        select(table).where(table.c.workflow_id == workflow_id, table.c.action == action.value, table.c.at == at)
+    ).one()
+    return _lane_action(row)
+
+
+def lane_actions(connection: Connection, service: str, environment: str | None, limit: int) -> list[LaneActionRecord]:
+    """Newest first, as `rollwright history` shows them."""
+    table = schema.lane_actions
+    query = select(table).where(table.c.service == service)
+    if environment is not None:
+        query = query.where(table.c.environment == environment)
+    rows = connection.execute(query.order_by(table.c.at.desc(), table.c.id.desc()).limit(limit))
+    return [_lane_action(row) for row in rows]

@@ -116,3 +116,22 @@ audit_log = Table(
     Column("request_key", String(512), unique=True),
     Index("ix_audit_service_digest", "service", "digest"),
 )
+
+lane_actions = Table(
+    "lane_actions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("service", String(_NAME), nullable=False),
+    Column("environment", String(_NAME), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("actor", String(_ID), nullable=False),
+    Column("reason", Text, nullable=False),
+    _when("at"),
+    Column("workflow_id", String(_ID), nullable=False),
+    Column("tag", String(_TAG)),
+    Column("digest", String(_DIGEST)),
+    _when("recorded_at"),
+    # A lane acts once per instant of its own history: a retried audit activity finds its row here.
+    UniqueConstraint("workflow_id", "action", "at", name="uq_lane_actions_act"),
+    Index("ix_lane_actions_lane", "service", "environment", "at"),
+)

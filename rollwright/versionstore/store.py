@@ -16,16 +16,22 @@ from sqlalchemy import Connection, delete, func, select
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from rollwright.domain.identity import RegionTarget
+from rollwright.domain.lane import LaneActionKind
 from rollwright.domain.region_state import RegionState
 from rollwright.versionstore import queries, schema, standing
 from rollwright.versionstore.engine import create_store_engine
-from rollwright.versionstore.errors import NotMarkedBadError, VersionStoreUnavailableError
+from rollwright.versionstore.errors import (
+    InvalidLaneActionError,
+    NotMarkedBadError,
+    VersionStoreUnavailableError,
+)
 from rollwright.versionstore.migrations import migrate
 from rollwright.versionstore.models import (
     AuditAction,
     AuditRecord,
     BadMark,
     DeploymentRecord,
+    LaneActionRecord,
     LiveRegion,
     VersionRecord,
     VersionState,
@@ -248,6 +254,45 @@ class VersionStore:
             standing.refresh_version_state(connection, service, digest, now)
         return existing
 
+    # -- lane actions ------------------------------------------------------------------------------
+
+    def record_lane_action(
+        self,
+        *,
+        service: str,
+        environment: str,
+        action: LaneActionKind | str,
+        actor: str,
+        reason: str,
+        at: datetime,
+        workflow_id: str,
+        tag: str | None = None,
+        digest: str | None = None,
+    ) -> LaneActionRecord:
+        """Audit a deliberate act on a lane. `at` is the lane's own time of the act, so a retried activity
+        (same workflow, action and instant) finds the first row and adds none; that row is returned."""
+        kind, when = _valid_lane_action(action, at, actor=actor, reason=reason)
+        with self._write() as connection:
+            statement = insert_for(connection, schema.lane_actions).values(
+                service=service,
+                environment=environment,
+                action=kind.value,
+                actor=actor,
+                reason=reason,
+                at=when,
+                workflow_id=workflow_id,
+                tag=tag,
+                digest=digest,
+                recorded_at=self._clock(),
+            )
+            connection.execute(statement.on_conflict_do_nothing(index_elements=["workflow_id", "action", "at"]))
+            return queries.lane_action(connection, workflow_id, kind, when)
+
+    def lane_actions(self, service: str, environment: str | None = None, limit: int = 100) -> list[LaneActionRecord]:
+        """A service's lane actions, newest first; only `environment`'s if given."""
+        with self._read() as connection:
+            return queries.lane_actions(connection, service, environment, limit)
+
     # -- reads (the queries themselves live in versionstore.queries) -------------------------------
 
     def versions(self, service: str, limit: int = 50) -> list[VersionRecord]:
@@ -273,3 +318,20 @@ class VersionStore:
     def audit(self, service: str, digest: str | None = None) -> list[AuditRecord]:
         with self._read() as connection:
             return queries.audit(connection, service, digest)
+
+
+def _valid_lane_action(
+    action: LaneActionKind | str, at: datetime, *, actor: str, reason: str
+) -> tuple[LaneActionKind, datetime]:
+    """Refuse what the audit could not answer for before anything is written."""
+    try:
+        kind = LaneActionKind(action)
+    except ValueError:
+        known = ", ".join(each.value for each in LaneActionKind)
+        raise InvalidLaneActionError(f"unknown lane action {action!r} (known: {known})") from None
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise InvalidLaneActionError(f"lane action {kind.value} at {at.isoformat()}: the time has no time zone")
+    if not actor.strip() or not reason.strip():
+        raise InvalidLaneActionError(f"lane action {kind.value}: an audit needs who (actor) and why (reason)")
+    # SQLite keeps the wall-clock digits only: one zone (UTC) makes a retry's key equal to the first write's.
+    return kind, at.astimezone(UTC)

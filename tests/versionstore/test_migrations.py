@@ -25,8 +25,10 @@ from rollwright.versionstore.engine import create_store_engine
 from rollwright.versionstore.migrations import LEGACY_TABLE, migrate
 from tests.versionstore import legacy_schema
 
-HEAD = "0002"
-ALL_REVISIONS = ["0001", "0002"]
+HEAD = "0003"
+ALL_REVISIONS = ["0001", "0002", "0003"]
+# What a store the hand-written migrations made still needs: all but the baseline it is stamped at.
+AFTER_LEGACY = ALL_REVISIONS[1:]
 D1 = "sha256:" + "1" * 64
 EU = RegionTarget(service="api", environment="prod", region="eu-west-1")
 WORKERS = 4
@@ -92,8 +94,8 @@ def test_migrating_again_is_a_no_op_and_data_survives_reopening(store_url: str, 
 def test_a_store_made_by_the_hand_written_migrations_is_adopted_with_its_data(store_url: str, engine: Engine) -> None:
     _make_legacy_store(engine)
 
-    # Stamped at the baseline (its tables exist already), then upgraded: only 0002 runs.
-    assert migrate(engine) == ["0002"]
+    # Stamped at the baseline (its tables exist already), then upgraded from there.
+    assert migrate(engine) == AFTER_LEGACY
     assert _revision(engine) == [HEAD]
     assert not inspect(engine).has_table(LEGACY_TABLE)
     assert _differences(engine) == []
@@ -109,7 +111,7 @@ def test_a_store_made_by_the_hand_written_migrations_is_adopted_with_its_data(st
 def test_workers_starting_together_migrate_once(store_url: str, engine: Engine, existing: str) -> None:
     if existing == "legacy":
         _make_legacy_store(engine)
-    expected = ALL_REVISIONS if existing == "empty" else ["0002"]
+    expected = ALL_REVISIONS if existing == "empty" else AFTER_LEGACY
     start = threading.Barrier(WORKERS)
     results: list[list[str]] = []
     errors: list[BaseException] = []
