@@ -37,6 +37,7 @@ LIGHT_ACTIVITY_MODULES = (
     "activities.handoff",
     "activities.notify",
     "activities.verify",
+    "activities.lanes",
 )
 PULUMI_ACTIVITY_MODULES = ("activities.provision",)
 
@@ -59,6 +60,7 @@ def build_workers(client: Client, config: RollwrightConfig, role: Role, shutdown
     workers = []
     if role in (Role.LIGHT, Role.ALL):
         from workflows.deployment import DeploymentWorkflow
+        from workflows.lane import LaneWorkflow
         from workflows.pipeline import ServicePipelineWorkflow
         from workflows.preview import PreviewWorkflow
 
@@ -66,7 +68,7 @@ def build_workers(client: Client, config: RollwrightConfig, role: Role, shutdown
             Worker(
                 client,
                 task_queue=config.temporal.task_queue,
-                workflows=[DeploymentWorkflow, ServicePipelineWorkflow, PreviewWorkflow],
+                workflows=[DeploymentWorkflow, LaneWorkflow, ServicePipelineWorkflow, PreviewWorkflow],
                 activities=load_activities(LIGHT_ACTIVITY_MODULES, config),
                 graceful_shutdown_timeout=shutdown_grace,
             )

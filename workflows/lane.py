@@ -66,6 +66,7 @@ with workflow.unsafe.imports_passed_through():
         BAD_ELSEWHERE_SIGNAL,
         LANE_WORKFLOW,
         OFFER_SIGNAL,
+        SEED_SIGNAL,
         BadElsewhere,
         Hold,
         HoldKind,
@@ -85,6 +86,7 @@ with workflow.unsafe.imports_passed_through():
         PromotionOffer,
         ReleaseRequest,
         RollbackRequest,
+        lane_name,
     )
     from rollwright.domain.plan import EnvironmentPlan, OnBadElsewhere
     from rollwright.domain.source import SourceEvent
@@ -112,7 +114,13 @@ class LaneWorkflow:
 
     @workflow.run
     async def run(self, inp: LaneInput) -> None:
-        workflow.upsert_search_attributes([sa.SERVICE.value_set(self._service), sa.ENVIRONMENT.value_set(self._env)])
+        workflow.upsert_search_attributes(
+            [
+                sa.SERVICE.value_set(self._service),
+                sa.ENVIRONMENT.value_set(self._env),
+                sa.LANE.value_set(lane_name(self._service, self._env)),
+            ]
+        )
         self._show()
         while True:
             with contextlib.suppress(TimeoutError):
@@ -205,6 +213,14 @@ class LaneWorkflow:
                 ),
             )
         )
+
+    @workflow.signal(name=SEED_SIGNAL, description="What an old-shape pipeline knew was live here (the upgrade)")
+    def seed(self, live: LiveVersion) -> None:
+        # A lane that already deployed knows better than the pipeline it replaces.
+        if self._s.live is None and not self._s.recent:
+            self._s.live = live
+            self._s.good.append(live)
+            _remember(self._s.seen_digests, live.digest)
 
     async def _screen_queue(self) -> None:
         batch, self._s.queue = self._s.queue, []
@@ -373,6 +389,7 @@ class LaneWorkflow:
                 [
                     SearchAttributePair(sa.SERVICE, self._service),
                     SearchAttributePair(sa.ENVIRONMENT, self._env),
+                    SearchAttributePair(sa.LANE, lane_name(self._service, self._env)),
                     SearchAttributePair(sa.TAG, version.tag),
                     SearchAttributePair(sa.DIGEST, digest),
                 ]
@@ -578,6 +595,7 @@ class LaneWorkflow:
         self, action: LaneActionKind, actor: str, reason: str, workflow_id: str | None, version: VersionRef | None
     ) -> None:
         self._s.last_actor = actor
+        workflow.upsert_search_attributes([sa.ACTOR.value_set(actor)])
         self._s.unaudited.append(
             LaneAction(
                 service=self._service,

@@ -40,6 +40,11 @@ def lane_workflow_id(service: str, environment: str) -> str:
     return f"lane-{service}-{environment}"
 
 
+def lane_name(service: str, environment: str) -> str:
+    """How the Temporal UI filters a lane and its deployments: `RollwrightLane = 'checkout-api/prod'`."""
+    return f"{service}/{environment}"
+
+
 class LaneControl(StrEnum):
     """Update names of a lane's controls; each is validated before it reaches history, and audited."""
 

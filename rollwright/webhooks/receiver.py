@@ -10,13 +10,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from temporalio.client import Client
 
 from rollwright.config.models import RollwrightConfig, ServiceConfig
-from rollwright.domain.deployment import PushEvent, pipeline_workflow_id
+from rollwright.domain.deployment import PushEvent
 from rollwright.domain.source import SourceEvent
 from rollwright.observability.logging import get_logger
 from rollwright.webhooks.auth import SourceCredentials, authenticate, load_credentials
 from rollwright.webhooks.body import check_media_type, describe_validation_error, parse_json
 from rollwright.webhooks.dedup import RecentDeliveries
-from rollwright.webhooks.enqueue import enqueue_push
+from rollwright.webhooks.enqueue import enqueue_push, intake_workflow_id
 from rollwright.webhooks.errors import PipelineUnavailableError, UnknownSourceError
 from rollwright.webhooks.payloads.common import Extracted, ImagePush, Payload, valid_tag
 from rollwright.webhooks.sources import SOURCES, Source
@@ -167,13 +167,12 @@ class Receiver:
             "push queued", source=source, service=service.name, tag=push.tag, digest=push.digest, workflow=workflow_id
         )
 
-    @staticmethod
-    def _queued(event: PushEvent, service: str, workflow_id: str | None = None) -> QueuedPush:
+    def _queued(self, event: PushEvent, service: str, workflow_id: str | None = None) -> QueuedPush:
         return QueuedPush(
             service=service,
             repository=event.repository,
             tag=event.tag,
             digest_hint=event.digest_hint,
             delivery_id=event.source.delivery_id,
-            workflow_id=workflow_id or pipeline_workflow_id(service),
+            workflow_id=workflow_id or intake_workflow_id(self.config, service),
         )

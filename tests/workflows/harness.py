@@ -28,12 +28,13 @@ from rollwright.domain.plan import ApprovalDefault, ApprovalPlan, CanaryPlan, Ca
 from rollwright.domain.source import SourceEvent
 from tests.workflows.doubles import Doubles, digest_of
 from workflows.deployment import DeploymentWorkflow
+from workflows.lane import LaneWorkflow
 from workflows.pipeline import ServicePipelineWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"
 # `ROLLWRIGHT_RECORD_HISTORIES=1 pytest tests/workflows` rewrites the committed histories from fresh runs.
 RECORD = os.environ.get("ROLLWRIGHT_RECORD_HISTORIES") == "1"
-WORKFLOWS = [DeploymentWorkflow, ServicePipelineWorkflow]
+WORKFLOWS = [DeploymentWorkflow, ServicePipelineWorkflow, LaneWorkflow]
 
 OLD = digest_of("v0.9.0")
 NEW = digest_of("v1.0.0")
