@@ -1,4 +1,4 @@
-"""Version-store activities: the rollback baseline of a region, region states, and bad marks (audited).
+"""Version-store activities: the rollback baseline of a region, region states, bad marks and lane actions (audited).
 
 The store is synchronous; every call runs in a thread so the worker's event loop never waits on the database.
 """
@@ -18,16 +18,24 @@ from activities.heartbeat import keeps_heartbeating
 from rollwright.config.models import RollwrightConfig
 from rollwright.config.secrets import version_store_url
 from rollwright.domain.identity import RegionTarget
+from rollwright.domain.lane import LaneAction
 from rollwright.observability.logging import get_logger
-from rollwright.versionstore import VersionStore, VersionStoreError, VersionStoreUnavailableError
+from rollwright.versionstore import (
+    InvalidLaneActionError,
+    VersionStore,
+    VersionStoreError,
+    VersionStoreUnavailableError,
+)
 
 log = get_logger(__name__)
 
 
 def store_failure(exc: VersionStoreError) -> ApplicationError:
-    """Every store failure an activity sees is worth retrying: the database may come back."""
+    """A store failure is worth retrying (the database may come back), except an input the store refuses."""
     if isinstance(exc, VersionStoreUnavailableError):
         return ApplicationError(str(exc), type="VersionStoreUnavailable")
+    if isinstance(exc, InvalidLaneActionError):
+        return ApplicationError(str(exc), type=type(exc).__name__, non_retryable=True)
     return ApplicationError(str(exc), type=type(exc).__name__)
 
 
@@ -80,6 +88,33 @@ class VersionActivities:
             raise store_failure(exc) from exc
         log.info("digest_marked_bad", service=request.service, digest=request.digest, actor=request.actor)
 
+    @activity.defn(name=ActivityName.RECORD_LANE_ACTION)
+    @keeps_heartbeating
+    async def record_lane_action(self, action: LaneAction) -> None:
+        try:
+            # Keyed on the lane's workflow, the action and its instant: a retry of this activity is audited once.
+            await asyncio.to_thread(
+                self._store.record_lane_action,
+                service=action.service,
+                environment=action.environment,
+                action=action.action,
+                actor=action.actor,
+                reason=action.reason,
+                at=action.at,
+                workflow_id=action.workflow_id,
+                tag=action.tag,
+                digest=action.digest,
+            )
+        except VersionStoreError as exc:
+            raise store_failure(exc) from exc
+        log.info(
+            "lane_action_recorded",
+            service=action.service,
+            environment=action.environment,
+            action=action.action.value,
+            actor=action.actor,
+        )
+
 
 @functools.cache
 def _store_for(url: str) -> VersionStore:
@@ -93,4 +128,9 @@ def shared_store(config: RollwrightConfig) -> VersionStore:
 
 def create_activities(config: RollwrightConfig) -> list[Callable[..., Any]]:
     versions = VersionActivities(shared_store(config))
-    return [versions.get_region_baseline, versions.record_region_state, versions.mark_digest_bad]
+    return [
+        versions.get_region_baseline,
+        versions.record_region_state,
+        versions.mark_digest_bad,
+        versions.record_lane_action,
+    ]

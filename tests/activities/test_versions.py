@@ -1,7 +1,9 @@
-"""Version-store activities: the rollback baseline, region states and audited bad marks, on a real store."""
+"""Version-store activities: the rollback baseline, region states, audited bad marks and lane actions, on a real
+store."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ from activities.versions import create_activities
 from devstack.ports import free_port
 from rollwright.config import RollwrightConfig, parse_config
 from rollwright.domain.identity import RegionTarget
+from rollwright.domain.lane import LaneAction, LaneActionKind
 from rollwright.domain.region_state import RegionState
 from rollwright.versionstore import AuditAction, VersionState, VersionStore
 
@@ -42,7 +45,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 async def test_baseline_follows_recorded_states_and_bad_marks(store_url: str) -> None:
-    baseline, record, mark_bad = create_activities(_config(store_url))
+    baseline, record, mark_bad, _ = create_activities(_config(store_url))
     env = ActivityEnvironment()
     assert await env.run(baseline, EU) == RegionBaseline(target=EU)
 
@@ -70,7 +73,50 @@ async def test_baseline_follows_recorded_states_and_bad_marks(store_url: str) ->
 
 async def test_an_unreachable_store_is_a_retryable_failure() -> None:
     url = f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/none?connect_timeout=2"
-    baseline, _, _ = create_activities(_config(url))
+    baseline, *_ = create_activities(_config(url))
     with pytest.raises(ApplicationError) as failure:
         await ActivityEnvironment().run(baseline, EU)
     assert (failure.value.type, failure.value.non_retryable) == ("VersionStoreUnavailable", False)
+
+
+async def test_a_lane_action_is_audited_once_however_often_the_activity_runs(store_url: str) -> None:
+    *_, record_lane_action = create_activities(_config(store_url))
+    env = ActivityEnvironment()
+    act = LaneAction(
+        service="api",
+        environment="prod",
+        action=LaneActionKind.PIN,
+        actor="alice",
+        reason="hold v1 while the payment provider migrates",
+        at=datetime(2026, 3, 1, 9, 30, tzinfo=UTC),
+        workflow_id="lane-api-prod",
+        tag="v1",
+        digest=D1,
+    )
+    await env.run(record_lane_action, act)
+    await env.run(record_lane_action, act)  # a retried activity
+
+    with VersionStore(store_url) as store:
+        [recorded] = store.lane_actions("api")
+    assert (recorded.action, recorded.actor, recorded.at, recorded.digest) == (
+        LaneActionKind.PIN,
+        "alice",
+        act.at,
+        D1,
+    )
+
+
+async def test_a_lane_action_the_store_refuses_is_not_retried(store_url: str) -> None:
+    *_, record_lane_action = create_activities(_config(store_url))
+    act = LaneAction(
+        service="api",
+        environment="prod",
+        action=LaneActionKind.RELEASE,
+        actor="alice",
+        reason="provider migrated",
+        at=datetime(2026, 3, 1, 9, 30),
+        workflow_id="lane-api-prod",
+    )
+    with pytest.raises(ApplicationError, match="no time zone") as failure:
+        await ActivityEnvironment().run(record_lane_action, act)
+    assert (failure.value.type, failure.value.non_retryable) == ("InvalidLaneActionError", True)
