@@ -16,16 +16,18 @@ from temporalio.service import RPCError, RPCStatusCode
 from activities.contracts import ActivityName, OfferPromotionInput, TellLanesBadInput, TellLanesBadResult
 from activities.heartbeat import keeps_heartbeating
 from rollwright.config.models import RollwrightConfig
-from rollwright.domain.lane import BAD_ELSEWHERE_SIGNAL, LANE_WORKFLOW, OFFER_SIGNAL, LaneInput, lane_workflow_id
-from rollwright.domain.search_attributes import ENVIRONMENT, SERVICE
+from rollwright.domain.lane import (
+    BAD_ELSEWHERE_SIGNAL,
+    LANE_WORKFLOW,
+    OFFER_SIGNAL,
+    LaneInput,
+    lane_name,
+    lane_workflow_id,
+)
+from rollwright.domain.search_attributes import ENVIRONMENT, LANE, SERVICE
 from rollwright.observability.logging import get_logger
 
 log = get_logger(__name__)
-
-
-def lane_summary(service: str, environment: str) -> str:
-    """What the Temporal UI shows for a lane."""
-    return f"{service}/{environment}: lane (one deployment at a time)"
 
 
 class LaneActivities:
@@ -33,6 +35,7 @@ class LaneActivities:
     @keeps_heartbeating
     async def offer_promotion(self, request: OfferPromotionInput) -> None:
         # Signal-with-start: the offer is recorded whether the lane runs or not (then it starts with it).
+        lane = lane_name(request.service, request.environment)
         handle = await activity.client().start_workflow(
             LANE_WORKFLOW,
             LaneInput(service=request.service, environment=request.environment),
@@ -40,10 +43,15 @@ class LaneActivities:
             task_queue=request.task_queue,
             start_signal=OFFER_SIGNAL,
             start_signal_args=[request.offer],
+            # Filterable from its first moment, as a lane a push starts is.
             search_attributes=TypedSearchAttributes(
-                [SearchAttributePair(SERVICE, request.service), SearchAttributePair(ENVIRONMENT, request.environment)]
+                [
+                    SearchAttributePair(SERVICE, request.service),
+                    SearchAttributePair(ENVIRONMENT, request.environment),
+                    SearchAttributePair(LANE, lane),
+                ]
             ),
-            static_summary=lane_summary(request.service, request.environment),
+            static_summary=f"{lane}: lane (one deployment at a time)",
         )
         log.info(
             "promotion_offered",

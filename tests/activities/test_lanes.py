@@ -134,6 +134,7 @@ async def test_an_offer_starts_a_lane_that_is_not_running_and_reaches_one_that_i
     assert started.task_queue == lanes.task_queue
     assert started.typed_search_attributes.get(sa.SERVICE) == lanes.service
     assert started.typed_search_attributes.get(sa.ENVIRONMENT) == "prod"
+    assert started.typed_search_attributes.get(sa.LANE) == f"{lanes.service}/prod"
     assert await started.static_summary() == f"{lanes.service}/prod: lane (one deployment at a time)"
 
     # The running lane takes the next offer: same run, both offers in order.
