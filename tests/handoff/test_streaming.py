@@ -5,13 +5,15 @@ argocd-server) it falls back to polling, says so in its progress, and still ends
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
-from activities.contracts import HandoffOutcome
+from activities.contracts import HandoffOutcome, HandoffResult
 from devstack.cluster import LocalCluster
 from devstack.cluster.kube import MERGE_PATCH, object_path
-from devstack.faultproxy import run_fault_proxy
+from devstack.faultproxy import RunningFaultProxy, run_fault_proxy
 from rollwright.argocd.follow import Stage
 from rollwright.argocd.watch import StreamSettings, StreamState
 from rollwright.domain.plan import CanaryStep
@@ -44,6 +46,36 @@ async def _paused_and_followed(local_cluster: LocalCluster, region: Region, tag:
                 return
             await asyncio.sleep(0.1)
     raise AssertionError(f"{tag} never paused with its hand-off following, stream {stream.value}: {region.beats[-3:]}")
+
+
+@contextlib.asynccontextmanager
+async def _behind_a_proxy(
+    local_cluster: LocalCluster, tmp_path: Path, *, poll_interval: float, streams: bool = True
+) -> AsyncIterator[tuple[RunningFaultProxy, Region]]:
+    """A region whose hand-offs reach the real argocd-server through a fault proxy that fails nothing but what a test
+    cuts."""
+    async with (
+        run_fault_proxy(local_cluster.argocd_url, error_ratio=0.0) as proxy,
+        open_region(
+            local_cluster, tmp_path, server=proxy.url, poll_interval=f"{poll_interval:g}s", streams=streams
+        ) as region,
+    ):
+        yield proxy, region
+
+
+async def _paused_with_streams_cut(
+    local_cluster: LocalCluster, region: Region, proxy: RunningFaultProxy
+) -> tuple[asyncio.Task[HandoffResult], int]:
+    """v1 handed off Healthy, then v2 followed into its long pause with the stream up, the streams cut, and the
+    follower polling: v2's hand-off still running, and how many streams the proxy had relayed at the cut."""
+    first = await region.hand_off("v1", QUICK)
+    assert first.outcome is HandoffOutcome.HEALTHY, first.reason
+    follow = asyncio.create_task(region.hand_off("v2", LONG_PAUSE))
+    await _paused_and_followed(local_cluster, region, "v2", StreamState.UP)
+    proxy.streams.cut()
+    relayed = proxy.counts.streams_relayed
+    await _paused_and_followed(local_cluster, region, "v2", StreamState.DOWN)
+    return follow, relayed
 
 
 async def _abort(local_cluster: LocalCluster, region: Region) -> None:
@@ -90,18 +122,8 @@ async def test_with_the_stream_up_an_aborted_canary_ends_the_hand_off_long_befor
 async def test_with_the_streams_cut_the_hand_off_polls_says_so_and_still_sees_the_abort(
     local_cluster: LocalCluster, tmp_path: Path
 ) -> None:
-    async with (
-        run_fault_proxy(local_cluster.argocd_url, error_ratio=0.0) as proxy,
-        open_region(local_cluster, tmp_path, server=proxy.url, poll_interval=f"{FALLBACK_POLL:g}s") as region,
-    ):
-        first = await region.hand_off("v1", QUICK)
-        assert first.outcome is HandoffOutcome.HEALTHY, first.reason
-        follow = asyncio.create_task(region.hand_off("v2", LONG_PAUSE))
-        await _paused_and_followed(local_cluster, region, "v2", StreamState.UP)
-
-        proxy.streams.cut()
-        relayed = proxy.counts.streams_relayed
-        await _paused_and_followed(local_cluster, region, "v2", StreamState.DOWN)
+    async with _behind_a_proxy(local_cluster, tmp_path, poll_interval=FALLBACK_POLL) as (proxy, region):
+        follow, relayed = await _paused_with_streams_cut(local_cluster, region, proxy)
         down_since = len(region.beats) - 1
         await _abort(local_cluster, region)
 
@@ -119,17 +141,8 @@ async def test_with_the_streams_cut_the_hand_off_polls_says_so_and_still_sees_th
 
 
 async def test_a_stream_that_comes_back_is_followed_again(local_cluster: LocalCluster, tmp_path: Path) -> None:
-    async with (
-        run_fault_proxy(local_cluster.argocd_url, error_ratio=0.0) as proxy,
-        open_region(local_cluster, tmp_path, server=proxy.url, poll_interval=f"{SLOW_POLL:g}s") as region,
-    ):
-        first = await region.hand_off("v1", QUICK)
-        assert first.outcome is HandoffOutcome.HEALTHY, first.reason
-        follow = asyncio.create_task(region.hand_off("v2", LONG_PAUSE))
-        await _paused_and_followed(local_cluster, region, "v2", StreamState.UP)
-        proxy.streams.cut()
-        await _paused_and_followed(local_cluster, region, "v2", StreamState.DOWN)
-
+    async with _behind_a_proxy(local_cluster, tmp_path, poll_interval=SLOW_POLL) as (proxy, region):
+        follow, _ = await _paused_with_streams_cut(local_cluster, region, proxy)
         proxy.streams.restore()
         await _paused_and_followed(local_cluster, region, "v2", StreamState.UP)
         last_look = region.beats[-1].at
@@ -144,12 +157,7 @@ async def test_a_stream_that_comes_back_is_followed_again(local_cluster: LocalCl
 
 
 async def test_with_streams_off_in_config_the_hand_off_only_polls(local_cluster: LocalCluster, tmp_path: Path) -> None:
-    async with (
-        run_fault_proxy(local_cluster.argocd_url, error_ratio=0.0) as proxy,
-        open_region(
-            local_cluster, tmp_path, server=proxy.url, poll_interval=f"{FALLBACK_POLL:g}s", streams=False
-        ) as region,
-    ):
+    async with _behind_a_proxy(local_cluster, tmp_path, poll_interval=FALLBACK_POLL, streams=False) as (proxy, region):
         result = await region.hand_off("v1", QUICK)
     assert result.outcome is HandoffOutcome.HEALTHY, result.reason
     # For a proxy that buffers streamed answers: none is asked for, and the progress says the follower polls.

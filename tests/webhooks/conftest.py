@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import hmac
@@ -12,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
@@ -68,6 +70,21 @@ class WebhookStack:
                 return False
             raise
         return True
+
+
+@contextlib.asynccontextmanager
+async def serving(server: uvicorn.Server) -> AsyncIterator[str]:
+    """Run `server` for the block's length: its base URL once it listens; a start that fails raises its error."""
+    task = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            if task.done():
+                task.result()
+            await asyncio.sleep(0.02)
+        yield f"http://{server.config.host}:{server.config.port}"
+    finally:
+        server.should_exit = True
+        await task
 
 
 async def enqueued_events(client: Client, workflow_id: str) -> list[PushEvent]:

@@ -4,8 +4,6 @@ every refusal kept."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -22,7 +20,7 @@ from rollwright.webhooks.app import create_app
 from rollwright.webhooks.delivery import delivery_route
 from rollwright.webhooks.server import build_server
 from tests.webhooks import payloads
-from tests.webhooks.conftest import WebhookStack
+from tests.webhooks.conftest import WebhookStack, serving
 
 DIGEST = "sha256:" + "3c" * 32
 MIB = 1024 * 1024
@@ -123,28 +121,14 @@ async def test_the_plain_route_and_fastapis_route_deliver_alike(stack: WebhookSt
     assert [event.tag for event in await stack.enqueued("generic")] == ["v1.2.3", "v1.2.4"]
 
 
-@contextlib.asynccontextmanager
-async def production_server(stack: WebhookStack) -> AsyncIterator[str]:
-    server = build_server(stack.config, stack.client, listen=f"127.0.0.1:{free_port()}")
-    task = asyncio.create_task(server.serve())
-    try:
-        while not server.started:
-            if task.done():
-                task.result()
-            await asyncio.sleep(0.02)
-        yield f"http://{server.config.host}:{server.config.port}"
-    finally:
-        server.should_exit = True
-        await task
-
-
 async def test_the_production_server_answers_deliveries_and_refusals_over_http(stack: WebhookStack) -> None:
     async def chunks() -> AsyncIterator[bytes]:
         for _ in range(20):
             yield b" " * 65536
 
     body = _generic(stack, "v2.0.0")
-    async with production_server(stack) as url, httpx.AsyncClient(base_url=url) as http:
+    server = build_server(stack.config, stack.client, listen=f"127.0.0.1:{free_port()}")
+    async with serving(server) as url, httpx.AsyncClient(base_url=url) as http:
         oversized = await http.post("/webhooks/generic", content=b" " * (MIB + 1), headers=_signed(stack, b""))
         oversized_chunked = await http.post("/webhooks/generic", content=chunks(), headers=_signed(stack, b""))
         forged = await http.post("/webhooks/generic", content=body, headers=_signed(stack, b"{}"))

@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import json
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ from devstack.registry import run_registry
 from rollwright.config import parse_config
 from rollwright.domain.deployment import pipeline_workflow_id
 from rollwright.webhooks.app import create_app
-from tests.webhooks.conftest import enqueued_events
+from tests.webhooks.conftest import enqueued_events, serving
 
 ASGIApp = Any
 
@@ -47,22 +46,6 @@ class RecordReports:
         await self.app(scope, receive, keep)
 
 
-@contextlib.asynccontextmanager
-async def serving(app: ASGIApp) -> AsyncIterator[str]:
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False))
-    task = asyncio.create_task(server.serve())
-    try:
-        while not server.started:
-            if task.done():
-                task.result()
-            await asyncio.sleep(0.02)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
-
-
 async def test_a_real_registry_push_starts_the_right_pipeline(
     temporal_env: WorkflowEnvironment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -85,9 +68,12 @@ async def test_a_real_registry_push_starts_the_right_pipeline(
         }
     )
     recorder = RecordReports(create_app(config, client))
+    receiver = uvicorn.Server(
+        uvicorn.Config(recorder, host="127.0.0.1", port=free_port(), log_config=None, access_log=False)
+    )
     try:
         async with (
-            serving(recorder) as receiver_url,
+            serving(receiver) as receiver_url,
             run_registry(
                 tmp_path / "registry",
                 port=registry_port,
