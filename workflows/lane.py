@@ -62,11 +62,11 @@ with workflow.unsafe.imports_passed_through():
         VersionRef,
     )
     from rollwright.domain.digest import short
+    from rollwright.domain.identity import RegionTarget
     from rollwright.domain.lane import (
         BAD_ELSEWHERE_SIGNAL,
         LANE_WORKFLOW,
         OFFER_SIGNAL,
-        SEED_SIGNAL,
         BadElsewhere,
         Hold,
         HoldKind,
@@ -121,6 +121,8 @@ class LaneWorkflow:
                 sa.LANE.value_set(lane_name(self._service, self._env)),
             ]
         )
+        if inp.state is None:
+            await self._learn_live()
         self._show()
         while True:
             with contextlib.suppress(TimeoutError):
@@ -183,6 +185,39 @@ class LaneWorkflow:
         except KeyError:
             return None
 
+    async def _learn_live(self) -> None:
+        """A new lane (a fresh install, or the upgrade from per-service pipelines) learns what runs in its regions
+        from the version store, so its first candidate is judged against it: never an automatic downgrade."""
+        if not await self._read_settings():
+            return
+        env = self._plan_env()
+        if env is None:
+            return
+        steps = self._steps()
+        targets = [
+            RegionTarget(service=self._service, environment=self._env, region=region)
+            for wave in env.waves
+            for region in wave
+        ]
+        try:
+            baselines = await asyncio.gather(*(steps.baseline(target) for target in targets))
+        except ActivityError as error:
+            self._ignore(f"could not read what runs in {self._env}: {error.cause or error}")
+            return
+        running = {(baseline.tag, baseline.digest) for baseline in baselines if baseline.digest is not None}
+        if len(running) > 1:
+            versions = ", ".join(sorted(f"{tag or '?'} ({short(digest)})" for tag, digest in running if digest))
+            self._ignore(f"{self._env}'s regions run different versions ({versions}): nothing counts as live yet")
+            return
+        if not running or any(baseline.digest is None for baseline in baselines):
+            return
+        tag, digest = running.pop()
+        assert digest is not None
+        live = LiveVersion(tag=tag or digest[:19], digest=digest, since=workflow.now())
+        self._s.live = live
+        self._s.good.append(live)
+        _remember(self._s.seen_digests, digest)
+
     # -- candidates ----------------------------------------------------------------------------------
 
     @workflow.signal(name=ENQUEUE_SIGNAL, description="A registry pushed a new image (the first lane's intake)")
@@ -213,14 +248,6 @@ class LaneWorkflow:
                 ),
             )
         )
-
-    @workflow.signal(name=SEED_SIGNAL, description="What an old-shape pipeline knew was live here (the upgrade)")
-    def seed(self, live: LiveVersion) -> None:
-        # A lane that already deployed knows better than the pipeline it replaces.
-        if self._s.live is None and not self._s.recent:
-            self._s.live = live
-            self._s.good.append(live)
-            _remember(self._s.seen_digests, live.digest)
 
     async def _screen_queue(self) -> None:
         batch, self._s.queue = self._s.queue, []
@@ -253,8 +280,9 @@ class LaneWorkflow:
         if version.source.source == "pin":
             self._judge_pin(resolved, info, name)
             return
-        if info.digest in self._s.bad_digests and not info.marked_bad:
-            self._ignore(f"{name}: refused, marked bad in another lane")
+        if info.marked_bad or info.digest in self._s.bad_digests:
+            # Before the seen-digest rule: the reason a bad version starts nothing is that it is bad.
+            self._ignore(f"{name}: refused, digest marked bad ({info.bad_reason or 'in another lane'})")
             return
         verdict = screen(resolved, info, self._s)
         if verdict.verdict is Verdict.IGNORE:

@@ -23,7 +23,7 @@ from workflows.screening import Verdict, screen
 from workflows.steps import Steps
 
 with workflow.unsafe.imports_passed_through():
-    from activities.contracts import CandidateInfo, InspectCandidateInput
+    from activities.contracts import CandidateInfo, InspectCandidateInput, OfferPromotionInput
     from rollwright.domain.deployment import (
         DEFAULT_PULUMI_TASK_QUEUE,
         ENQUEUE_SIGNAL,
@@ -44,11 +44,15 @@ with workflow.unsafe.imports_passed_through():
         SupersededVersion,
     )
     from rollwright.domain.digest import short
+    from rollwright.domain.lane import PromotionOffer
 
 # workflow.patched id: the plan comes from the workers' config (activities/plans.py), not from pushes.
 PLAN_FROM_WORKERS = "plan-from-workers"
 # workflow.patched id: a version that waits ends the running deployment's post-deploy watch.
 NEWER_ENDS_WATCH = "newer-version-ends-watch"
+# workflow.patched id: lanes replace the per-service pipeline. One in the old shape finishes the deployment it runs,
+# hands every version still waiting to the service's first lane, and ends (README: Upgrading to lanes).
+HAND_OVER_TO_LANES = "hand-over-to-lanes"
 
 # Keep the carried state (and so every continue-as-new input) small.
 _KEEP_SEEN = 500
@@ -91,8 +95,19 @@ class ServicePipelineWorkflow:
                         )
                     )
             elif self._s.next_up is not None:
-                await self._start(self._s.next_up)
+                if workflow.patched(HAND_OVER_TO_LANES):
+                    await self._hand_over(self._s.next_up)
+                else:
+                    await self._start(self._s.next_up)
             self._show()
+            if self._idle() and workflow.patched(HAND_OVER_TO_LANES):
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                if self._idle():
+                    workflow.logger.info(f"{self._service}: handed over to its lanes; this pipeline ends")
+                    return
+
+    def _idle(self) -> bool:
+        return self._child is None and not self._s.queue and self._s.next_up is None
 
     def _should_continue_as_new(self) -> bool:
         info = workflow.info()
@@ -264,6 +279,31 @@ class ServicePipelineWorkflow:
             # block it forever. Remembering it as "seen" would.
             _forget(self._s.seen_digests, current.digest)
         self._child, self._s.current, self._s.current_workflow_id = None, None, None
+
+    async def _hand_over(self, version: QueuedVersion) -> None:
+        """The first lane screens it as it would a push (it may since have deployed something newer)."""
+        self._s.next_up = None
+        digest = version.digest
+        assert digest is not None  # only screened versions become next_up
+        try:
+            settings = await self._steps().read_service_plan(self._service)
+            first = settings.plan.environments[0].name
+            await self._steps().offer_promotion(
+                OfferPromotionInput(
+                    service=self._service,
+                    environment=first,
+                    offer=PromotionOffer(
+                        tag=version.tag,
+                        digest=digest,
+                        pushed_at=version.pushed_at,
+                        from_environment="the service's old pipeline",
+                        actor=version.source.actor or "rollwright",
+                    ),
+                    task_queue=workflow.info().task_queue,
+                )
+            )
+        except ActivityError as error:
+            self._ignore(f"{version.tag}: could not hand it to the service's first lane: {error.cause or error}")
 
     # -- inspection ----------------------------------------------------------------------------------
 

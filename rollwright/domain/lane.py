@@ -31,8 +31,6 @@ LANE_WORKFLOW = "LaneWorkflow"
 # Signals a lane takes: a push (first lane), a version due from the lane before it, a digest marked bad elsewhere.
 OFFER_SIGNAL = "offer"
 BAD_ELSEWHERE_SIGNAL = "digest_marked_bad"
-# Seeds a lane with what an old-shape pipeline knew was live (the migration).
-SEED_SIGNAL = "seed"
 
 
 def lane_workflow_id(service: str, environment: str) -> str:
