@@ -1,4 +1,4 @@
-"""A service whose pipeline and deployments run for real on the dev server (activities doubled), a config
+"""A service whose lanes and deployments run for real on the dev server (activities doubled), a config
 file naming it, and a way to run `rollwright` in-process and capture what it prints."""
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from rollwright.config.loader import load_config
 from rollwright.domain.deployment import pipeline_workflow_id
 from tests.cli import doubles
 from workflows.deployment import DeploymentWorkflow
+from workflows.lane import LaneWorkflow
 from workflows.pipeline import ServicePipelineWorkflow
 
 
@@ -53,10 +54,11 @@ class CliStack:
         return Result(code, out.getvalue(), err.getvalue())
 
     async def status(self) -> dict[str, Any]:
+        """`status --json`, as {environment: lane view}."""
         result = await self.run("status", self.service, "--json")
         assert result.code == 0, result.err
         [item] = result.json()
-        return dict(item)
+        return {view["environment"]: view for view in item["lanes"]}
 
     async def wait_for(self, predicate: Any, what: str) -> dict[str, Any]:
         async with asyncio.timeout(30):
@@ -69,7 +71,13 @@ class CliStack:
 
 
 def write_config(
-    path: Path, service: str, task_queue: str, address: str, store_url: str, prod: dict[str, Any] | None = None
+    path: Path,
+    service: str,
+    task_queue: str,
+    address: str,
+    store_url: str,
+    prod: dict[str, Any] | None = None,
+    staging: dict[str, Any] | None = None,
 ) -> None:
     config = {
         "services": [
@@ -78,7 +86,7 @@ def write_config(
                 "image": f"registry.local:5000/shop/{service}",
                 "tags": r"^v\d+\.\d+\.\d+$",
                 "environments": [
-                    {"name": "staging", "waves": [["local-a"]]},
+                    {"name": "staging", "waves": [["local-a"]], **(staging or {})},
                     {
                         "name": "prod",
                         "approval": "required",
@@ -104,28 +112,31 @@ async def cli(temporal_env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterato
 
 @contextlib.asynccontextmanager
 async def cli_stack(
-    temporal_env: WorkflowEnvironment, tmp_path: Path, prod: dict[str, Any] | None = None
+    temporal_env: WorkflowEnvironment,
+    tmp_path: Path,
+    prod: dict[str, Any] | None = None,
+    staging: dict[str, Any] | None = None,
 ) -> AsyncIterator[CliStack]:
-    """`prod`: keys merged into the prod environment's config."""
+    """`prod`, `staging`: keys merged into that environment's config."""
     suffix = uuid.uuid4().hex[:8]
     service = f"shop-{suffix}"
     task_queue = f"cli-{suffix}"
     client = temporal_env.client
     store_url = f"sqlite:///{tmp_path / 'versions.db'}"
     config_path = tmp_path / "rollwright.yaml"
-    write_config(config_path, service, task_queue, client.service_client.config.target_host, store_url, prod)
+    write_config(config_path, service, task_queue, client.service_client.config.target_host, store_url, prod, staging)
     async with (
         Worker(
             client,
             task_queue=task_queue,
-            workflows=[ServicePipelineWorkflow, DeploymentWorkflow],
+            workflows=[LaneWorkflow, ServicePipelineWorkflow, DeploymentWorkflow],
             # The real plan activity, reading the same config file the CLI reads: the workers own the plan.
             activities=[*doubles.LIGHT, ServicePlanActivities(load_config(config_path)).read_service_plan],
         ),
         Worker(client, task_queue=f"{task_queue}-pulumi", activities=doubles.HEAVY),
     ):
         yield CliStack(service, config_path, store_url, temporal_env)
-        # Deployments outlive their pipeline (parent close policy ABANDON): stop both before the workers go.
+        # Deployments outlive their lane (parent close policy ABANDON): stop all before the workers go.
         running = client.list_workflows(f"RollwrightService = '{service}' AND ExecutionStatus = 'Running'")
         async for execution in running:
             with contextlib.suppress(RPCError):

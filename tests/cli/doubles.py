@@ -1,7 +1,8 @@
-"""Test doubles for every activity the pipeline and deployment workflows call, under the real names.
+"""Test doubles for every activity the lane, pipeline and deployment workflows call, under the real names.
 
 They answer instantly and record nothing outside memory: the CLI tests exercise the CLI against real
-workflows on the real dev server, not the activities.
+workflows on the real dev server, not the activities. The two that carry word from one lane to another
+(offer_promotion, tell_lanes_bad) do what the real ones do to the other lane, through the worker's own client.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from collections.abc import Callable
 from typing import Any
 
 from temporalio import activity
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
+from temporalio.service import RPCError, RPCStatusCode
 
 from activities.contracts import (
     ActivityName,
@@ -21,6 +24,7 @@ from activities.contracts import (
     HandoffResult,
     InspectCandidateInput,
     MarkDigestBadInput,
+    OfferPromotionInput,
     ProvisionInput,
     ProvisionResult,
     PublishInput,
@@ -30,10 +34,22 @@ from activities.contracts import (
     RolloutActionInput,
     RunChecksInput,
     RunChecksResult,
+    TellLanesBadInput,
+    TellLanesBadResult,
 )
 from rollwright.domain.digest import sha256_digest
 from rollwright.domain.identity import RegionTarget
+from rollwright.domain.lane import (
+    BAD_ELSEWHERE_SIGNAL,
+    LANE_WORKFLOW,
+    OFFER_SIGNAL,
+    LaneAction,
+    LaneInput,
+    lane_name,
+    lane_workflow_id,
+)
 from rollwright.domain.notification import Notification
+from rollwright.domain.search_attributes import ENVIRONMENT, LANE, SERVICE
 from rollwright.domain.verification import judge
 
 
@@ -104,6 +120,45 @@ async def notify(inp: Notification) -> None:
     return None
 
 
+@activity.defn(name=ActivityName.RECORD_LANE_ACTION)
+async def record_lane_action(action: LaneAction) -> None:
+    return None
+
+
+@activity.defn(name=ActivityName.OFFER_PROMOTION)
+async def offer_promotion(request: OfferPromotionInput) -> None:
+    await activity.client().start_workflow(
+        LANE_WORKFLOW,
+        LaneInput(service=request.service, environment=request.environment),
+        id=lane_workflow_id(request.service, request.environment),
+        task_queue=request.task_queue,
+        start_signal=OFFER_SIGNAL,
+        start_signal_args=[request.offer],
+        search_attributes=TypedSearchAttributes(
+            [
+                SearchAttributePair(SERVICE, request.service),
+                SearchAttributePair(ENVIRONMENT, request.environment),
+                SearchAttributePair(LANE, lane_name(request.service, request.environment)),
+            ]
+        ),
+    )
+
+
+@activity.defn(name=ActivityName.TELL_LANES_BAD)
+async def tell_lanes_bad(request: TellLanesBadInput) -> TellLanesBadResult:
+    told = []
+    for environment in request.environments:
+        handle = activity.client().get_workflow_handle(lane_workflow_id(request.service, environment))
+        try:
+            await handle.signal(BAD_ELSEWHERE_SIGNAL, request.bad)
+        except RPCError as exc:
+            if exc.status != RPCStatusCode.NOT_FOUND:
+                raise
+            continue
+        told.append(environment)
+    return TellLanesBadResult(told=told)
+
+
 LIGHT: list[Callable[..., Any]] = [
     inspect_candidate,
     publish_image,
@@ -115,5 +170,8 @@ LIGHT: list[Callable[..., Any]] = [
     abort_rollout,
     run_checks,
     notify,
+    record_lane_action,
+    offer_promotion,
+    tell_lanes_bad,
 ]
 HEAVY: list[Callable[..., Any]] = [provision_region]

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from devstack.ports import free_port
-from rollwright.domain.deployment import pipeline_workflow_id
+from rollwright.domain.lane import lane_workflow_id
 from rollwright.versionstore import VersionStore
 from tests.cli.conftest import CliStack
 from tests.cli.doubles import digest_of
@@ -60,7 +60,7 @@ async def test_deploy_by_digest_uses_the_recorded_tag(cli: CliStack) -> None:
 
     assert result.code == 0, result.err
     assert result.json()["tag"] == "v3.1.0"
-    [event] = await enqueued_events(cli.env.client, pipeline_workflow_id(cli.service))
+    [event] = await enqueued_events(cli.env.client, lane_workflow_id(cli.service, "staging"))
     assert (event.tag, event.digest_hint, event.source.source, event.source.actor) == ("v3.1.0", digest, "cli", "alice")
 
     unknown = await cli.run("deploy", cli.service, "sha256:" + "00" * 32)
@@ -118,7 +118,7 @@ async def test_an_unreachable_temporal_exits_1_in_one_line(cli: CliStack, tmp_pa
     assert len(err.decode().strip().splitlines()) == 1
 
 
-async def test_starter_serves_the_webhook_and_feeds_the_pipeline(
+async def test_starter_serves_the_webhook_and_feeds_the_first_lane(
     cli: CliStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     port = free_port()
@@ -146,8 +146,8 @@ async def test_starter_serves_the_webhook_and_feeds_the_pipeline(
                 "/webhooks/generic", json=body, headers={"authorization": "Bearer cli-test-token-123"}
             )
         assert response.status_code == 202, response.text
-        assert response.json()["workflow_ids"] == [pipeline_workflow_id(cli.service)]
-        events = await enqueued_events(cli.env.client, pipeline_workflow_id(cli.service))
+        assert response.json()["workflow_ids"] == [lane_workflow_id(cli.service, "staging")]
+        events = await enqueued_events(cli.env.client, lane_workflow_id(cli.service, "staging"))
         assert [event.tag for event in events] == ["v5.0.0"]
     finally:
         process.send_signal(signal.SIGINT)
@@ -159,4 +159,11 @@ async def test_status_of_every_service_before_any_push(cli: CliStack) -> None:
     result = await cli.run("status")
 
     assert result.code == 0, result.err
-    assert result.out.strip() == f"{cli.service}\n  no pipeline yet: nothing has been pushed"
+    assert result.out.strip().splitlines() == [
+        cli.service,
+        f"  staging ({lane_workflow_id(cli.service, 'staging')})",
+        "    not started: nothing was ever deployed here",
+        f"  prod ({lane_workflow_id(cli.service, 'prod')})",
+        "    not started: nothing was ever deployed here",
+        "    promotion: from staging, nothing due",
+    ]

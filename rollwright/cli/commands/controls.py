@@ -1,7 +1,8 @@
 """`rollwright pause|resume|abort|approve SERVICE --reason TEXT [--environment ENV]`.
 
-Each is a Temporal Update on the service's current deployment: the workflow's validator accepts or
-rejects it before anything is written to history, and the CLI prints the workflow's own answer.
+Each is a Temporal Update on a deployment one of the service's lanes runs: ENV's lane, or without it the one lane
+that runs a deployment. The workflow's validator accepts or rejects it before anything is written to history, and
+the CLI prints the workflow's own answer.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from rollwright.cli.context import RPC_TIMEOUT, Context, one_line
-from rollwright.cli.deployments import current_deployment, deployment_status
+from rollwright.cli.deployments import current_deployment
 from rollwright.cli.errors import OperationFailed, UsageError
 from rollwright.domain.deployment import ControlAnswer, ControlName, ControlRequest
 
@@ -27,6 +28,7 @@ _HELP = {
 
 class ControlResult(BaseModel):
     service: str
+    environment: str
     workflow_id: str
     control: ControlName
     message: str
@@ -39,7 +41,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
         parser.add_argument("--reason", required=True, help="why (recorded in the deployment's audit trail)")
         parser.add_argument(
             "--environment",
-            help="approve: the environment to approve; others: act only if the deployment is in this environment",
+            help="the lane whose deployment this is for (needed when deployments run in several lanes)",
         )
         parser.set_defaults(func=run, control=control)
 
@@ -49,15 +51,11 @@ async def run(ctx: Context, args: argparse.Namespace) -> int:
     service = ctx.service(args.service).name
     if not args.reason.strip():
         raise UsageError("--reason must say why")
+    environments = [env.name for env in ctx.config.plan_for(service).environments]
+    if args.environment is not None and args.environment not in environments:
+        raise UsageError(f"{service} has no environment {args.environment!r} (configured: {', '.join(environments)})")
     client = await ctx.client()
-    workflow_id = await current_deployment(client, service)
-    if args.environment and control is not ControlName.APPROVE:
-        status = await deployment_status(client, workflow_id)
-        if status.current_environment != args.environment:
-            raise OperationFailed(
-                f"not sent: {workflow_id} is in {status.current_environment or 'no environment yet'}, "
-                f"not {args.environment}"
-            )
+    environment, workflow_id = await current_deployment(client, service, environments, args.environment)
     request = ControlRequest(
         actor=ctx.actor,
         reason=args.reason,
@@ -74,6 +72,8 @@ async def run(ctx: Context, args: argparse.Namespace) -> int:
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise OperationFailed(f"{workflow_id} has finished; nothing to {control.value}") from None
         raise OperationFailed(f"{control.value} not delivered to {workflow_id}: {one_line(exc.message)}") from None
-    result = ControlResult(service=service, workflow_id=workflow_id, control=control, message=answer.message)
+    result = ControlResult(
+        service=service, environment=environment, workflow_id=workflow_id, control=control, message=answer.message
+    )
     ctx.emit(result, f"{workflow_id}: {answer.message}")
     return 0
