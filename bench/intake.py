@@ -6,12 +6,12 @@ temporalio Client, measured in the same run, interleaved round by round.
 
 Parts, all real: the Temporal dev server (devstack/temporal.py, as the tests start it) and the receiver as production
 runs it, `rollwright webhook --config FILE` in its own process (uvicorn, rollwright/webhooks/server.py). No worker
-runs: the receiver answers 202 once Temporal holds the signal, and a worker's pipeline (which would look the tag up in
+runs: the receiver answers 202 once Temporal holds the signal, and a worker's lane (which would look the tag up in
 a registry) neither delays that answer nor happens in the raw call; it would only take CPU from both sides alike.
 
 The raw side is the call the receiver makes (rollwright/webhooks/enqueue.py), from this process, with a client
 connected the same way, on the receiver's event loop (uvloop; `--loop asyncio` for asyncio's). Every push, on both
-sides, is a new tag for one of `--services` services, round robin, so every signal is a real enqueue; all pipelines
+sides, is a new tag for one of `--services` services, round robin, so every signal is a real enqueue; all lanes
 are started before timing, so both sides signal running workflows.
 The webhook side speaks HTTP/1.1 over kept-alive connections with a few lines of asyncio, so the figures show the
 receiver's cost, not the load generator's. Each webhook answer is checked (202, `accepted`).
@@ -54,14 +54,9 @@ from devstack.process import http_probe, managed_process
 from devstack.temporal import start_dev_server
 from rollwright.config import RollwrightConfig, load_config
 from rollwright.connections.temporal import connect_temporal
-from rollwright.domain.deployment import (
-    ENQUEUE_SIGNAL,
-    PIPELINE_WORKFLOW,
-    PipelineInput,
-    PushEvent,
-    pipeline_workflow_id,
-)
-from rollwright.domain.search_attributes import SERVICE
+from rollwright.domain.deployment import ENQUEUE_SIGNAL, PushEvent
+from rollwright.domain.lane import LANE_WORKFLOW, LaneInput, lane_name, lane_workflow_id
+from rollwright.domain.search_attributes import ENVIRONMENT, LANE, SERVICE
 from rollwright.domain.source import SourceEvent
 from rollwright.observability.logging import configure_logging
 from rollwright.webhooks.payloads import generic
@@ -207,15 +202,22 @@ class RawSide:
             digest_hint=DIGEST,
             source=SourceEvent(source="bench", delivery_id=delivery, received_at=datetime.now(UTC)),
         )
+        environment = self.config.service(service).environments[0].name
         await self.client.start_workflow(
-            PIPELINE_WORKFLOW,
-            PipelineInput(service=service),
-            id=pipeline_workflow_id(service),
+            LANE_WORKFLOW,
+            LaneInput(service=service, environment=environment),
+            id=lane_workflow_id(service, environment),
             task_queue=self.config.temporal.task_queue,
             start_signal=ENQUEUE_SIGNAL,
             start_signal_args=[event],
-            search_attributes=TypedSearchAttributes([SearchAttributePair(SERVICE, service)]),
-            static_summary=f"{service}: version pipeline (one deployment at a time, newest wins)",
+            search_attributes=TypedSearchAttributes(
+                [
+                    SearchAttributePair(SERVICE, service),
+                    SearchAttributePair(ENVIRONMENT, environment),
+                    SearchAttributePair(LANE, lane_name(service, environment)),
+                ]
+            ),
+            static_summary=f"{service}/{environment}: lane (one deployment at a time, newest wins)",
         )
 
     def sender(self) -> Push:
@@ -412,7 +414,7 @@ async def main(args: argparse.Namespace) -> None:
                 webhook = WebhookSide(deliveries, run)
                 connections = [Connection("127.0.0.1", port) for _ in range(max(1, args.senders))]
                 try:
-                    _say(f"starting {len(services)} pipelines and warming both sides up")
+                    _say(f"starting {len(services)} lanes and warming both sides up")
                     await _sequential(raw.sender(), len(services))
                     await _sequential(webhook.sender(connections[0]), len(services))
                     await _burst([webhook.sender(connection) for connection in connections], 1.0)
