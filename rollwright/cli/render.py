@@ -20,7 +20,10 @@ def ago(when: datetime | None, now: datetime | None = None) -> str:
     now = now or datetime.now(UTC)
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    seconds = max(0, int((now - when).total_seconds()))
+    seconds = int((now - when).total_seconds())
+    # A due time (a promotion's) lies ahead; anything else a little ahead is clock skew between machines.
+    ahead = seconds < -1
+    seconds = abs(seconds) if ahead else max(0, seconds)
     if seconds < 120:
         span = f"{seconds}s"
     elif seconds < 7200:
@@ -29,7 +32,7 @@ def ago(when: datetime | None, now: datetime | None = None) -> str:
         span = f"{seconds // 3600}h"
     else:
         span = f"{seconds // 86400}d"
-    return f"{when.astimezone(UTC):%Y-%m-%d %H:%M:%S}Z ({span} ago)"
+    return f"{when.astimezone(UTC):%Y-%m-%d %H:%M:%S}Z ({'in ' + span if ahead else span + ' ago'})"
 
 
 def short_digest(digest: str | None) -> str:
