@@ -77,13 +77,31 @@ async def test_deploy_by_digest_uses_the_recorded_tag(cli: CliStack) -> None:
         (["pause", "{service}"], "the following arguments are required: --reason"),
         (["launch", "{service}"], "invalid choice: 'launch'"),
         (["history", "{service}", "--limit", "many"], "invalid int value: 'many'"),
+        (
+            ["deploy", "{service}", "v1.0.0", "--env", "prod"],
+            "to pin {service} on v1.0.0 in prod: rollwright deploy {service} v1.0.0 --env prod --reason TEXT",
+        ),
+        (
+            ["deploy", "{service}", "v1.0.0", "--reason", "older"],
+            "to pin {service} on v1.0.0 in staging: rollwright deploy {service} v1.0.0 --env staging --reason TEXT",
+        ),
+        (["deploy", "{service}", "v1.0.0", "--env", "qa", "--reason", "x"], "has no environment 'qa'"),
+        (["rollback", "{service}"], "the following arguments are required: --reason"),
+        (["rollback", "{service}", "--env", "qa", "--reason", "x"], "has no environment 'qa'"),
+        (["rollback", "{service}", "--to", "not a tag!", "--reason", "x"], "is neither a tag nor a sha256 digest"),
+        (["rollback", "{service}", "--reason", "  "], "--reason must say why"),
+        (["release", "{service}", "--env", "qa", "--reason", "x"], "has no environment 'qa'"),
+        (["promote", "{service}", "staging", "--reason", "x"], "staging is {service}'s first lane"),
+        (["promote", "{service}", "qa", "--reason", "x"], "has no environment 'qa'"),
+        (["promote", "{service}", "prod", "sha256:short", "--reason", "x"], "is not a sha256 digest"),
+        (["pause", "{service}", "--reason", "x", "--environment", "qa"], "has no environment 'qa'"),
     ],
 )
 async def test_bad_arguments_exit_2_with_one_line(cli: CliStack, argv: list[str], message: str) -> None:
     result = await cli.run(*[arg.format(service=cli.service) for arg in argv])
 
     assert result.code == 2
-    assert message in result.err
+    assert message.format(service=cli.service) in result.err
     assert len(result.err.strip().splitlines()) == 1
     assert "Traceback" not in result.err
 

@@ -175,3 +175,19 @@ async def test_status_shows_the_promotion_due_into_a_lane(temporal_env: Workflow
         f"promotion: v1.0.0 ({digest_of('v1.0.0')[:19]}) from staging due {at:%Y-%m-%d %H:%M:%S}Z (in 29m)" in shown.out
     )
     assert "offers v1.0.0 to prod" in shown.out
+
+
+async def test_a_rollback_of_every_lane_lists_the_lane_that_refused(cli: CliStack) -> None:
+    await _live_everywhere(cli, "v1.0.0")
+    assert (await cli.run("deploy", cli.service, "v1.1.0")).code == 0
+    await cli.wait_for(awaiting("prod"), "v1.1.0 never reached the prod approval")
+
+    rolled = await cli.run("rollback", cli.service, "--keep-good", "--reason", "staging looks off")
+
+    assert rolled.code == 1
+    [prod, staging] = rolled.out.strip().splitlines()
+    assert prod.startswith(f"prod: rollback rejected by lane-{cli.service}-prod: v1.1.0 is deploying in prod")
+    assert prod.endswith("abort it first, which rolls back what it changed")
+    assert staging.startswith("staging: rolling staging back from v1.1.0 to v1.0.0")
+    assert rolled.err.strip() == "rollwright: rollback refused in prod (see above)"
+    await cli.wait_for(held("staging", "rollback", "v1.0.0"), "staging never rolled back")
