@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from rollwright.config import ConfigError, load_config
+from rollwright.domain.plan import OnBadElsewhere, PromotePlan
 
 GOOD: dict[str, Any] = {
     "services": [
@@ -211,3 +212,40 @@ def test_checks_without_a_prometheus_are_refused_naming_the_regions(tmp_path: Pa
     assert "environment 'prod' has verification checks but no Prometheus for us-east-1, eu-west-1, ap-south-1" in str(
         error.value
     )
+
+
+@pytest.mark.parametrize(
+    ("promote", "expected"),
+    [
+        (None, PromotePlan(source="staging")),
+        ("manual", PromotePlan(source="staging", manual=True)),
+        ({"from": "staging", "after": "30m"}, PromotePlan(source="staging", after=timedelta(minutes=30))),
+    ],
+)
+def test_later_lanes_promote_from_an_earlier_one(tmp_path: Path, promote: Any, expected: PromotePlan) -> None:
+    data = yaml.safe_load(yaml.safe_dump(GOOD))
+    if promote is not None:
+        data["services"][0]["environments"][1]["promote"] = promote
+    data["services"][0]["environments"][1]["on_bad_elsewhere"] = "keep"
+    plan = load_config(write(tmp_path, data)).plan_for("checkout-api")
+    staging, prod = plan.environments
+    assert staging.promote is None  # the first lane takes pushes
+    assert prod.promote == expected
+    assert prod.on_bad_elsewhere is OnBadElsewhere.KEEP
+    assert staging.on_bad_elsewhere is OnBadElsewhere.ROLLBACK
+
+
+@pytest.mark.parametrize(
+    ("environment", "promote", "expected"),
+    [
+        (1, {"from": "qa"}, "environment 'prod' promotes from 'qa', which is not an earlier environment (staging)"),
+        (0, "manual", "environment 'staging' is the first lane: it takes pushes and cannot promote from another"),
+        (1, "sometimes", "services[0].environments[1].promote"),
+    ],
+)
+def test_promotion_mistakes_are_named(tmp_path: Path, environment: int, promote: Any, expected: str) -> None:
+    data = yaml.safe_load(yaml.safe_dump(GOOD))
+    data["services"][0]["environments"][environment]["promote"] = promote
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, data))
+    assert expected in str(caught.value)
