@@ -1,1 +1,2 @@
-"""The `rollwright` operator CLI: deploy, status, controls, history, versions, previews, the webhook server."""
+"""The `rollwright` operator CLI: deploy, status, controls, lane controls (rollback, pin, release, promote), history,
+versions, previews, the webhook server."""

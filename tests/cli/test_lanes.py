@@ -142,6 +142,8 @@ async def test_promote_into_a_manual_lane(temporal_env: WorkflowEnvironment, tmp
         shown = await cli.run("status", cli.service)
         promoted = await cli.run("promote", cli.service, "prod", "--reason", "release train", "--json")
         after = await cli.wait_for(awaiting("prod"), "the promotion never reached prod")
+        pinned = await cli.run("deploy", cli.service, "v0.9.0", "--env", "prod", "--reason", "hold prod")
+        held_lane = await cli.run("promote", cli.service, "prod", "v1.0.0", "--reason", "again")
 
     assert first.code == 2
     assert first.err.strip() == (
@@ -157,6 +159,13 @@ async def test_promote_into_a_manual_lane(temporal_env: WorkflowEnvironment, tmp
     assert promoted.code == 0, promoted.err
     assert promoted.json()["message"] == "promoting v1.0.0 into prod: it is screened and queued like a push"
     assert after["prod"]["deployment"]["digest"] == digest_of("v1.0.0")
+    # The lane's validator refuses through update-with-start too, in one line.
+    assert pinned.code == 0, pinned.err
+    assert held_lane.code == 1
+    assert held_lane.err.strip() == (
+        f"rollwright: promote rejected by lane-{cli.service}-prod: prod is held (pin by alice: hold prod): "
+        "`rollwright release` it first"
+    )
 
 
 async def test_status_shows_the_promotion_due_into_a_lane(temporal_env: WorkflowEnvironment, tmp_path: Path) -> None:

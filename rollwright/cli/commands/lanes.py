@@ -122,9 +122,9 @@ async def _send(
     return result
 
 
-def _report(ctx: Context, control: LaneControl, results: list[LaneResult]) -> int:
-    data: LaneResult | list[LaneResult] = results[0] if len(results) == 1 else results
-    ctx.emit(data, "\n".join(result.line() for result in results))
+def _report(ctx: Context, control: LaneControl, results: list[LaneResult], *, many: bool) -> int:
+    """`many` (no --env): a list in JSON, however many lanes answered, so scripts read one shape."""
+    ctx.emit(results if many else results[0], "\n".join(result.line() for result in results))
     refused = [result.environment for result in results if result.error]
     if refused:
         raise OperationFailed(f"{control.value} refused in {', '.join(refused)} (see above)")
@@ -156,7 +156,7 @@ async def run_rollback(ctx: Context, args: argparse.Namespace) -> int:
     for lane in targets:
         request = RollbackRequest(actor=ctx.actor, reason=reason, to=to[lane.environment], keep_good=args.keep_good)
         results.append(await _send(ctx, plan, lane.environment, LaneControl.ROLLBACK, request, many=args.env is None))
-    return _report(ctx, LaneControl.ROLLBACK, results)
+    return _report(ctx, LaneControl.ROLLBACK, results, many=args.env is None)
 
 
 async def run_release(ctx: Context, args: argparse.Namespace) -> int:
@@ -173,7 +173,7 @@ async def run_release(ctx: Context, args: argparse.Namespace) -> int:
     results = [
         await _send(ctx, plan, environment, LaneControl.RELEASE, request, many=args.env is None) for environment in held
     ]
-    return _report(ctx, LaneControl.RELEASE, results)
+    return _report(ctx, LaneControl.RELEASE, results, many=args.env is None)
 
 
 async def run_promote(ctx: Context, args: argparse.Namespace) -> int:
@@ -214,4 +214,4 @@ async def run_promote(ctx: Context, args: argparse.Namespace) -> int:
         message=answer.message,
         workflow_id=answer.workflow_id,
     )
-    return _report(ctx, LaneControl.PROMOTE, [result])
+    return _report(ctx, LaneControl.PROMOTE, [result], many=False)
