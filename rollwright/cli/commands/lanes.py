@@ -144,19 +144,21 @@ async def run_rollback(ctx: Context, args: argparse.Namespace) -> int:
         if not targets:
             raise OperationFailed(f"nothing of {plan.service} is live in any lane: there is nothing to roll back")
     # Everything is resolved and checked before the first lane is asked, so a bad --to changes nothing anywhere.
-    to: dict[str, VersionRef | None] = {}
+    requests: list[tuple[str, RollbackRequest]] = []
     for lane in targets:
-        assert lane.status is not None
-        to[lane.environment] = None
+        to = None
         if args.to is not None:
-            version = await resolve(ctx, plan.service, args.to, lane.status.good)
-            await refuse_if_bad(ctx, plan.service, version)
-            to[lane.environment] = version
-    results = []
-    for lane in targets:
-        request = RollbackRequest(actor=ctx.actor, reason=reason, to=to[lane.environment], keep_good=args.keep_good)
-        results.append(await _send(ctx, plan, lane.environment, LaneControl.ROLLBACK, request, many=args.env is None))
-    return _report(ctx, LaneControl.ROLLBACK, results, many=args.env is None)
+            to = await resolve(ctx, plan.service, args.to, lane.status.good if lane.status else [])
+            await refuse_if_bad(ctx, plan.service, to)
+        requests.append(
+            (lane.environment, RollbackRequest(actor=ctx.actor, reason=reason, to=to, keep_good=args.keep_good))
+        )
+    many = args.env is None
+    results = [
+        await _send(ctx, plan, environment, LaneControl.ROLLBACK, request, many=many)
+        for environment, request in requests
+    ]
+    return _report(ctx, LaneControl.ROLLBACK, results, many=many)
 
 
 async def run_release(ctx: Context, args: argparse.Namespace) -> int:
