@@ -185,3 +185,22 @@ async def test_status_of_every_service_before_any_push(cli: CliStack) -> None:
         "    not started: nothing was ever deployed here",
         "    promotion: from staging, nothing due",
     ]
+
+
+async def test_deploy_queues_while_no_worker_answers_and_says_it_did_not_compare(cli: CliStack, tmp_path: Path) -> None:
+    config = yaml.safe_load(cli.config_path.read_text())
+    config["temporal"]["task_queue"] = f"{config['temporal']['task_queue']}-nobody"
+    path = tmp_path / "no-workers.yaml"
+    path.write_text(yaml.safe_dump(config))
+
+    first = await cli.run("--config", str(path), "deploy", cli.service, "v1.0.0")
+    second = await cli.run("--config", str(path), "deploy", cli.service, "v1.1.0", "--json")
+
+    assert first.code == 0, first.err
+    assert second.code == 0, second.err
+    assert second.json()["note"] == (
+        f"not compared with what is live (cannot read lane-{cli.service}-staging: Timeout expired); "
+        "staging applies the same rule"
+    )
+    events = await enqueued_events(cli.env.client, lane_workflow_id(cli.service, "staging"))
+    assert [event.tag for event in events] == ["v1.0.0", "v1.1.0"]
