@@ -198,9 +198,9 @@ async def test_deploy_queues_while_no_worker_answers_and_says_it_did_not_compare
 
     assert first.code == 0, first.err
     assert second.code == 0, second.err
-    assert second.json()["note"] == (
-        f"not compared with what is live (cannot read lane-{cli.service}-staging: Timeout expired); "
-        "staging applies the same rule"
-    )
+    # The timeout's own words are the SDK's or the server's, whichever gives up first.
+    note = second.json()["note"]
+    assert note.startswith(f"not compared with what is live (cannot read lane-{cli.service}-staging: ")
+    assert note.endswith("); staging applies the same rule")
     events = await enqueued_events(cli.env.client, lane_workflow_id(cli.service, "staging"))
     assert [event.tag for event in events] == ["v1.0.0", "v1.1.0"]
