@@ -21,6 +21,8 @@ class ControlView:
     stopping: bool
     paused: bool
     awaiting_approval: str | None
+    # A deliberate rollback (DeploymentKind.ROLLBACK, BAD_ELSEWHERE): no way back from it, so no abort.
+    rolling_back_on_purpose: bool = False
 
 
 def rejection(control: ControlName, request: ControlRequest, view: ControlView) -> str | None:
@@ -31,6 +33,11 @@ def rejection(control: ControlName, request: ControlRequest, view: ControlView) 
         return f"cannot {control.value}: the deployment has finished"
     if view.stopping:
         return f"cannot {control.value}: the deployment is already stopping and rolling back"
+    if control is ControlName.ABORT and view.rolling_back_on_purpose:
+        return (
+            "cannot abort a rollback: stopping it would leave its regions split between two versions; "
+            "pause it, or let it finish and then deploy the version you want"
+        )
     if control is ControlName.PAUSE and view.paused:
         return "cannot pause: already paused"
     if control is ControlName.RESUME and not view.paused:

@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
         DeploymentStatus,
         NewerVersion,
     )
+    from workflows.deployment_log import DELIBERATE_ROLLBACKS
     from workflows.deployment_phases import DeploymentPhases
     from workflows.stopping import Stop, StopKind, Stopping
 
@@ -43,11 +44,14 @@ class DeploymentWorkflow(DeploymentPhases):
     @workflow.run
     async def run(self, inp: DeploymentInput) -> DeploymentResult:
         self._log.note(f"{self._log.title} started")
+        if inp.kind in DELIBERATE_ROLLBACKS:
+            return await self._despite_cancellation(self._roll_back_on_purpose())
         try:
             await self._publish()
             for env in inp.plan.environments:
-                if not await self._deploy_environment(env):
-                    return await self._finish(DeploymentOutcome.STOPPED, f"approval for {env.name} timed out")
+                ended = await self._deploy_environment(env)
+                if ended is not None:
+                    return await self._finish(ended.outcome, ended.reason)
             await self._watch()
             return await self._finish(DeploymentOutcome.SUCCEEDED, None)
         except Stopping:
@@ -109,7 +113,10 @@ class DeploymentWorkflow(DeploymentPhases):
     def approve_signal(self, request: ControlRequest) -> None:
         self._apply_signal(ControlName.APPROVE, request)
 
-    @workflow.signal(name=NEWER_VERSION_SIGNAL, description="A newer version waits: end the post-deploy watch")
+    @workflow.signal(
+        name=NEWER_VERSION_SIGNAL,
+        description="A newer version waits: end the post-deploy watch, or an approval wait before any region changed",
+    )
     def newer_version(self, newer: NewerVersion) -> None:
         self._newer = newer
 

@@ -14,6 +14,7 @@ with workflow.unsafe.imports_passed_through():
     from rollwright.domain.deployment import (
         AuditEntry,
         DeploymentInput,
+        DeploymentKind,
         DeploymentOutcome,
         DeploymentPhase,
         DeploymentStatus,
@@ -25,6 +26,11 @@ with workflow.unsafe.imports_passed_through():
     from rollwright.domain.verification import CheckResult
 
 _LOG_LINES = 30
+# workflow.patched ids: upserting these attributes adds commands to a run's history.
+REGIONS_SEARCH_ATTRIBUTE = "regions-search-attribute"
+ACTOR_SEARCH_ATTRIBUTE = "actor-search-attribute"
+# Deployments that take regions back to a chosen version (inp.tag), rather than roll a version out.
+DELIBERATE_ROLLBACKS = frozenset({DeploymentKind.ROLLBACK, DeploymentKind.BAD_ELSEWHERE})
 _SETTLED = frozenset(
     {RegionPhase.LIVE, RegionPhase.FAILED, RegionPhase.CANCELLED, RegionPhase.ROLLED_BACK, RegionPhase.ROLLBACK_FAILED}
 )
@@ -35,7 +41,8 @@ class DeploymentLog:
         self.status = DeploymentStatus(
             service=inp.plan.service, tag=inp.tag, digest=inp.digest, phase=DeploymentPhase.PUBLISHING
         )
-        self.title = f"deploy {inp.plan.service} {inp.tag} ({short(inp.digest)}…)"
+        verb = "roll back" if inp.kind in DELIBERATE_ROLLBACKS else "deploy"
+        self.title = f"{verb} {inp.plan.service} {inp.tag} ({short(inp.digest)}…)"
         self._regions: dict[str, RegionStatus] = {}
         for env in inp.plan.environments:
             for wave in env.waves:
@@ -46,6 +53,7 @@ class DeploymentLog:
                     self.status.regions.append(status)
         self._lines: list[str] = []
         self._shown: dict[str, str] = {}
+        self._touched: list[str] = []
 
     # -- reading -------------------------------------------------------------------------------------
 
@@ -74,6 +82,21 @@ class DeploymentLog:
     def audit(self, action: str, actor: str, reason: str) -> None:
         self.status.audit.append(AuditEntry(at=workflow.now(), action=action, actor=actor, reason=reason))
         self.note(f"**{action}** by {actor}: {reason}")
+
+    def touched(self, target: RegionTarget) -> None:
+        """A region starts changing: the UI can find this deployment by it (`RollwrightRegions = 'prod/eu-west-1'`)."""
+        key = f"{target.environment}/{target.region}"
+        if key in self._touched:
+            return
+        self._touched.append(key)
+        if workflow.patched(REGIONS_SEARCH_ATTRIBUTE):
+            workflow.upsert_search_attributes([sa.REGIONS.value_set(list(self._touched))])
+
+    def controlled_by(self, actor: str) -> None:
+        """Who gave the last operator control, for the UI's filter (`RollwrightActor = 'alice'`)."""
+        if self._shown.get(sa.ACTOR.name) != actor and workflow.patched(ACTOR_SEARCH_ATTRIBUTE):
+            workflow.upsert_search_attributes([sa.ACTOR.value_set(actor)])
+            self._shown[sa.ACTOR.name] = actor
 
     def set_phase(self, phase: DeploymentPhase) -> None:
         self.status.phase = phase

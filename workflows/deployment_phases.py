@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Coroutine
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
@@ -28,13 +31,15 @@ from rollwright.domain.deployment import (
     DeploymentPhase,
     DeploymentResult,
     NewerVersion,
+    RegionPhase,
 )
 from rollwright.domain.durations import format_duration
+from rollwright.domain.identity import RegionTarget
 from rollwright.domain.notification import Notification, NotificationKind
 from rollwright.domain.plan import ApprovalDefault, EnvironmentPlan
 from rollwright.domain.verification import OnFailure
 from workflows.controls import ControlView, rejection
-from workflows.deployment_log import DeploymentLog
+from workflows.deployment_log import DELIBERATE_ROLLBACKS, DeploymentLog
 from workflows.regions import RegionRunner
 from workflows.steps import Steps
 from workflows.stopping import Stop, StopKind, Stopping
@@ -42,6 +47,16 @@ from workflows.verification import Verifier
 
 # Failures an environment's `on_failure: halt` turns into a hold; a broken step or an abort always unwinds.
 _HALTABLE = frozenset({StopKind.CANARY_FAILED, StopKind.CHECK_FAILED})
+# workflow.patched id: a newer version ends an approval wait of a deployment that has changed no region yet.
+SUPERSEDED_AT_APPROVAL = "superseded-at-approval"
+
+
+@dataclass(frozen=True)
+class Ended:
+    """An environment ended the deployment early, with nothing to roll back."""
+
+    outcome: DeploymentOutcome
+    reason: str
 
 
 class DeploymentPhases:
@@ -85,11 +100,13 @@ class DeploymentPhases:
         self._log.note(f"published {published.image}:{published.tag} ({published.digest[:19]})")
         self._log.set_phase(DeploymentPhase.DEPLOYING)
 
-    async def _deploy_environment(self, env: EnvironmentPlan) -> bool:
-        """Deploy every wave of one environment; False when an approval timed out and the default is to stop."""
+    async def _deploy_environment(self, env: EnvironmentPlan) -> Ended | None:
+        """Deploy every wave of one environment; how the deployment ended when it ended waiting for the approval."""
         self._log.at(env.name, None)
-        if env.approval.required and not await self._await_approval(env):
-            return False
+        if env.approval.required:
+            ended = await self._await_approval(env)
+            if ended is not None:
+                return ended
         for index, wave in enumerate(env.waves, start=1):
             await self._checkpoint()
             self._log.at(env.name, index)
@@ -99,7 +116,7 @@ class DeploymentPhases:
                 await self._bake(env, index, env.bake)
         await self._notify(NotificationKind.ENVIRONMENT_SUCCEEDED, env.name, reason=None)
         self._log.note(f"{env.name} is live on {self._inp.tag}")
-        return True
+        return None
 
     async def _deploy_wave(self, env: EnvironmentPlan, wave: list[str], index: int) -> None:
         self._wave = [asyncio.create_task(self._regions.deploy(env, region, index)) for region in wave]
@@ -173,16 +190,22 @@ class DeploymentPhases:
             self._log.note(f"watch ended early: {self._newer.tag} waits to deploy and takes over")
         await self._checkpoint()
 
-    async def _await_approval(self, env: EnvironmentPlan) -> bool:
+    async def _await_approval(self, env: EnvironmentPlan) -> Ended | None:
+        """Wait for the environment's approval; how the deployment ends when it must not go on (None: go on).
+
+        Until a region changed, a newer version waiting ends the wait: this version would only be replaced."""
         await self._checkpoint()
         self._approved = None
         self._log.status.awaiting_approval = env.name
         self._log.set_phase(DeploymentPhase.AWAITING_APPROVAL)
         await self._notify(NotificationKind.APPROVAL_NEEDED, env.name, reason=f"{env.name} needs an approval")
+        supersedable = not self._regions.changed and workflow.patched(SUPERSEDED_AT_APPROVAL)
         timeout = env.approval.timeout
         try:
             await workflow.wait_condition(
-                lambda: self._approved == env.name or self._stop is not None,
+                lambda: (
+                    self._approved == env.name or self._stop is not None or (supersedable and self._newer is not None)
+                ),
                 timeout=timeout,
                 timeout_summary=f"approval of {env.name} times out after {format_duration(timeout)}",
             )
@@ -190,13 +213,17 @@ class DeploymentPhases:
             default = env.approval.on_timeout
             self._log.audit(f"approval timeout ({default.value})", "rollwright", f"no answer for {env.name}")
             if default is ApprovalDefault.STOP:
-                return False
+                return Ended(DeploymentOutcome.STOPPED, f"approval for {env.name} timed out")
         finally:
             self._log.status.awaiting_approval = None
             self._log.set_phase(DeploymentPhase.DEPLOYING)
         if self._stop is not None:
             raise Stopping
-        return True
+        if self._approved != env.name and self._newer is not None and supersedable:
+            reason = f"superseded by {self._newer.tag} while waiting for approval of {env.name}"
+            self._log.note(f"{reason}; no region was changed")
+            return Ended(DeploymentOutcome.SUPERSEDED, reason)
+        return None
 
     async def _checkpoint(self) -> None:
         """A safe point: hold here while paused; unwind from here once the deployment is stopping."""
@@ -246,6 +273,65 @@ class DeploymentPhases:
             except ActivityError as error:
                 self._log.note(f"{changed.target.key}: could not resume the canary: {error.cause or error}")
 
+    # -- a deliberate rollback -----------------------------------------------------------------------
+
+    async def _roll_back_on_purpose(self) -> DeploymentResult:
+        """Every region of the plan back to this deployment's version (inp.tag/inp.digest): no publish, approval,
+        bake or checks; waves newest first, a wave's regions at once, each straight to 100%. A region that fails
+        lets the others of its wave finish; later waves do not start, and nothing rolls back a rollback."""
+        inp = self._inp
+        order = inp.rollback
+        actor = order.actor if order else "rollwright"
+        reason = order.reason if order else f"{inp.kind.value} to {inp.tag}"
+        why = f"{inp.kind.value} to {inp.tag} by {actor}: {reason}"
+        self._log.audit(inp.kind.value, actor, reason)
+        self._log.set_phase(DeploymentPhase.ROLLING_BACK)
+        # The image as the roll-forward deployed it: from the central repository when publish promoted it there.
+        self._regions.image = inp.promote_to or inp.plan.image
+        failed: list[str] = []
+        for env in inp.plan.environments:
+            for index in range(len(env.waves), 0, -1):
+                wave = env.waves[index - 1]
+                if failed:
+                    for region in wave:
+                        self._log.region(self._target(env, region)).message = "not started: an earlier wave failed"
+                    continue
+                await self._checkpoint()
+                self._log.at(env.name, index)
+                self._log.note(f"{env.name} wave {index}/{len(env.waves)} back to {inp.tag}: {', '.join(wave)}")
+                restoring = [asyncio.create_task(self._regions.restore(env, region, index, why)) for region in wave]
+                results = await asyncio.gather(*restoring)
+                failed += [self._target(env, region).key for region, ok in zip(wave, results, strict=True) if not ok]
+        if failed:
+            text = f"{inp.kind.value} to {inp.tag} failed in {', '.join(failed)}; later waves were not started"
+            await self._notify(NotificationKind.FAILED, None, reason=text, regions=failed)
+            return await self._finish(DeploymentOutcome.FAILED, text)
+        replaced = order.replaces if order else None
+        if order is not None and order.mark_replaced_bad and replaced is not None:
+            await self._mark_bad(replaced.digest, f"rolled back to {inp.tag} by {actor}: {reason}", actor)
+        changed = [
+            RegionTarget(service=r.service, environment=r.environment, region=r.region).key
+            for r in self._log.status.regions
+            if r.phase is RegionPhase.ROLLED_BACK
+        ]
+        await self._notify(NotificationKind.ROLLED_BACK, None, reason=why, regions=changed)
+        return await self._finish(DeploymentOutcome.SUCCEEDED, None)
+
+    def _target(self, env: EnvironmentPlan, region: str) -> RegionTarget:
+        return RegionTarget(service=self._inp.plan.service, environment=env.name, region=region)
+
+    async def _despite_cancellation(self, rollback: Coroutine[Any, Any, DeploymentResult]) -> DeploymentResult:
+        """A rollback stopped half-way would leave its regions split between two versions, so a cancellation from
+        Temporal is audited and the rollback goes on (a terminate still stops it, leaving what it leaves)."""
+        task = asyncio.create_task(rollback)
+        while True:
+            try:
+                await workflow.wait_condition(task.done)
+            except asyncio.CancelledError:
+                self._log.audit("cancel refused", "temporal", "a rollback goes on until every region is done")
+                continue
+            return task.result()
+
     # -- the way back --------------------------------------------------------------------------------
 
     async def _unwind(self) -> DeploymentResult:
@@ -259,7 +345,7 @@ class DeploymentPhases:
         self._log.set_phase(DeploymentPhase.ROLLING_BACK)
         # Whatever stopped it, a rolled-back digest must never come back on its own: only an engineer's
         # `rollwright unblock` clears the mark (the brief's promise against Image Updater/Flux re-deploys).
-        await self._mark_bad(stop)
+        await self._mark_bad(self._inp.digest, stop.reason, stop.actor)
         await self._regions.halt(stop.reason)
         rolled_back = await self._regions.roll_back_all()
         keys = [region.target.key for region in changed]
@@ -271,19 +357,19 @@ class DeploymentPhases:
         outcome = DeploymentOutcome.ABORTED if stop.kind is StopKind.ABORTED else DeploymentOutcome.ROLLED_BACK
         return await self._finish(outcome, stop.reason)
 
-    async def _mark_bad(self, stop: Stop) -> None:
+    async def _mark_bad(self, digest: str, reason: str, actor: str) -> None:
         try:
             await self._steps.mark_bad(
                 MarkDigestBadInput(
                     service=self._inp.plan.service,
-                    digest=self._inp.digest,
-                    reason=stop.reason,
-                    actor=stop.actor,
+                    digest=digest,
+                    reason=reason,
+                    actor=actor,
                     workflow_id=workflow.info().workflow_id,
                 )
             )
         except ActivityError as error:
-            self._log.note(f"could not mark {self._inp.digest[:19]} bad: {error.cause or error}")
+            self._log.note(f"could not mark {digest[:19]} bad: {error.cause or error}")
 
     async def _notify(
         self, kind: NotificationKind, environment: str | None, *, reason: str | None, regions: list[str] | None = None
@@ -322,6 +408,7 @@ class DeploymentPhases:
             stopping=self._stop is not None,
             paused=self._log.status.paused,
             awaiting_approval=self._log.status.awaiting_approval,
+            rolling_back_on_purpose=self._inp.kind in DELIBERATE_ROLLBACKS,
         )
 
     def _validate(self, control: ControlName, request: ControlRequest) -> None:
@@ -348,6 +435,7 @@ class DeploymentPhases:
             self._approved = status.awaiting_approval
             message = f"approved {self._approved}"
         self._log.audit(control.value, request.actor, request.reason)
+        self._log.controlled_by(request.actor)
         return ControlAnswer(message=message)
 
     def _apply_signal(self, control: ControlName, request: ControlRequest) -> None:

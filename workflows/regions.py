@@ -58,6 +58,17 @@ class Changed:
     wave: int = 0
 
 
+@dataclass(frozen=True)
+class Return:
+    """What a region goes back to, and how: the rollback's Pulumi purpose, version and canary steps."""
+
+    purpose: ProvisionPurpose
+    digest: str | None
+    tag: str | None
+    goal: str
+    canary_steps: list[CanaryStep]
+
+
 def _failure_text(error: ActivityError) -> str:
     cause = error.cause
     detail = cause.message if isinstance(cause, FailureError) else str(cause or error)
@@ -112,6 +123,7 @@ class RegionRunner:
         await self._checkpoint()
         change = Changed(target=target, environment=env, baseline=baseline, wave=wave)
         self.changed.append(change)
+        log.touched(target)
         log.region(target).digest = inp.digest
         provisioned = await steps.provision(
             ProvisionInput(
@@ -241,8 +253,7 @@ class RegionRunner:
 
     async def roll_back(self, changed: Changed) -> bool:
         """Return one region to its baseline (or remove it when it had none); True when that worked."""
-        inp, steps, log, target = self._inp, self._steps, self._log, changed.target
-        baseline = changed.baseline
+        inp, target, baseline = self._inp, changed.target, changed.baseline
         if baseline.digest is not None:
             purpose, digest, tag = ProvisionPurpose.ROLLBACK, baseline.digest, baseline.tag
             goal = f"back to {baseline.tag or ''} ({short(baseline.digest)})"
@@ -250,19 +261,84 @@ class RegionRunner:
             purpose, digest, tag, goal = ProvisionPurpose.SCALE_TO_ZERO, inp.digest, inp.tag, "scale to zero"
         else:
             purpose, digest, tag, goal = ProvisionPurpose.REMOVE, None, None, "remove (no earlier version)"
+        self._log.region_phase(target, RegionPhase.ROLLING_BACK, goal)
+        removed = purpose is ProvisionPurpose.REMOVE
+        records = [self._record(target, RegionState.REMOVED if removed else RegionState.ROLLED_BACK, goal)]
+        if baseline.digest is not None:
+            records.append(
+                RecordRegionStateInput(
+                    target=target,
+                    digest=baseline.digest,
+                    tag=baseline.tag or "",
+                    state=RegionState.LIVE,
+                    workflow_id=self._workflow_id,
+                    detail=f"restored after rolling back {inp.tag}",
+                )
+            )
+        return await self._put_back(
+            changed,
+            Return(purpose=purpose, digest=digest, tag=tag, goal=goal, canary_steps=self._rollback_steps(changed)),
+            records,
+            leaves=baseline.digest,
+        )
+
+    async def restore(self, env: EnvironmentPlan, region: str, wave: int, why: str) -> bool:
+        """A deliberate rollback of one region to the deployment's version (inp.tag/inp.digest), straight to 100%;
+        True when the region runs it. A region that runs it already is left alone. Never raises."""
+        inp, log, target = self._inp, self._log, self._target(env, region)
+        await self._checkpoint()
+        log.region_phase(target, RegionPhase.PROVISIONING, "reading what runs there")
+        try:
+            baseline = await self._steps.baseline(target)
+        except ActivityError as error:
+            log.region_phase(target, RegionPhase.ROLLBACK_FAILED, _failure_text(error))
+            return False
+        log.region(target).previous_digest = baseline.digest
+        if baseline.digest == inp.digest:
+            log.region(target).digest = inp.digest
+            log.region_phase(target, RegionPhase.LIVE, f"already runs {inp.tag}; nothing to roll back")
+            return True
+        # The last safe point: once its Pulumi run starts, a region goes all the way, so none is left half-way.
+        await self._checkpoint()
+        log.touched(target)
+        goal = f"roll back to {inp.tag} ({short(inp.digest)})"
         log.region_phase(target, RegionPhase.ROLLING_BACK, goal)
+        records = []
+        if baseline.digest is not None:
+            records.append(
+                RecordRegionStateInput(
+                    target=target,
+                    digest=baseline.digest,
+                    tag=baseline.tag or "",
+                    state=RegionState.ROLLED_BACK,
+                    workflow_id=self._workflow_id,
+                    detail=why,
+                )
+            )
+        records.append(self._record(target, RegionState.LIVE, why))
+        changed = Changed(target=target, environment=env, baseline=baseline, handed_off=True, wave=wave)
+        todo = Return(purpose=ProvisionPurpose.ROLLBACK, digest=inp.digest, tag=inp.tag, goal=goal, canary_steps=[])
+        return await self._put_back(changed, todo, records, leaves=inp.digest)
+
+    async def _put_back(
+        self, changed: Changed, todo: Return, records: list[RecordRegionStateInput], *, leaves: str | None
+    ) -> bool:
+        """Provision, commit and hand off `todo` in one region (already shown rolling back), then record `records`;
+        True when all of it worked. `leaves` is the digest the region runs afterwards, as its status shows it."""
+        inp, steps, log, target = self._inp, self._steps, self._log, changed.target
+        goal = todo.goal
         try:
             provisioned = await steps.provision(
                 ProvisionInput(
                     target=target,
                     image=self.image,
-                    digest=digest,
-                    tag=tag,
+                    digest=todo.digest,
+                    tag=todo.tag,
                     program=inp.plan.pulumi_program,
                     pulumi_config=changed.environment.pulumi_config,
-                    canary_steps=self._rollback_steps(changed),
+                    canary_steps=todo.canary_steps,
                     analysis=inp.plan.analysis_for(changed.environment, target.region),
-                    purpose=purpose,
+                    purpose=todo.purpose,
                     workflow_id=self._workflow_id,
                 ),
                 f"pulumi up {target.stack_name}: {goal}",
@@ -271,9 +347,9 @@ class RegionRunner:
                 CommitInput(
                     target=target,
                     manifests=provisioned.manifests,
-                    tag=tag,
-                    digest=digest,
-                    purpose=purpose,
+                    tag=todo.tag,
+                    digest=todo.digest,
+                    purpose=todo.purpose,
                     workflow_id=self._workflow_id,
                 ),
                 f"commit {target.gitops_path}: {goal}",
@@ -290,7 +366,7 @@ class RegionRunner:
                         target=target,
                         app_name=app,
                         revision=commit.sha,
-                        digest=digest,
+                        digest=todo.digest,
                         progress_deadline_seconds=inp.plan.canary.progress_deadline.total_seconds(),
                     ),
                     f"sync {app} to {commit.sha[:10]}: {goal}",
@@ -298,23 +374,11 @@ class RegionRunner:
             if handoff.outcome is HandoffOutcome.CANARY_FAILED:
                 log.region_phase(target, RegionPhase.ROLLBACK_FAILED, handoff.reason or "rollback did not go healthy")
                 return False
-            removed = purpose is ProvisionPurpose.REMOVE
-            state = RegionState.REMOVED if removed else RegionState.ROLLED_BACK
-            await steps.record(self._record(target, state, goal))
-            if baseline.digest is not None:
-                await steps.record(
-                    RecordRegionStateInput(
-                        target=target,
-                        digest=baseline.digest,
-                        tag=baseline.tag or "",
-                        state=RegionState.LIVE,
-                        workflow_id=self._workflow_id,
-                        detail=f"restored after rolling back {inp.tag}",
-                    )
-                )
+            for record in records:
+                await steps.record(record)
         except ActivityError as error:
             log.region_phase(target, RegionPhase.ROLLBACK_FAILED, _failure_text(error))
             return False
-        log.region(target).digest = baseline.digest
+        log.region(target).digest = leaves
         log.region_phase(target, RegionPhase.ROLLED_BACK, goal)
         return True
