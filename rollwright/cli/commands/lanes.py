@@ -59,7 +59,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
     rollback.set_defaults(func=run_rollback)
 
     release = sub.add_parser(
-        "release", parents=[common], help="lift a lane's hold so versions roll forward again", description=__doc__
+        "release",
+        parents=[common],
+        help="lift a lane's hold so versions roll forward again",
+        description="Lift the hold a rollback or a pin put on a lane: the version waiting there goes next.",
     )
     release.add_argument("service")
     release.add_argument("--env", help="one lane (default: every held lane)")
