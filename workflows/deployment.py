@@ -1,9 +1,10 @@
 """DeploymentWorkflow: one version of one service, environment by environment, wave by wave, region by region.
 
 Reads top to bottom like the rollout: publish, then per environment an approval, then waves with a bake between
-them, then the post-deploy watch; a stop anywhere unwinds to the rollback. The phases themselves, and the rules of
-the operator controls, are in workflows/deployment_phases.py; this module is the workflow's Temporal surface: its
-run, its updates and signals, its status query.
+them, then the post-deploy watch; a stop anywhere unwinds to the rollback. A deliberate rollback (DeploymentKind
+ROLLBACK, BAD_ELSEWHERE) instead takes every region back to its version, the newest wave first. The phases, and
+the rules of the operator controls, are in workflows/deployment_phases.py; this module is the workflow's Temporal
+surface: its run, its updates and signals, its status query.
 """
 
 from __future__ import annotations

@@ -3,8 +3,10 @@ environment an approval, then waves (regions of a wave in parallel) with a bake 
 environment has checks), then the post-deploy watch; any failed canary, failed check, failed step or operator abort
 stops new work, cancels what is in flight and rolls back every region this deployment changed, wave by wave, the
 newest first. Where the environment says `on_failure: halt`, a failed canary or check holds the deployment instead,
-for an engineer's abort or resume. The rules of the operator controls live here too; their handlers are the
-workflow's.
+for an engineer's abort or resume. A newer version waiting ends an approval wait while no region has changed
+(superseded). A deliberate rollback (kind rollback or bad_elsewhere) is a phase of its own: every region back to
+the deployment's version, waves newest first, nothing published, approved, baked or checked. The rules of the
+operator controls live here too; their handlers are the workflow's.
 
 Passed through the sandbox (workflows/deployment.py says why): nothing here may keep state outside a run's object.
 """
@@ -289,11 +291,13 @@ class DeploymentPhases:
         # The image as the roll-forward deployed it: from the central repository when publish promoted it there.
         self._regions.image = inp.promote_to or inp.plan.image
         failed: list[str] = []
+        not_started: list[str] = []
         for env in inp.plan.environments:
             for index in range(len(env.waves), 0, -1):
                 wave = env.waves[index - 1]
                 if failed:
                     for region in wave:
+                        not_started.append(self._target(env, region).key)
                         self._log.region(self._target(env, region)).message = "not started: an earlier wave failed"
                     continue
                 await self._checkpoint()
@@ -303,7 +307,9 @@ class DeploymentPhases:
                 results = await asyncio.gather(*restoring)
                 failed += [self._target(env, region).key for region, ok in zip(wave, results, strict=True) if not ok]
         if failed:
-            text = f"{inp.kind.value} to {inp.tag} failed in {', '.join(failed)}; later waves were not started"
+            text = f"{inp.kind.value} to {inp.tag} failed in {', '.join(failed)}"
+            if not_started:
+                text += f"; not started: {', '.join(not_started)}"
             await self._notify(NotificationKind.FAILED, None, reason=text, regions=failed)
             return await self._finish(DeploymentOutcome.FAILED, text)
         replaced = order.replaces if order else None
