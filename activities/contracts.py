@@ -117,6 +117,10 @@ class RegionBaseline(BaseModel):
     target: RegionTarget
     digest: Digest | None = None
     tag: str | None = None
+    # What the store last recorded live there, marked bad or not: what a deliberate rollback replaces. None for a
+    # region never live (or an answer from before this field, where `digest` was the best guess).
+    running_digest: Digest | None = None
+    running_tag: str | None = None
 
 
 class RecordRegionStateInput(BaseModel):

@@ -21,7 +21,9 @@ from rollwright.domain.identity import RegionTarget
 from rollwright.domain.lane import LaneAction
 from rollwright.observability.logging import get_logger
 from rollwright.versionstore import (
+    DeploymentRecord,
     InvalidLaneActionError,
+    LiveRegion,
     VersionStore,
     VersionStoreError,
     VersionStoreUnavailableError,
@@ -47,12 +49,20 @@ class VersionActivities:
     @keeps_heartbeating
     async def get_region_baseline(self, target: RegionTarget) -> RegionBaseline:
         try:
-            good = await asyncio.to_thread(self._store.last_known_good, target)
+            good, running = await asyncio.to_thread(self._baseline, target)
         except VersionStoreError as exc:
             raise store_failure(exc) from exc
-        if good is None:
-            return RegionBaseline(target=target)
-        return RegionBaseline(target=target, digest=good.digest, tag=good.tag)
+        return RegionBaseline(
+            target=target,
+            digest=good.digest if good else None,
+            tag=good.tag if good else None,
+            running_digest=running.digest if running else None,
+            running_tag=running.tag if running else None,
+        )
+
+    def _baseline(self, target: RegionTarget) -> tuple[DeploymentRecord | None, LiveRegion | None]:
+        running = next((live for live in self._store.live_regions(target.service) if live.target == target), None)
+        return self._store.last_known_good(target), running
 
     @activity.defn(name=ActivityName.RECORD_REGION_STATE)
     @keeps_heartbeating

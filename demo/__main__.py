@@ -13,11 +13,11 @@ from demo import sample
 from demo.narrator import Narrator
 from demo.report import print_summary, read_outcome
 from demo.stack import DemoStack, start_stack
-from demo.story import TurnedBad, deploy, fail_next_version_in_prod_wave_two, turn_bad_while_watched
+from demo.story import Rollout, TurnedBad, deploy, fail_next_version_in_prod_wave_two, turn_bad_while_watched
 from devstack.ports import free_port
 from devstack.process import ProcessStartError
 from rollwright.connections.temporal import exit_without_finalizing
-from rollwright.domain.deployment import DeploymentOutcome, DeploymentResult, RegionPhase
+from rollwright.domain.deployment import DeploymentOutcome
 from rollwright.observability.logging import configure_logging
 
 GOOD, BAD, FADES = "v1.0.0", "v1.1.0", "v1.2.0"
@@ -40,15 +40,17 @@ def _yes(flag: bool) -> str:
     return "yes" if flag else "NO"
 
 
-def _rolled_back_everywhere(third: DeploymentResult) -> bool:
-    rolled_back = [r for r in third.regions if r.phase is RegionPhase.ROLLED_BACK]
-    return third.outcome == DeploymentOutcome.ROLLED_BACK and len(rolled_back) == len(sample.ALL_REGIONS)
+def _rolled_back_everywhere(third: Rollout) -> bool:
+    """Prod rolled back every region it changed, and staging's lane rolled its region back on the bad mark."""
+    return third.outcome == DeploymentOutcome.ROLLED_BACK and len(third.rolled_back_regions()) == len(
+        sample.ALL_REGIONS
+    )
 
 
 def _check(
     stack: DemoStack,
     narrator: Narrator,
-    results: dict[str, DeploymentResult],
+    results: dict[str, Rollout],
     turned_bad: TurnedBad,
 ) -> bool:
     live, versions, bad = read_outcome(stack)
@@ -87,7 +89,7 @@ async def _main(args: argparse.Namespace) -> int:
     temporal_port = free_port() if args.ci else args.temporal_port
     ui_port = free_port() if args.ci else args.ui_port
     async with start_stack(narrator, workdir=args.workdir, temporal_port=temporal_port, ui_port=ui_port) as stack:
-        narrator.chapter(f"Act 1: {GOOD} goes out — staging, then prod in two waves (approval required)")
+        narrator.chapter(f"Act 1: {GOOD} goes out — staging's lane, then prod's lane in two waves (approval required)")
         first = await deploy(stack, narrator, GOOD)
         if first.outcome != DeploymentOutcome.SUCCEEDED:
             narrator.problem(
@@ -108,7 +110,10 @@ async def _main(args: argparse.Namespace) -> int:
             stack, narrator, FADES, meanwhile=turn_bad_while_watched(stack, narrator, FADES, turned_bad)
         )
 
-        print_summary(stack, narrator, [second, third])
+        print_summary(stack, narrator, [second.last, third.last])
+        for rollout in (second, third):
+            for env, result in rollout.rollbacks.items():
+                narrator.say(f"{env} rolled {rollout.tag} back on the bad mark: {result.outcome.value}")
         ok = _check(stack, narrator, {GOOD: first, BAD: second, FADES: third}, turned_bad)
         if args.ci:
             return 0 if ok else 1

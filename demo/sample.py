@@ -14,6 +14,8 @@ SERVICE = "checkout-api"
 REPOSITORY = "shop/checkout-api"
 STAGING_REGIONS = ["local-a"]
 PROD_WAVES = [["us-east-1"], ["eu-west-1", "ap-south-1"]]
+# Each environment is a lane: prod takes a version once staging runs it healthy (the default rule).
+LANES = ["staging", "prod"]
 ALL_REGIONS = [("staging", r) for r in STAGING_REGIONS] + [("prod", r) for wave in PROD_WAVES for r in wave]
 # One fake node per region in the local cluster, and one namespace per environment and region.
 CLUSTER_REGIONS = tuple(dict.fromkeys(region for _, region in ALL_REGIONS))

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +54,8 @@ class DemoStack:
     webhook_url: str
     notifications: list[dict[str, Any]]
     startup_seconds: float  # from nothing to every part ready, the local cluster included
+    # The deployments the demo already followed, so each act follows the ones its push started.
+    followed: set[str] = field(default_factory=set)
 
 
 def _temporal_pollers_probe(client: Client, task_queue: str) -> ReadinessProbe:

@@ -1,4 +1,5 @@
-"""The demo's two acts: push a version, watch it roll out region by region, and say what happened."""
+"""The demo's acts: push a version, watch it go through the lanes (staging, then prod) region by region, and say
+what happened."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import asyncio
 import contextlib
 import functools
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,14 +23,15 @@ from rollwright.domain.deployment import (
     ControlAnswer,
     ControlName,
     ControlRequest,
+    DeploymentKind,
+    DeploymentOutcome,
     DeploymentPhase,
     DeploymentResult,
     DeploymentStatus,
-    PipelineStatus,
     RegionPhase,
-    pipeline_workflow_id,
 )
 from rollwright.domain.digest import short
+from rollwright.domain.lane import LaneStatus, lane_workflow_id
 
 DEMO_ACTOR = "rollwright-demo"
 
@@ -40,25 +42,33 @@ def demo_image(tag: str) -> BuiltManifest:
     return build_image(f"{sample.SERVICE}-{tag}", created=datetime.now(UTC))
 
 
-async def _current_deployment(stack: DemoStack, tag: str, *, timeout: float) -> str:
-    """Wait for the service's pipeline to start a deployment of `tag`; return its workflow id."""
-    pipeline = stack.client.get_workflow_handle(pipeline_workflow_id(sample.SERVICE))
+async def _lane_deployment(
+    stack: DemoStack, env: str, kinds: frozenset[DeploymentKind], followed: set[str], *, tag: str | None, timeout: float
+) -> str:
+    """Wait for the lane `env` to start a deployment of one of `kinds` (of `tag`, if given) that the demo has not
+    followed yet; return its workflow id."""
+    lane = stack.client.get_workflow_handle(lane_workflow_id(sample.SERVICE, env))
     found: list[str] = []
 
     async def started() -> bool:
         try:
-            status = await pipeline.query(STATUS_QUERY, result_type=PipelineStatus)
+            status = await lane.query(STATUS_QUERY, result_type=LaneStatus)
         except RPCError:
-            return False  # the webhook has not signalled the pipeline yet
-        if status.current is not None and status.current.tag == tag and status.current_workflow_id:
-            found.append(status.current_workflow_id)
-            return True
+            return False  # the webhook (or the lane before) has not signalled the lane yet
+        for deployment in status.recent:
+            if deployment.workflow_id in followed or deployment.kind not in kinds:
+                continue
+            if tag is None or deployment.tag == tag:
+                found.append(deployment.workflow_id)
+                return True
         return False
 
     if not await until(started, timeout=timeout):
         raise TimeoutError(
-            f"no deployment of {tag} started within {timeout:.0f}s: see {stack.workdir / 'logs'}/webhook.log"
+            f"no deployment of {tag or 'a rollback'} started in {env} within {timeout:.0f}s: see "
+            f"{stack.workdir / 'logs'}/webhook.log and worker.log"
         )
+    followed.add(found[0])
     return found[0]
 
 
@@ -127,6 +137,40 @@ async def _follow(
 
 
 DeploymentHandle = WorkflowHandle[Any, DeploymentResult]
+_FORWARD = frozenset({DeploymentKind.ROLL_FORWARD})
+_BAD_ELSEWHERE = frozenset({DeploymentKind.BAD_ELSEWHERE})
+
+
+@dataclass
+class Rollout:
+    """One version through the lanes: each lane's deployment of it, and the rollbacks the others did when it went
+    bad in a later one."""
+
+    tag: str
+    forward: dict[str, DeploymentResult] = field(default_factory=dict)
+    rollbacks: dict[str, DeploymentResult] = field(default_factory=dict)
+
+    @property
+    def last(self) -> DeploymentResult:
+        """The deployment in the last lane it reached: how the version's rollout ended."""
+        return list(self.forward.values())[-1]
+
+    @property
+    def outcome(self) -> DeploymentOutcome:
+        return self.last.outcome
+
+    @property
+    def reason(self) -> str | None:
+        return self.last.reason
+
+    def rolled_back_regions(self) -> list[str]:
+        """Every region that went back to the earlier version: by the failed deployment, or by its lane's
+        rollback after the bad mark."""
+        regions = [f"{r.environment}/{r.region}" for r in self.last.regions if r.phase is RegionPhase.ROLLED_BACK]
+        for result in self.rollbacks.values():
+            if result.outcome is DeploymentOutcome.SUCCEEDED:
+                regions += [f"{r.environment}/{r.region}" for r in result.regions if r.phase is RegionPhase.LIVE]
+        return regions
 
 
 async def deploy(
@@ -136,12 +180,39 @@ async def deploy(
     *,
     timeout: float = 420,
     meanwhile: Callable[[DeploymentHandle], Coroutine[Any, Any, None]] | None = None,
-) -> DeploymentResult:
-    """Push `tag` and follow its deployment to the end; `meanwhile` runs beside the following, as a user would."""
+) -> Rollout:
+    """Push `tag` and follow it lane by lane to the end; `meanwhile` runs beside the last lane's deployment, as a
+    user would. When it fails in a later lane, follow the earlier lanes rolling it back too (the bad mark is
+    global)."""
     digest = await push_manifest(stack.registry.url, sample.REPOSITORY, tag, demo_image(tag))
     narrator.say(f"pushed {stack.registry.host}/{sample.REPOSITORY}:{tag} ({short(digest)})")
-    deployment_id = await _current_deployment(stack, tag, timeout=60)
-    narrator.say(f"registry → webhook → pipeline started deployment {deployment_id}")
+    rollout = Rollout(tag=tag)
+    lanes = sample.LANES
+    for index, env in enumerate(lanes):
+        deployment_id = await _lane_deployment(stack, env, _FORWARD, stack.followed, tag=tag, timeout=60)
+        came = "registry → webhook →" if index == 0 else f"{lanes[index - 1]} vouched for it →"
+        narrator.say(f"{came} {env}'s lane started deployment {deployment_id}")
+        last = index == len(lanes) - 1
+        result = await _follow_deployment(stack, narrator, deployment_id, timeout, meanwhile if last else None)
+        rollout.forward[env] = result
+        if result.outcome is not DeploymentOutcome.SUCCEEDED:
+            break
+    undone = rollout.last.outcome in (DeploymentOutcome.ROLLED_BACK, DeploymentOutcome.ABORTED)
+    if undone:
+        for env in lanes[: len(rollout.forward) - 1]:
+            narrator.say(f"{tag} is marked bad everywhere: {env}'s lane, which runs it, rolls it back by its rule")
+            rollback_id = await _lane_deployment(stack, env, _BAD_ELSEWHERE, stack.followed, tag=None, timeout=60)
+            rollout.rollbacks[env] = await _follow_deployment(stack, narrator, rollback_id, timeout, None)
+    return rollout
+
+
+async def _follow_deployment(
+    stack: DemoStack,
+    narrator: Narrator,
+    deployment_id: str,
+    timeout: float,
+    meanwhile: Callable[[DeploymentHandle], Coroutine[Any, Any, None]] | None,
+) -> DeploymentResult:
     handle = stack.client.get_workflow_handle(deployment_id, result_type=DeploymentResult)
     beside = asyncio.create_task(meanwhile(handle)) if meanwhile is not None else None
     try:
@@ -152,7 +223,7 @@ async def deploy(
             with contextlib.suppress(asyncio.CancelledError):
                 await beside
     narrator.say(
-        f"deployment of {tag} ended: {result.outcome.value}" + (f" — {result.reason}" if result.reason else "")
+        f"deployment {deployment_id} ended: {result.outcome.value}" + (f" — {result.reason}" if result.reason else "")
     )
     if rolling_back_since is not None:
         _tell_rollback_times(narrator, result, rolling_back_since)

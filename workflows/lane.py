@@ -204,12 +204,14 @@ class LaneWorkflow:
         except ActivityError as error:
             self._ignore(f"could not read what runs in {self._env}: {error.cause or error}")
             return
-        running = {(baseline.tag, baseline.digest) for baseline in baselines if baseline.digest is not None}
+        # What runs there (the store's last good version where an older store knows no more).
+        now = [(b.running_tag, b.running_digest) if b.running_digest else (b.tag, b.digest) for b in baselines]
+        running = {(tag, digest) for tag, digest in now if digest is not None}
         if len(running) > 1:
             versions = ", ".join(sorted(f"{tag or '?'} ({short(digest)})" for tag, digest in running if digest))
             self._ignore(f"{self._env}'s regions run different versions ({versions}): nothing counts as live yet")
             return
-        if not running or any(baseline.digest is None for baseline in baselines):
+        if not running or any(digest is None for _, digest in now):
             return
         tag, digest = running.pop()
         assert digest is not None

@@ -293,6 +293,14 @@ class RegionRunner:
         except ActivityError as error:
             log.region_phase(target, RegionPhase.ROLLBACK_FAILED, _failure_text(error))
             return False
+        # What runs there, even if marked bad meanwhile (the baseline's `digest` is the last good one, which a
+        # version rolled back elsewhere no longer is).
+        running = RegionBaseline(
+            target=target,
+            digest=baseline.running_digest or baseline.digest,
+            tag=baseline.running_tag if baseline.running_digest else baseline.tag,
+        )
+        baseline = running
         log.region(target).previous_digest = baseline.digest
         if baseline.digest == inp.digest:
             log.region(target).digest = inp.digest

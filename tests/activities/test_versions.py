@@ -53,14 +53,19 @@ async def test_baseline_follows_recorded_states_and_bad_marks(store_url: str) ->
         for state in (RegionState.DEPLOYING, RegionState.LIVE):
             request = RecordRegionStateInput(target=EU, digest=digest, tag=tag, state=state, workflow_id=workflow)
             await env.run(record, request)
-    assert await env.run(baseline, EU) == RegionBaseline(target=EU, digest=D2, tag="v2")
+    assert await env.run(baseline, EU) == RegionBaseline(
+        target=EU, digest=D2, tag="v2", running_digest=D2, running_tag="v2"
+    )
 
     mark = MarkDigestBadInput(
         service="api", digest=D2, reason="canary failed in eu", actor="rollwright", workflow_id="wf-2"
     )
     await env.run(mark_bad, mark)
     await env.run(mark_bad, mark)  # a retried activity
-    assert await env.run(baseline, EU) == RegionBaseline(target=EU, digest=D1, tag="v1")
+    # The rollback target skips the bad version; what runs there is still it, until a rollback records otherwise.
+    assert await env.run(baseline, EU) == RegionBaseline(
+        target=EU, digest=D1, tag="v1", running_digest=D2, running_tag="v2"
+    )
 
     with VersionStore(store_url) as store:
         audit = store.audit("api", D2)

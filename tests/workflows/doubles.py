@@ -175,7 +175,8 @@ class Doubles:
         call = self._begin(ActivityName.GET_REGION_BASELINE, arg, arg.key)
         await self._work(call, 0.01 + self.slow_baselines.get(arg.key, 0.0))
         digest = self.baselines.get(arg.key)
-        return RegionBaseline(target=arg, digest=digest, tag="v0.9.0" if digest else None)
+        tag = "v0.9.0" if digest else None
+        return RegionBaseline(target=arg, digest=digest, tag=tag, running_digest=digest, running_tag=tag)
 
     @activity.defn(name=ActivityName.RECORD_REGION_STATE)
     async def record_region_state(self, arg: RecordRegionStateInput) -> None:

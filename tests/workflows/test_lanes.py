@@ -3,104 +3,37 @@ deliberate rollback with a hold, pins, and a bad mark that every lane hears of."
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 import pytest
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.contracts import ActivityName, ProvisionPurpose
 from rollwright.domain.deployment import (
-    ENQUEUE_SIGNAL,
     DeploymentKind,
     DeploymentOutcome,
-    PipelineSettings,
-    PushEvent,
 )
 from rollwright.domain.lane import (
     HoldKind,
     LaneActionKind,
     LaneAnswer,
     LaneControl,
-    LaneInput,
-    LaneStatus,
     PinRequest,
     ReleaseRequest,
     RollbackRequest,
-    lane_workflow_id,
 )
 from rollwright.domain.plan import EnvironmentPlan, OnBadElsewhere, PromotePlan
-from rollwright.domain.source import SourceEvent
 from tests.workflows.doubles import digest_of
-from tests.workflows.harness import TEST_LIMITS, Queues, check_replay, environment, eventually, plan
-from tests.workflows.lane_doubles import LaneDoubles, lane_workers
+from tests.workflows.harness import check_replay, environment, eventually
+from tests.workflows.lane_doubles import LaneDoubles, Lanes, lane_workers
 from workflows.deployment import DeploymentWorkflow
-from workflows.lane import LaneWorkflow
 
 OLD = digest_of("v0.9.0")
 
 
 def later(env: EnvironmentPlan, source: str, after: timedelta = timedelta(0), **changes: object) -> EnvironmentPlan:
     return env.model_copy(update={"promote": PromotePlan(source=source, after=after), **changes})
-
-
-class Lanes:
-    """A service's lanes as the webhook and the CLI reach them."""
-
-    def __init__(self, client: Client, queues: Queues, doubles: LaneDoubles, *environments: EnvironmentPlan) -> None:
-        self.client, self.queues = client, queues
-        self.service = f"svc-{uuid.uuid4().hex[:6]}"
-        self.first = environments[0].name
-        doubles.plans[self.service] = PipelineSettings(
-            plan=plan(*environments, service=self.service), pulumi_task_queue=queues.pulumi, limits=TEST_LIMITS
-        )
-
-    def handle(self, env: str) -> WorkflowHandle[LaneWorkflow, None]:
-        return self.client.get_workflow_handle_for(LaneWorkflow.run, lane_workflow_id(self.service, env))
-
-    def key(self, env: str, region: str) -> str:
-        return f"{self.service}/{env}/{region}"
-
-    async def push(self, tag: str) -> None:
-        event = PushEvent(
-            service=self.service,
-            repository="shop/checkout-api",
-            tag=tag,
-            source=SourceEvent(source="distribution", delivery_id=uuid.uuid4().hex),
-        )
-        await self.client.start_workflow(
-            LaneWorkflow.run,
-            LaneInput(service=self.service, environment=self.first),
-            id=lane_workflow_id(self.service, self.first),
-            task_queue=self.queues.main,
-            start_signal=ENQUEUE_SIGNAL,
-            start_signal_args=[event],
-        )
-
-    async def status(self, env: str) -> LaneStatus:
-        return await self.handle(env).query(LaneWorkflow.status)
-
-    async def live(self, env: str, tag: str, *, within: float = 30.0) -> None:
-        async def there() -> bool:
-            try:
-                status = await self.status(env)
-            except Exception:  # the lane may not have started yet
-                return False
-            return status.live is not None and status.live.tag == tag and status.current is None
-
-        await eventually(there, within=within, what=f"{tag} live in {env}")
-
-    async def running(self, env: str, tag: str) -> LaneStatus:
-        async def there() -> bool:
-            try:
-                current = (await self.status(env)).current
-            except Exception:
-                return False
-            return current is not None and current.tag == tag
-
-        await eventually(there, what=f"{tag} deploying in {env}")
-        return await self.status(env)
 
 
 async def awaiting_approval(client: Client, workflow_id: str, env: str) -> None:
@@ -284,6 +217,7 @@ async def test_a_digest_marked_bad_in_prod_is_rolled_back_or_kept_in_staging_as_
             await lanes.live("staging", "v1.0.0")
             staging = await lanes.status("staging")
             assert staging.recent[-1].kind is DeploymentKind.BAD_ELSEWHERE
+            assert doubles.live_in(lanes.key("staging", "stg-a")) == "v1.0.0"  # really re-deployed, not skipped
             assert staging.hold is None
             await check_replay(lanes.handle("staging"), "lane_bad_elsewhere_rollback")
         else:
