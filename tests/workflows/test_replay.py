@@ -52,6 +52,9 @@ EXPECTED = {
     "pipeline_before_newer_ends_watch": "a pipeline started before the newer-version-ends-watch patch",
     "pipeline_watch_ended_by_newer": "a newer push ends the running deployment's post-deploy watch",
     "pipeline_before_plan_from_workers": "a pipeline started before the plan-from-workers patch (plan from pushes)",
+    "pipeline_hand_over_to_lanes": "a pipeline on the lanes' code hands what it is pushed to the first lane and ends",
+    "lane_continue_as_new": "the first lane: newest wins, supersede, dedup, bad refused; continue-as-new keeps state",
+    "lane_watch_ended_by_newer": "a newer push ends the first lane's running deployment's post-deploy watch",
 }
 
 
