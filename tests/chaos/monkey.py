@@ -1,12 +1,12 @@
-"""The chaos: every 4–12 s a random worker is SIGKILLed, with every process it started or alone (its Pulumi and git
+"""The chaos: every 15–30 s a random worker is SIGKILLed, with every process it started or alone (its Pulumi and git
 children then live on as orphans), and started again 1–3 s later; once, the Temporal dev server is stopped and
 started again on its database file.
 
 A seeded random.Random makes every choice (intervals, victims, with or without children, delays, when Temporal
 restarts), so a seed repeats the choices; the machine's timing decides what each kill interrupts. Until
-`aimed_commit_kills` and `aimed_provision_kills` have landed, a kill is aimed: it waits for a worker running git
-(only `commit_manifests` does) or pulumi (only a provision does) and kills that one, so every run shows what a death
-during a commit costs and that a provision survives one.
+`aimed_commit_kills` and `aimed_provision_kills` have landed, a kill is aimed: it waits (past its drawn interval if need
+be) for a worker running git (only `commit_manifests` does) or pulumi (only a provision does) and kills that one, so
+every run shows what a death during a commit costs and that a provision survives one.
 """
 
 from __future__ import annotations
@@ -21,7 +21,13 @@ from pathlib import Path
 from devstack.dev_server import DevServer
 from tests.chaos.workers import WorkerProcess
 
-KILL_INTERVAL = (4.0, 12.0)
+# Each kill that lands on a running step costs that step its heartbeat timeout (15 s) and the work it had done, on a
+# path of seven hand-offs one after another: with a kill every 4-12 s a 20 s provision took five attempts and 126 s.
+# Every 15-30 s still kills five or more times a run, the aimed kills first.
+KILL_INTERVAL = (15.0, 30.0)
+# An aimed kill watches from this long after the round began until it catches its program: a commit's git runs for
+# well under a second, so a watch that ended with the drawn interval let the aimed commit kills land late or not at all.
+AIM_AFTER = 8.0
 RESTART_DELAY = (1.0, 3.0)
 # Seconds after the pushes are in when Temporal goes down once.
 TEMPORAL_RESTART_AFTER = (10.0, 40.0)
@@ -123,11 +129,14 @@ class ChaosMonkey:
             await self._kill_and_restart(victim, draw, aim=aim)
 
     async def _wait(self, stop: asyncio.Event, interval: float) -> tuple[WorkerProcess, Aim] | None:
-        """Sleep out the interval; while aimed kills are left, return early with a worker caught at what one aims at."""
+        """Sleep out the interval, or return as soon as Temporal's restart is due; while aimed kills are left, watch
+        from AIM_AFTER on, as long as it takes, and return the first worker caught at what one aims at."""
         deadline = time.monotonic() + interval
-        earliest = time.monotonic() + KILL_INTERVAL[0]
-        while not stop.is_set() and time.monotonic() < deadline:
+        earliest = time.monotonic() + AIM_AFTER
+        while not stop.is_set() and not self._temporal_restart_due():
             aims = [aim for aim, left in self._aims_left.items() if left > 0]
+            if not aims and time.monotonic() >= deadline:
+                return None
             if aims and time.monotonic() >= earliest:
                 for aim in aims:
                     for worker in self._workers:
@@ -135,7 +144,7 @@ class ChaosMonkey:
                             return worker, aim
                 await asyncio.sleep(_WATCH_INTERVAL)
             else:
-                await asyncio.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
+                await asyncio.sleep(0.2)
         return None
 
     def _temporal_restart_due(self) -> bool:

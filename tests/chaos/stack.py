@@ -46,9 +46,10 @@ PROD_WAVES = [["eu-west-1", "ap-south-1"], ["us-east-1"]]
 REGIONS = [("staging", r) for wave in STAGING_WAVES for r in wave] + [("prod", r) for wave in PROD_WAVES for r in wave]
 TASK_QUEUE = "rollwright-chaos"
 OWN_METRICS_REGION = "ap-south-1"
-# Short, so that the run's hand-offs fit its budget, yet each canary runs long enough (about 8 s from its first step,
-# more on a loaded machine) for its background analysis to measure it several times.
-CANARY_STEPS = [{"weight": 25, "pause": "3s"}, {"weight": 50, "pause": "3s"}]
+# Short, since a run's path has seven hand-offs one after another, yet each canary runs long enough (about 7 s from its
+# first step, more on a loaded machine) for its background analysis to measure it several times: a failing version's
+# second measurement (about 2 s in) already fails it, with the second pause still ahead.
+CANARY_STEPS = [{"weight": 25, "pause": "2s"}, {"weight": 50, "pause": "3s"}]
 # The canary's own answers over the last 10 s (Prometheus scrapes every second), measured every second from its first
 # step until it is promoted (`count` outlasts the canary). No data yet (fewer than two scrapes: an empty vector, which
 # the controller would count as an Error and retry only 10 s later, after such a short canary ended) and 0/0 (no
@@ -119,7 +120,7 @@ def chaos_config(
                 {
                     "name": "prod",
                     "waves": PROD_WAVES,
-                    "bake": "3s",
+                    "bake": "2s",
                     "config": {"replicas": 3},
                     "prometheus": prometheus_url,
                     "region_prometheus": {OWN_METRICS_REGION: own_region_prometheus_url},
@@ -258,7 +259,10 @@ async def start_chaos_stack(workdir: Path, cluster: LocalCluster) -> AsyncIterat
         ]
         for worker in workers:
             stack.push_async_callback(worker.stop)
-            await worker.start()
+        # At once: each start is mostly a Python interpreter importing the worker, seconds apiece on a loaded machine.
+        async with asyncio.TaskGroup() as starting:
+            for worker in workers:
+                starting.create_task(worker.start())
 
         yield ChaosStack(
             workdir=workdir,
