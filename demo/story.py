@@ -169,7 +169,7 @@ class Rollout:
         regions = [f"{r.environment}/{r.region}" for r in self.last.regions if r.phase is RegionPhase.ROLLED_BACK]
         for result in self.rollbacks.values():
             if result.outcome is DeploymentOutcome.SUCCEEDED:
-                regions += [f"{r.environment}/{r.region}" for r in result.regions if r.phase is RegionPhase.LIVE]
+                regions += [f"{r.environment}/{r.region}" for r in result.regions if r.phase is RegionPhase.ROLLED_BACK]
         return regions
 
 

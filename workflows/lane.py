@@ -282,10 +282,12 @@ class LaneWorkflow:
         if version.source.source == "pin":
             self._judge_pin(resolved, info, name)
             return
-        if info.marked_bad or info.digest in self._s.bad_digests:
+        if info.marked_bad:
             # Before the seen-digest rule: the reason a bad version starts nothing is that it is bad.
-            self._ignore(f"{name}: refused, digest marked bad ({info.bad_reason or 'in another lane'})")
+            self._ignore(f"{name}: refused, digest marked bad ({info.bad_reason or 'no reason'})")
             return
+        # The store is the judge: a digest `rollwright unblock` cleared is judged again like any other.
+        _forget(self._s.bad_digests, info.digest)
         verdict = screen(resolved, info, self._s)
         if verdict.verdict is Verdict.IGNORE:
             self._ignore(verdict.reason)
@@ -456,12 +458,13 @@ class LaneWorkflow:
         if kind in _ROLLBACKS:
             self._ignore(f"the rollback of {self._env} to {current.tag} did not finish: {record.reason}")
             return
+        if record.outcome is not DeploymentOutcome.SUPERSEDED:
+            # Not live: a new push of it is judged again (the store's bad mark refuses a rolled-back one until an
+            # engineer clears it; an outage or a timed-out approval does not block it forever).
+            _forget(self._s.seen_digests, current.digest)
         if regions_undone:
             # The deployment marked its digest bad as it rolled back: every other lane must hear of it.
             await self._mark_bad_everywhere(current.tag, current.digest, record.reason or "rolled back")
-        elif record.outcome is not DeploymentOutcome.SUPERSEDED:
-            # Not live and not bad (an outage, a timed-out approval): a new push of it is judged again.
-            _forget(self._s.seen_digests, current.digest)
 
     async def _went_live(self, version: QueuedVersion, kind: DeploymentKind) -> None:
         s = self._s

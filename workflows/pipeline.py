@@ -68,6 +68,8 @@ class ServicePipelineWorkflow:
         self._s = inp.state or PipelineState()
         self._continue_after = inp.continue_as_new_after_events
         self._child: ChildWorkflowHandle[Any, DeploymentResult] | None = None
+        self._decisions = 0
+        self._handed_over = False
 
     @workflow.run
     async def run(self, inp: PipelineInput) -> None:
@@ -95,16 +97,27 @@ class ServicePipelineWorkflow:
                         )
                     )
             elif self._s.next_up is not None:
-                if workflow.patched(HAND_OVER_TO_LANES):
+                if self._handing_over():
                     await self._hand_over(self._s.next_up)
                 else:
                     await self._start(self._s.next_up)
             self._show()
-            if self._idle() and workflow.patched(HAND_OVER_TO_LANES):
+            if self._idle() and self._handing_over():
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 if self._idle():
                     workflow.logger.info(f"{self._service}: handed over to its lanes; this pipeline ends")
                     return
+
+    def _handing_over(self) -> bool:
+        """Whether this pipeline hands over to lanes now. `workflow.patched` keeps its first answer for the rest of
+        a run, and a pipeline from before lanes first asks while replaying (no marker there: False), so each
+        decision asks under an id of its own until one answers True: the first decision the new code makes for
+        real."""
+        if not self._handed_over:
+            self._decisions += 1
+            patch = HAND_OVER_TO_LANES if self._decisions == 1 else f"{HAND_OVER_TO_LANES}/{self._decisions}"
+            self._handed_over = workflow.patched(patch)
+        return self._handed_over
 
     def _idle(self) -> bool:
         return self._child is None and not self._s.queue and self._s.next_up is None

@@ -3,7 +3,6 @@ mark is cleared, the plan from the workers' config, and its state kept across co
 
 from __future__ import annotations
 
-import pytest
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
@@ -86,12 +85,6 @@ async def test_newest_wins_duplicates_older_and_bad_versions_start_nothing(tempo
     await eventually(two_deployments_listed, what="exactly two DeploymentWorkflow runs for the service")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="the lane keeps a rolled-back digest as seen and as bad in its own state: a re-push is ignored as "
-    "'already seen', and still after `rollwright unblock` cleared the version store's mark",
-)
 async def test_rolled_back_digest_is_refused_until_its_bad_mark_is_cleared(temporal_env: WorkflowEnvironment) -> None:
     client = temporal_env.client
     broken = digest_of("v1.1.0")

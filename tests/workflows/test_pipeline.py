@@ -13,7 +13,6 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator
 
-import pytest
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import PatchActivationInput, Worker
@@ -125,12 +124,6 @@ async def test_a_push_that_still_reaches_a_pipeline_is_handed_to_the_first_lane_
         await eventually(refused, what="v0.9.0 refused by the first lane: never a downgrade")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="workflow.patched memoizes its first answer: the pipeline replays the start of v1.0.0 with the patch "
-    "off and keeps the old shape after the upgrade (it starts v1.1.0 itself and never ends)",
-)
 async def test_a_pipeline_deploying_when_the_new_code_arrives_finishes_then_hands_the_waiting_version_over(
     temporal_env: WorkflowEnvironment,
 ) -> None:
@@ -172,12 +165,6 @@ async def test_a_pipeline_deploying_when_the_new_code_arrives_finishes_then_hand
             await check_replay(pipeline.handle, "pipeline_drained_after_upgrade")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="workflow.patched memoizes its first answer: the idle pipeline replays its earlier deployment with the "
-    "patch off and deploys the new push itself after the upgrade",
-)
 async def test_an_idle_pipeline_from_before_the_upgrade_hands_the_next_push_to_the_first_lane(
     temporal_env: WorkflowEnvironment,
 ) -> None:

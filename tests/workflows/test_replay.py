@@ -55,6 +55,13 @@ EXPECTED = {
     "pipeline_hand_over_to_lanes": "a pipeline on the lanes' code hands what it is pushed to the first lane and ends",
     "lane_continue_as_new": "the first lane: newest wins, supersede, dedup, bad refused; continue-as-new keeps state",
     "lane_watch_ended_by_newer": "a newer push ends the first lane's running deployment's post-deploy watch",
+    "pipeline_drained_after_upgrade": "an old-shape pipeline, deploying when the lanes' code came, finishes its "
+    "deployment, hands the version waiting to the first lane and ends",
+    "lane_superseded_while_waiting_for_approval": "prod's lane: a newer version due from staging ends the deployment "
+    "waiting for prod's approval, and waits for the approval itself",
+    "lane_rollback_hold_release": "a deliberate rollback of prod, its hold, a version queued behind it, the release",
+    "lane_pin": "staging pinned on an older version through the normal rollout; a newer push waits behind the hold",
+    "lane_bad_elsewhere_rollback": "staging rolls back a version prod marked bad (on_bad_elsewhere: rollback)",
 }
 
 
