@@ -61,9 +61,9 @@ ERROR_RATIO = {
     "compare_to_baseline": {"max_degradation": 0.02},
 }
 CHECK_INTERVAL = "2s"
-WATCH_SECONDS = 60
+WATCH_SECONDS = 30
 # When the version of the third act starts failing for every user: this long into its watch.
-TURNS_BAD_AFTER_SECONDS = 20
+TURNS_BAD_AFTER_SECONDS = 10
 
 ARGOCD_TOKEN_ENV = "ROLLWRIGHT_DEMO_ARGOCD_TOKEN"
 REGISTRY_TOKEN_ENV = "ROLLWRIGHT_DEMO_REGISTRY_TOKEN"
