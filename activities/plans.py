@@ -17,7 +17,7 @@ from temporalio.exceptions import ApplicationError
 from activities.contracts import ActivityName, ErrorType, ServicePlanInput
 from activities.heartbeat import keeps_heartbeating
 from rollwright.config.models import RollwrightConfig
-from rollwright.domain.deployment import PipelineSettings
+from rollwright.domain.deployment import DeploymentLimits, PipelineSettings
 
 
 def pipeline_settings(config: RollwrightConfig, service: str) -> PipelineSettings:
@@ -28,6 +28,7 @@ def pipeline_settings(config: RollwrightConfig, service: str) -> PipelineSetting
         tag_policy=service_config.tags,
         promote_to=service_config.promote_to,
         pulumi_task_queue=config.temporal.pulumi_task_queue,
+        limits=DeploymentLimits.model_validate(config.limits.model_dump()),
     )
 
 

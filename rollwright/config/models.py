@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from rollwright.domain.deployment import DEFAULT_PULUMI_TASK_QUEUE, DEFAULT_TASK_QUEUE
+from rollwright.domain.deployment import DEFAULT_PULUMI_TASK_QUEUE, DEFAULT_TASK_QUEUE, DeploymentLimits
 from rollwright.domain.durations import Duration
 from rollwright.domain.identity import NAME_PATTERN
 from rollwright.domain.plan import (
@@ -343,6 +343,12 @@ class WebhooksConfig(_Strict):
     )
 
 
+class LimitsConfig(DeploymentLimits):
+    """`limits:` how long each step may take and how soon a dead worker is noticed (DeploymentLimits' fields)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
 class RollwrightConfig(_Strict):
     services: list[ServiceConfig] = Field(min_length=1)
     temporal: TemporalConfig = TemporalConfig()
@@ -354,6 +360,8 @@ class RollwrightConfig(_Strict):
     pulumi: PulumiBackendConfig = PulumiBackendConfig()
     notify: NotifyConfig = NotifyConfig()
     webhooks: WebhooksConfig = WebhooksConfig()
+    # Every deployment's step timeouts, retries and heartbeat timeout, as the workers' config has them when it starts.
+    limits: LimitsConfig = LimitsConfig()
 
     @field_validator("services")
     @classmethod

@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 import yaml
 
+from activities.plans import pipeline_settings
 from rollwright.config import ConfigError, load_config
+from rollwright.domain.deployment import DeploymentLimits
 from rollwright.domain.plan import OnBadElsewhere, PromotePlan
 
 GOOD: dict[str, Any] = {
@@ -249,3 +251,15 @@ def test_promotion_mistakes_are_named(tmp_path: Path, environment: int, promote:
     with pytest.raises(ConfigError) as caught:
         load_config(write(tmp_path, data))
     assert expected in str(caught.value)
+
+
+def test_limits_reach_every_deployment_and_unknown_ones_are_named(tmp_path: Path) -> None:
+    data = yaml.safe_load(yaml.safe_dump(GOOD))
+    data["limits"] = {"heartbeat_timeout": "5s", "retry_initial_interval": "1s"}
+    config = load_config(write(tmp_path, data))
+    assert pipeline_settings(config, "checkout-api").limits == DeploymentLimits(
+        heartbeat_timeout=timedelta(seconds=5), retry_initial_interval=timedelta(seconds=1)
+    )
+    data["limits"] = {"heartbeat": "5s"}
+    with pytest.raises(ConfigError, match=r"limits\.heartbeat"):
+        load_config(write(tmp_path, data))
