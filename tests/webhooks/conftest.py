@@ -1,4 +1,5 @@
-"""A receiver wired to the real Temporal dev server, with one watched service per source."""
+"""A receiver wired to the real Temporal dev server, with one watched service per source; a push lands in the
+service's first lane."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from rollwright.config import RollwrightConfig, parse_config
-from rollwright.domain.deployment import ENQUEUE_SIGNAL, PushEvent, pipeline_workflow_id
+from rollwright.domain.deployment import ENQUEUE_SIGNAL, PushEvent
+from rollwright.domain.lane import lane_workflow_id
 from rollwright.webhooks.app import create_app
 
 SOURCE_IMAGES = {
@@ -31,6 +33,8 @@ SOURCE_IMAGES = {
     "generic": "registry.local:5000/shop/{service}",
 }
 HMAC_SOURCES = {"github", "generic"}
+# Every service's first (and only) environment: its lane takes the pushes.
+FIRST_ENVIRONMENT = "staging"
 
 
 @dataclass
@@ -59,12 +63,16 @@ class WebhookStack:
         )
         return response
 
-    async def enqueued(self, source: str) -> list[PushEvent]:
-        return await enqueued_events(self.client, pipeline_workflow_id(self.services[source]))
+    def lane(self, source: str) -> str:
+        """The workflow id of the source's service's first lane, where its pushes land."""
+        return lane_workflow_id(self.services[source], FIRST_ENVIRONMENT)
 
-    async def pipeline_exists(self, source: str) -> bool:
+    async def enqueued(self, source: str) -> list[PushEvent]:
+        return await enqueued_events(self.client, self.lane(source))
+
+    async def lane_exists(self, source: str) -> bool:
         try:
-            await self.client.get_workflow_handle(pipeline_workflow_id(self.services[source])).describe()
+            await self.client.get_workflow_handle(self.lane(source)).describe()
         except RPCError as exc:
             if exc.status == RPCStatusCode.NOT_FOUND:
                 return False
@@ -109,7 +117,7 @@ def build_config(
                     "name": name,
                     "image": SOURCE_IMAGES[source].format(service=name),
                     "tags": r"^v\d+\.\d+\.\d+$",
-                    "environments": [{"name": "staging", "waves": [["local-a"]]}],
+                    "environments": [{"name": FIRST_ENVIRONMENT, "waves": [["local-a"]]}],
                 }
                 for source, name in services.items()
             ],
@@ -144,6 +152,14 @@ async def stack(temporal_env: WorkflowEnvironment, monkeypatch: pytest.MonkeyPat
     app = create_app(config, client)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://receiver") as http:
         yield WebhookStack(config, client, http, services, tokens, hmac_secrets)
-    for name in services.values():
-        with contextlib.suppress(RPCError):
-            await client.get_workflow_handle(pipeline_workflow_id(name)).terminate("test finished")
+    await terminate_lanes(client, config)
+
+
+async def terminate_lanes(client: Client, config: RollwrightConfig) -> None:
+    """End every lane the config's services may have started (no worker runs them; they would linger)."""
+    for service in config.services:
+        for environment in service.environments:
+            with contextlib.suppress(RPCError):
+                await client.get_workflow_handle(lane_workflow_id(service.name, environment.name)).terminate(
+                    "test finished"
+                )

@@ -52,7 +52,7 @@ async def test_wrong_content_type_is_415(stack: WebhookStack, content_type: str)
 
     assert response.status_code == 415
     assert "not JSON" in response.json()["reason"]
-    assert not await stack.pipeline_exists("distribution")
+    assert not await stack.lane_exists("distribution")
 
 
 @pytest.mark.parametrize("body", [b'{"events": [', b"\xff\xfe{}", b"", b"[" * 100_000 + b"]" * 100_000])
@@ -71,7 +71,7 @@ async def test_wrong_shape_is_422_naming_the_field(stack: WebhookStack) -> None:
     assert response.status_code == 422
     assert response.json()["field"] == "events[1].target.repository"
     assert "events[1].target.repository: Field required" in response.json()["reason"]
-    assert not await stack.pipeline_exists("distribution")
+    assert not await stack.lane_exists("distribution")
 
 
 async def test_a_generic_push_with_a_bad_digest_is_422(stack: WebhookStack) -> None:
@@ -113,7 +113,7 @@ async def test_a_source_without_credentials_is_refused(stack: WebhookStack) -> N
 
     assert response.status_code == 401
     assert "unauthenticated deliveries are refused" in response.json()["reason"]
-    assert not await stack.pipeline_exists("quay")
+    assert not await stack.lane_exists("quay")
 
 
 async def test_a_redelivery_starts_nothing_new(stack: WebhookStack) -> None:
@@ -154,7 +154,7 @@ async def test_github_ping_and_deleted_packages_start_nothing(stack: WebhookStac
     assert pinged.status_code == removed.status_code == 202
     assert pinged.json()["status"] == removed.json()["status"] == "ignored"
     assert "'deleted' package events start nothing" in removed.json()["ignored"][0]["reason"]
-    assert not await stack.pipeline_exists("github")
+    assert not await stack.lane_exists("github")
 
 
 async def test_secrets_never_reach_responses_or_logs(stack: WebhookStack, monkeypatch: pytest.MonkeyPatch) -> None:

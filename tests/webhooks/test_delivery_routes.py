@@ -96,7 +96,7 @@ async def test_the_plain_route_refuses_as_fastapis_route_does(stack: WebhookStac
         by_fastapi.headers["content-type"],
         by_fastapi.content,
     )
-    assert not await stack.pipeline_exists("generic")
+    assert not await stack.lane_exists("generic")
 
 
 async def test_the_plain_route_and_fastapis_route_deliver_alike(stack: WebhookStack) -> None:

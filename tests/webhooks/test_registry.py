@@ -1,5 +1,5 @@
-"""Acceptance 2: a push to the real docker-registry, with notifications pointed at the receiver, starts the
-pipeline of the service that watches the repository; the registry's blob-push events start nothing."""
+"""Acceptance 2: a push to the real docker-registry, with notifications pointed at the receiver, lands in the
+first lane of the service that watches the repository; the registry's blob-push events start nothing."""
 
 from __future__ import annotations
 
@@ -12,16 +12,17 @@ from typing import Any
 
 import pytest
 import uvicorn
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from devstack.images import push_image
 from devstack.ports import free_port
 from devstack.registry import run_registry
 from rollwright.config import parse_config
-from rollwright.domain.deployment import pipeline_workflow_id
+from rollwright.domain.lane import lane_workflow_id
 from rollwright.webhooks.app import create_app
-from tests.webhooks.conftest import enqueued_events, serving
+from rollwright.webhooks.enqueue import intake_workflow_id
+from tests.webhooks.conftest import enqueued_events, serving, terminate_lanes
 
 ASGIApp = Any
 
@@ -46,7 +47,7 @@ class RecordReports:
         await self.app(scope, receive, keep)
 
 
-async def test_a_real_registry_push_starts_the_right_pipeline(
+async def test_a_real_registry_push_reaches_the_right_lane(
     temporal_env: WorkflowEnvironment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     suffix = uuid.uuid4().hex[:8]
@@ -67,6 +68,8 @@ async def test_a_real_registry_push_starts_the_right_pipeline(
             "webhooks": {"sources": {"distribution": {"token": {"env": f"RW_TEST_REGISTRY_TOKEN_{suffix}"}}}},
         }
     )
+    lane = intake_workflow_id(config, service)
+    assert lane == lane_workflow_id(service, "dev")
     recorder = RecordReports(create_app(config, client))
     receiver = uvicorn.Server(
         uvicorn.Config(recorder, host="127.0.0.1", port=free_port(), log_config=None, access_log=False)
@@ -82,9 +85,9 @@ async def test_a_real_registry_push_starts_the_right_pipeline(
             ) as registry,
         ):
             digest = await push_image(registry.url, f"shop/{service}", "v1.0.0", seed=suffix)
-            events = await _wait_for_events(client, pipeline_workflow_id(service))
+            events = await _wait_for_events(client, lane)
             await asyncio.sleep(1.0)  # let the registry's remaining deliveries (blob pushes) arrive
-            events = await enqueued_events(client, pipeline_workflow_id(service))
+            events = await enqueued_events(client, lane)
 
         [event] = events
         assert event.tag == "v1.0.0"
@@ -94,12 +97,11 @@ async def test_a_real_registry_push_starts_the_right_pipeline(
         ignored = [item["reason"] for report in recorder.reports for item in report["ignored"]]
         assert "blob pushes start nothing" in ignored
         assert all(report["status"] in {"accepted", "ignored", "duplicate"} for report in recorder.reports)
-        with pytest.raises(RPCError):
-            await client.get_workflow_handle(pipeline_workflow_id(other)).describe()
+        with pytest.raises(RPCError) as no_lane:
+            await client.get_workflow_handle(intake_workflow_id(config, other)).describe()
+        assert no_lane.value.status == RPCStatusCode.NOT_FOUND
     finally:
-        for name in (service, other):
-            with contextlib.suppress(RPCError):
-                await client.get_workflow_handle(pipeline_workflow_id(name)).terminate("test finished")
+        await terminate_lanes(client, config)
 
 
 async def _wait_for_events(client: Any, workflow_id: str) -> list[Any]:

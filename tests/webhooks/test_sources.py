@@ -1,4 +1,4 @@
-"""Acceptance 1: each source's realistic delivery, correctly authenticated, feeds its service's pipeline on
+"""Acceptance 1: each source's realistic delivery, correctly authenticated, feeds its service's first lane on
 the real dev server and is answered 202 with the workflow id; a wrong or missing credential gets 401 and
 starts nothing."""
 
@@ -9,9 +9,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from rollwright.domain.deployment import pipeline_workflow_id
+from rollwright.domain import search_attributes as sa
+from rollwright.webhooks.enqueue import intake_workflow_id
 from tests.webhooks import payloads
-from tests.webhooks.conftest import WebhookStack
+from tests.webhooks.conftest import FIRST_ENVIRONMENT, WebhookStack
 
 DIGEST = "sha256:" + "5e" * 32
 
@@ -80,18 +81,20 @@ CASES = [
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.source for case in CASES])
-async def test_authenticated_push_feeds_the_pipeline(stack: WebhookStack, case: Case) -> None:
+async def test_authenticated_push_feeds_the_first_lane(stack: WebhookStack, case: Case) -> None:
     body = case.body(stack)
     headers, path = case.good(stack, body)
     response = await stack.post(case.source, body, {"content-type": case.content_type, **headers}, path)
 
     assert response.status_code == 202, response.text
     answer = response.json()
-    workflow_id = pipeline_workflow_id(stack.service(case.source))
+    service = stack.service(case.source)
+    workflow_id = stack.lane(case.source)
+    assert workflow_id == intake_workflow_id(stack.config, service) == f"lane-{service}-{FIRST_ENVIRONMENT}"
     assert answer["status"] == "accepted"
     assert answer["workflow_ids"] == [workflow_id]
     [event] = await stack.enqueued(case.source)
-    assert event.service == stack.service(case.source)
+    assert event.service == service
     assert event.tag == "v1.2.3"
     assert event.digest_hint == case.expect_digest
     assert event.source.source == case.source
@@ -100,8 +103,13 @@ async def test_authenticated_push_feeds_the_pipeline(stack: WebhookStack, case: 
     # The push alone travels: the plan is the workers' to read when a deployment starts.
     assert event.settings is None
     description = await stack.client.get_workflow_handle(workflow_id).describe()
-    assert description.workflow_type == "ServicePipelineWorkflow"
+    assert description.workflow_type == "LaneWorkflow"
     assert description.task_queue == stack.config.temporal.task_queue
+    # How the Temporal UI finds the lane before any worker has run it.
+    attributes = description.typed_search_attributes
+    assert attributes.get(sa.SERVICE) == service
+    assert attributes.get(sa.ENVIRONMENT) == FIRST_ENVIRONMENT
+    assert attributes.get(sa.LANE) == f"{service}/{FIRST_ENVIRONMENT}"
     # The same visibility query the fuzz test relies on to prove that nothing started.
     count = await stack.client.count_workflows(f"TaskQueue = '{stack.config.temporal.task_queue}'")
     assert count.count == 1
@@ -116,7 +124,7 @@ async def test_wrong_credential_is_401_and_starts_nothing(stack: WebhookStack, c
     assert response.status_code == 401
     assert response.json()["error"] == "unauthorized"
     assert "does not match" in response.json()["reason"]
-    assert not await stack.pipeline_exists(case.source)
+    assert not await stack.lane_exists(case.source)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.source for case in CASES])
@@ -125,7 +133,7 @@ async def test_missing_credential_is_401_and_starts_nothing(stack: WebhookStack,
 
     assert response.status_code == 401
     assert response.json()["reason"].startswith("missing credential")
-    assert not await stack.pipeline_exists(case.source)
+    assert not await stack.lane_exists(case.source)
 
 
 async def test_github_rejects_a_token_when_only_a_signature_is_configured(stack: WebhookStack) -> None:
@@ -134,4 +142,4 @@ async def test_github_rejects_a_token_when_only_a_signature_is_configured(stack:
 
     assert response.status_code == 401
     assert "X-Hub-Signature-256".lower() in response.json()["reason"]
-    assert not await stack.pipeline_exists("github")
+    assert not await stack.lane_exists("github")
