@@ -1,7 +1,7 @@
-"""The webhook receiver: registry push notifications in, per-service pipeline workflows fed.
+"""The webhook receiver: registry push notifications in, each service's first lane (LaneWorkflow) fed.
 
 payloads/ holds one model per registry format, sources.py says how each is parsed and signed, auth.py
-checks credentials, receiver.py routes pushes to services, enqueue.py signals the pipeline, app.py is
+checks credentials, receiver.py routes pushes to services, enqueue.py signals the first lane, app.py is
 the HTTP surface and server.py serves it.
 """
 

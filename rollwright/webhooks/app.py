@@ -5,7 +5,7 @@
     GET  /healthz                      the process is up
     GET  /readyz                       Temporal answers
 
-A delivery is a hint: it is answered 202 once Temporal holds the signal; the pipeline re-resolves the
+A delivery is a hint: it is answered 202 once Temporal holds the signal; the lane re-resolves the
 tag against the registry before anything is deployed.
 """
 
@@ -67,7 +67,7 @@ def create_app(config: RollwrightConfig, client: Client, settings: ReceiverSetti
     app = ReceiverApp(
         receiver,
         title="Rollwright webhook receiver",
-        description="Registry push notifications in; per-service pipeline workflows fed.\n\nSources:\n" + _SOURCES_DOC,
+        description="Registry push notifications in; each service's first lane fed.\n\nSources:\n" + _SOURCES_DOC,
         version="0.1.0",
     )
     # ReceiverApp answers the two delivery routes below before FastAPI routes anything; these make the docs.

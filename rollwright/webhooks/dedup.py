@@ -1,6 +1,6 @@
 """A small, bounded memory of recent deliveries, so a registry's redelivery starts nothing new.
 
-Only a first line of defence: the pipeline workflow dedups by delivery id and digest as well, and
+Only a first line of defence: the lane workflow dedups by delivery id and digest as well, and
 that is the one that survives restarts and spans several receiver processes.
 """
 

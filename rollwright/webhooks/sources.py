@@ -43,7 +43,7 @@ def _dockerhub(payload: dockerhub.DockerHubPayload, _: Mapping[str, str], body: 
 def _github_skip(headers: Mapping[str, str]) -> Skipped | None:
     event = headers.get(github.EVENT_HEADER, "package")
     if event != "package":
-        return Skipped(event=f"github {event[:40]}", reason="only 'package' events start pipelines")
+        return Skipped(event=f"github {event[:40]}", reason="only 'package' events start deployments")
     return None
 
 
