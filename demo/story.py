@@ -181,8 +181,8 @@ async def deploy(
     timeout: float = 420,
     meanwhile: Callable[[DeploymentHandle], Coroutine[Any, Any, None]] | None = None,
 ) -> Rollout:
-    """Push `tag` and follow it lane by lane to the end; `meanwhile` runs beside the last lane's deployment, as a
-    user would. When it fails in a later lane, follow the earlier lanes rolling it back too (the bad mark is
+    """Push `tag` and follow it lane by lane to the end; `meanwhile` runs beside each lane's deployment, as a user
+    would. When it fails in a later lane, follow the earlier lanes rolling it back too (the bad mark is
     global)."""
     digest = await push_manifest(stack.registry.url, sample.REPOSITORY, tag, demo_image(tag))
     narrator.say(f"pushed {stack.registry.host}/{sample.REPOSITORY}:{tag} ({short(digest)})")
@@ -192,8 +192,7 @@ async def deploy(
         deployment_id = await _lane_deployment(stack, env, _FORWARD, stack.followed, tag=tag, timeout=60)
         came = "registry → webhook →" if index == 0 else f"{lanes[index - 1]} vouched for it →"
         narrator.say(f"{came} {env}'s lane started deployment {deployment_id}")
-        last = index == len(lanes) - 1
-        result = await _follow_deployment(stack, narrator, deployment_id, timeout, meanwhile if last else None)
+        result = await _follow_deployment(stack, narrator, deployment_id, timeout, meanwhile)
         rollout.forward[env] = result
         if result.outcome is not DeploymentOutcome.SUCCEEDED:
             break
