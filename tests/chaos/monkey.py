@@ -21,9 +21,9 @@ from pathlib import Path
 from devstack.dev_server import DevServer
 from tests.chaos.workers import WorkerProcess
 
-# Each kill that lands on a running step costs that step its heartbeat timeout (15 s) and the work it had done, on a
-# path of seven hand-offs one after another: with a kill every 4-12 s a 20 s provision took five attempts and 126 s.
-# Every 15-30 s still kills five or more times a run, the aimed kills first.
+# Each kill that lands on a running step costs that step its heartbeat timeout (stack.HEARTBEAT_TIMEOUT) and the work
+# it had done, on a path of hand-offs one after another: with a kill every 4-12 s (and 15 s heartbeat timeouts) a 20 s
+# provision took five attempts and 126 s. Every 15-30 s still kills several times a run, the aimed kills first.
 KILL_INTERVAL = (15.0, 30.0)
 # An aimed kill watches from this long after the round began until it catches its program: a commit's git runs for
 # well under a second, so a watch that ended with the drawn interval let the aimed commit kills land late or not at all.
@@ -100,7 +100,7 @@ class ChaosMonkey:
         self.spontaneous_exits: list[str] = []
 
     def allow_temporal_restart(self) -> None:
-        """From now (plus the drawn delay) Temporal may go down: the pushes have reached their pipelines."""
+        """From now (plus the drawn delay) Temporal may go down: the pushes have reached their first lanes."""
         if self._temporal_allowed_at is None:
             self._temporal_allowed_at = time.monotonic()
             self._note(f"Temporal restart due in {self._temporal_restart_after:.1f}s")

@@ -4,7 +4,8 @@ Rollouts (the session's cluster, shared: this run keeps to its own namespaces an
 analysis (simulated traffic measured by a real Prometheus), real Pulumi (file backend) and git (a bare remote), and
 three workers as separate processes sharing one config file.
 
-Two services, each with staging (one region) and prod (two waves), short canary pauses and bakes. Every region's
+Two services, each with staging (one region) and prod (two waves), short canary pauses and bakes, and short
+heartbeat timeouts and retry intervals (`limits:`), so a killed worker costs its step seconds. Every region's
 canary is judged by a success-rate check; OWN_METRICS_REGION's users are measured apart (a Prometheus and traffic
 of their own, through `region_prometheus`), so a version can fail there alone, as one region's dependency can.
 """
@@ -67,6 +68,18 @@ SUCCESS_RATE = {
     "count": 30,
     "failure_limit": 0,
     "initial_delay": "1s",
+}
+
+# Every deployment's limits (the workers' `limits:`): a worker killed under a step is noticed within the heartbeat
+# timeout and the step retried 1-5 s later, so a kill costs it about 5 s, not the default 15 s (and retry intervals
+# up to a minute). Activities beat three times per timeout, so one late beat on a loaded machine is no false death.
+HEARTBEAT_TIMEOUT = 5.0
+RETRY_INITIAL_INTERVAL = 1.0
+RETRY_MAX_INTERVAL = 5.0
+LIMITS = {
+    "heartbeat_timeout": f"{HEARTBEAT_TIMEOUT:g}s",
+    "retry_initial_interval": f"{RETRY_INITIAL_INTERVAL:g}s",
+    "retry_max_interval": f"{RETRY_MAX_INTERVAL:g}s",
 }
 
 ARGOCD_TOKEN_ENV = "ROLLWRIGHT_CHAOS_ARGOCD_TOKEN"
@@ -158,6 +171,7 @@ def chaos_config(
             "listen": f"127.0.0.1:{webhook_port}",
             "sources": {"distribution": {"token": {"env": REGISTRY_TOKEN_ENV}}},
         },
+        "limits": LIMITS,
     }
 
 
