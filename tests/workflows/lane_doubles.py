@@ -11,12 +11,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from temporalio import activity
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowHandle, WorkflowQueryFailedError
+from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from activities.contracts import ActivityName, ProvisionInput, ProvisionResult, RegionBaseline
 from activities.lanes import LaneActivities
-from rollwright.domain.deployment import ENQUEUE_SIGNAL, PipelineSettings, PushEvent
+from rollwright.domain.deployment import ENQUEUE_SIGNAL, STATUS_QUERY, PipelineSettings, PushEvent
 from rollwright.domain.identity import RegionTarget
 from rollwright.domain.lane import LaneAction, LaneInput, LaneStatus, lane_workflow_id
 from rollwright.domain.plan import EnvironmentPlan
@@ -78,7 +79,26 @@ async def lane_workers(client: Client, doubles: LaneDoubles) -> AsyncIterator[Qu
     main = Worker(client, task_queue=queues.main, workflows=WORKFLOWS, activities=lane_activities(doubles))
     pulumi = Worker(client, task_queue=queues.pulumi, activities=doubles.heavy(), max_concurrent_activities=4)
     async with main, pulumi:
-        yield queues
+        try:
+            yield queues
+        finally:
+            await _end_lanes(client, doubles)
+
+
+async def _end_lanes(client: Client, doubles: LaneDoubles) -> None:
+    """Lanes never end by themselves: terminate them and what they run, so nothing is left with work pending on a
+    task queue nobody polls (on the time-skipping server that would stop time from skipping for later tests)."""
+    for service, settings in doubles.plans.items():
+        for env in settings.plan.environments:
+            lane = client.get_workflow_handle(lane_workflow_id(service, env.name))
+            with contextlib.suppress(RPCError, WorkflowQueryFailedError):
+                status = await lane.query(STATUS_QUERY, result_type=LaneStatus)
+                for deployment in status.recent:
+                    if deployment.outcome is None:
+                        with contextlib.suppress(RPCError):
+                            await client.get_workflow_handle(deployment.workflow_id).terminate("test over")
+            with contextlib.suppress(RPCError):
+                await lane.terminate("test over")
 
 
 class Lanes:
