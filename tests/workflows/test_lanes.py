@@ -173,7 +173,9 @@ async def test_a_pin_deploys_an_older_version_through_the_canary_and_holds_only_
         pinned = [c for c in doubles.named(ActivityName.PROVISION_REGION) if c.arg.digest == digest_of("v1.0.0")][-1]
         assert pinned.arg.purpose is ProvisionPurpose.DEPLOY
         assert pinned.arg.canary_steps  # the normal rollout, canary and all
-        assert (await lanes.status("prod")).live.tag == "v1.1.0"  # type: ignore[union-attr]
+        prod_live = (await lanes.status("prod")).live
+        assert prod_live is not None
+        assert prod_live.tag == "v1.1.0"
 
         await lanes.push("v1.2.0")
         await eventually(
@@ -226,7 +228,9 @@ async def test_a_digest_marked_bad_in_prod_is_rolled_back_or_kept_in_staging_as_
                 return any("on_bad_elsewhere: keep" in note for note in (await lanes.status("staging")).ignored)
 
             await eventually(noted, what="staging keeping v1.1.0")
-            assert (await lanes.status("staging")).live.tag == "v1.1.0"  # type: ignore[union-attr]
+            kept = (await lanes.status("staging")).live
+            assert kept is not None
+            assert kept.tag == "v1.1.0"
         # Either way the bad digest never comes back: a re-push of it is refused in the first lane.
         await lanes.push("v1.1.0")
 
