@@ -22,6 +22,7 @@ from rollwright.domain.plan import (
     ServicePlan,
 )
 from rollwright.domain.verification import OnFailure, VerificationCheck, VerificationPlan
+from rollwright.domain.windows import DenyWindow, DeployWindow
 from rollwright.secrets import SecretRef
 
 
@@ -62,6 +63,14 @@ class PromoteConfig(_Strict):
     manual: bool = False
 
 
+class ApprovalPolicyConfig(_Strict):
+    """`approval_policy: {approvers: 2, groups: [release-managers], not_by_initiator: true}`."""
+
+    approvers: int = Field(default=1, ge=1, description="distinct approvers needed")
+    groups: list[str] = Field(default_factory=list, description="groups allowed to approve (empty: anyone)")
+    not_by_initiator: bool = Field(default=False, description="the pusher or starter may not approve")
+
+
 class EnvironmentConfig(_Strict):
     name: str = Field(pattern=NAME_PATTERN)
     waves: list[list[str]] = Field(min_length=1)
@@ -69,6 +78,14 @@ class EnvironmentConfig(_Strict):
     approval: Literal["none", "required"] = "none"
     approval_timeout: Duration = timedelta(hours=4)
     approval_default: ApprovalDefault = ApprovalDefault.STOP
+    approval_policy: ApprovalPolicyConfig = Field(default_factory=lambda: ApprovalPolicyConfig())
+    # Weekly open windows (none: always open) and deny windows (holidays, release freezes) for this environment.
+    windows: list[DeployWindow] = Field(default_factory=list)
+    deny_windows: list[DenyWindow] = Field(default_factory=list)
+    # Groups (from the control API's verified token) whose `--break-glass` goes through a closed window.
+    break_glass_groups: list[str] = Field(default_factory=list)
+    # Refuse controls for this environment that did not come verified through the control API.
+    require_verified: bool = False
     # Overrides merged over the service's pulumi.config for this environment only.
     config: dict[str, Any] = Field(default_factory=dict)
     # The Prometheus the Rollouts controller of this environment's regions asks for canary checks.
@@ -204,7 +221,14 @@ class ServiceConfig(_Strict):
                         required=env.approval == "required",
                         timeout=env.approval_timeout,
                         on_timeout=env.approval_default,
+                        approvers=env.approval_policy.approvers,
+                        groups=tuple(env.approval_policy.groups),
+                        not_by_initiator=env.approval_policy.not_by_initiator,
                     ),
+                    windows=tuple(env.windows),
+                    deny_windows=tuple(env.deny_windows),
+                    break_glass_groups=tuple(env.break_glass_groups),
+                    require_verified=env.require_verified,
                     pulumi_config={**self.pulumi.config, **env.config},
                     prometheus_address=env.prometheus,
                     region_prometheus=env.region_prometheus,

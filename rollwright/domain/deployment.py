@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from rollwright.domain.attestation import Attestation
 from rollwright.domain.digest import Digest
 from rollwright.domain.durations import Duration
 from rollwright.domain.plan import ServicePlan
@@ -60,6 +61,10 @@ class ControlRequest(BaseModel):
     reason: str = Field(min_length=1)
     # approve only: which environment is approved; None approves whatever waits now.
     environment: str | None = None
+    # approve only: through a closed deploy window, for a member of the environment's break_glass_groups.
+    break_glass: bool = False
+    # Set by the control API: who the actor verifiably is (rollwright/domain/attestation.py). None: unverified.
+    attestation: Attestation | None = None
 
 
 class ControlAnswer(BaseModel):

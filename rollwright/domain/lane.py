@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from rollwright.domain.attestation import Attestation
 from rollwright.domain.deployment import (
     DeploymentKind,
     DeploymentOutcome,
@@ -114,6 +115,7 @@ class RollbackRequest(BaseModel):
     reason: str = Field(min_length=1)
     to: VersionRef | None = None
     keep_good: bool = False
+    attestation: Attestation | None = None
 
 
 class PinRequest(BaseModel):
@@ -123,11 +125,15 @@ class PinRequest(BaseModel):
     reason: str = Field(min_length=1)
     tag: str = Field(min_length=1)
     digest: Digest | None = None
+    # Through a closed deploy window, for a member of the environment's break_glass_groups (verified).
+    break_glass: bool = False
+    attestation: Attestation | None = None
 
 
 class ReleaseRequest(BaseModel):
     actor: str = Field(min_length=1)
     reason: str = Field(min_length=1)
+    attestation: Attestation | None = None
 
 
 class PromoteRequest(BaseModel):
@@ -138,6 +144,7 @@ class PromoteRequest(BaseModel):
     reason: str = Field(min_length=1)
     tag: str = Field(min_length=1)
     digest: Digest
+    attestation: Attestation | None = None
 
 
 class LaneAnswer(BaseModel):

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from rollwright.domain.durations import Duration, format_duration
 from rollwright.domain.identity import NAME_PATTERN
 from rollwright.domain.verification import VerificationPlan
+from rollwright.domain.windows import DenyWindow, DeployWindow
 
 
 class ApprovalDefault(StrEnum):
@@ -142,6 +143,11 @@ class ApprovalPlan(BaseModel):
     required: bool = False
     timeout: Duration = timedelta(hours=4)
     on_timeout: ApprovalDefault = ApprovalDefault.STOP
+    # Who counts: this many distinct approvers, each in one of `groups` (empty: anyone), and not the person whose
+    # push or command started the deployment when `not_by_initiator`.
+    approvers: int = Field(default=1, ge=1)
+    groups: tuple[str, ...] = ()
+    not_by_initiator: bool = False
 
 
 class EnvironmentPlan(BaseModel):
@@ -161,6 +167,12 @@ class EnvironmentPlan(BaseModel):
     # None on the first lane (it takes pushes); every later lane promotes from an earlier one.
     promote: PromotePlan | None = None
     on_bad_elsewhere: OnBadElsewhere = OnBadElsewhere.ROLLBACK
+    # Change control: when the environment takes changes, who may break through a closed window, and whether
+    # controls must come verified through the control API (the Temporal UI's signal form is refused then).
+    windows: tuple[DeployWindow, ...] = ()
+    deny_windows: tuple[DenyWindow, ...] = ()
+    break_glass_groups: tuple[str, ...] = ()
+    require_verified: bool = False
 
     def prometheus_for(self, region: str) -> str | None:
         return self.region_prometheus.get(region, self.prometheus_address)
