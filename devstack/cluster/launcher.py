@@ -19,7 +19,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 
 from devstack.cluster import argocd, control_plane
@@ -31,10 +31,12 @@ from devstack.cluster.running import LocalCluster
 from devstack.cluster.timeline import Timeline
 from devstack.cluster.tools import ClusterTools, cluster_tools
 from devstack.ports import free_port
-from devstack.process import ReadinessProbe, http_probe, tcp_probe
+from devstack.process import ProcessStartError, ReadinessProbe, http_probe, tcp_probe
 from rollwright.observability.logging import get_logger
 
 log = get_logger(__name__)
+# A part whose health port was taken between free_port() and its bind is started again on a fresh one this often.
+_PORT_ATTEMPTS = 3
 
 DEFAULT_REGIONS = ("us-east-1", "eu-west-1", "ap-south-1")
 # Each wait's budget: 12-20 s is usual from cached binaries, but 2 contended cores have taken 37 s.
@@ -99,14 +101,32 @@ class _Parts:
         await self.procs.start("kube-apiserver", argv, probe=control_plane.apiserver_probe(kube, self.timeout))
 
     async def controller_manager(self) -> None:
-        port = self.cp.controller_manager
-        argv = control_plane.controller_manager_argv(self.tools, self.pki, self.kubeconfig, port)
-        await self.procs.start("kube-controller-manager", argv, probe=control_plane.healthz_probe(port, self.timeout))
+        await self._on_own_port(
+            "kube-controller-manager",
+            self.cp.controller_manager,
+            lambda port: control_plane.controller_manager_argv(self.tools, self.pki, self.kubeconfig, port),
+        )
 
     async def scheduler(self) -> None:
-        port = self.cp.scheduler
-        argv = control_plane.scheduler_argv(self.tools, self.kubeconfig, port)
-        await self.procs.start("kube-scheduler", argv, probe=control_plane.healthz_probe(port, self.timeout))
+        await self._on_own_port(
+            "kube-scheduler",
+            self.cp.scheduler,
+            lambda port: control_plane.scheduler_argv(self.tools, self.kubeconfig, port),
+        )
+
+    async def _on_own_port(self, name: str, port: int, argv_for: Callable[[int], list[str]]) -> None:
+        """Start a part that serves only its own health port; when another process took that port between
+        free_port() and the bind (two clusters starting at once), start it again on a fresh one. Nothing else
+        connects to these ports, so moving them changes nothing for the rest of the cluster."""
+        for attempt in range(1, _PORT_ATTEMPTS + 1):
+            try:
+                await self.procs.start(name, argv_for(port), probe=control_plane.healthz_probe(port, self.timeout))
+                return
+            except ProcessStartError as exc:
+                if "address already in use" not in str(exc) or attempt == _PORT_ATTEMPTS:
+                    raise
+                log.warning("port taken, starting again on another", part=name, port=port, attempt=attempt)
+                port = free_port()
 
     async def kwok(self) -> None:
         stages = control_plane.write_kwok_stages(self.tools, self.workdir / "kwok-stages.yaml")
