@@ -114,6 +114,7 @@ class VersionActivities:
                 workflow_id=action.workflow_id,
                 tag=action.tag,
                 digest=action.digest,
+                verified=action.verified,
             )
         except VersionStoreError as exc:
             raise store_failure(exc) from exc
@@ -123,6 +124,7 @@ class VersionActivities:
             environment=action.environment,
             action=action.action.value,
             actor=action.actor,
+            verified=action.verified,
         )
 
 

@@ -79,9 +79,11 @@ class DeploymentLog:
         del self._lines[:-_LOG_LINES]
         self.refresh()
 
-    def audit(self, action: str, actor: str, reason: str) -> None:
-        self.status.audit.append(AuditEntry(at=workflow.now(), action=action, actor=actor, reason=reason))
-        self.note(f"**{action}** by {actor}: {reason}")
+    def audit(self, action: str, actor: str, reason: str, *, verified: bool = False) -> None:
+        self.status.audit.append(
+            AuditEntry(at=workflow.now(), action=action, actor=actor, reason=reason, verified=verified)
+        )
+        self.note(f"**{action}** by {actor}{' (verified)' if verified else ''}: {reason}")
 
     def touched(self, target: RegionTarget) -> None:
         """A region starts changing: the UI can find this deployment by it (`RollwrightRegions = 'prod/eu-west-1'`)."""
@@ -153,6 +155,13 @@ class DeploymentLog:
             self._shown.update(wanted)
         workflow.set_current_details(self.markdown())
 
+    def _approvals_so_far(self) -> str:
+        needed = self.status.approvals_needed or 1
+        given = [a.actor for a in self.status.approvals if a.environment == self.status.awaiting_approval]
+        if needed == 1 and not given:
+            return ""
+        return f" — {len(given)} of {needed} approvers" + (f": {', '.join(given)}" if given else "")
+
     def markdown(self) -> str:
         s = self.status
         where = f" · {s.current_environment} wave {s.current_wave}" if s.current_environment and s.current_wave else ""
@@ -160,7 +169,9 @@ class DeploymentLog:
         if s.outcome:
             head.append(f"**Outcome:** {s.outcome.value}" + (f" — {s.failure_reason}" if s.failure_reason else ""))
         if s.awaiting_approval:
-            head.append(f"**Waiting for approval of {s.awaiting_approval}** (update `approve`)")
+            head.append(
+                f"**Waiting for approval of {s.awaiting_approval}** (update `approve`){self._approvals_so_far()}"
+            )
         if s.halted:
             head.append(f"**Halted:** {s.halted} — `abort` rolls back, `resume` goes on")
         if s.watching_until and not s.outcome:

@@ -25,6 +25,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 from activities.contracts import MarkDigestBadInput, PublishInput
 from rollwright.domain.deployment import (
+    Approval,
     ControlAnswer,
     ControlName,
     ControlRequest,
@@ -40,6 +41,7 @@ from rollwright.domain.identity import RegionTarget
 from rollwright.domain.notification import Notification, NotificationKind
 from rollwright.domain.plan import ApprovalDefault, EnvironmentPlan
 from rollwright.domain.verification import OnFailure
+from workflows.callers import Caller, unverified_refusal, update_caller, verification_problem
 from workflows.controls import ControlView, rejection
 from workflows.deployment_log import DELIBERATE_ROLLBACKS, DeploymentLog
 from workflows.regions import RegionRunner
@@ -199,6 +201,7 @@ class DeploymentPhases:
         await self._checkpoint()
         self._approved = None
         self._log.status.awaiting_approval = env.name
+        self._log.status.approvals_needed = env.approval.approvers
         self._log.set_phase(DeploymentPhase.AWAITING_APPROVAL)
         await self._notify(NotificationKind.APPROVAL_NEEDED, env.name, reason=f"{env.name} needs an approval")
         supersedable = not self._regions.changed and workflow.patched(SUPERSEDED_AT_APPROVAL)
@@ -218,6 +221,7 @@ class DeploymentPhases:
                 return Ended(DeploymentOutcome.STOPPED, f"approval for {env.name} timed out")
         finally:
             self._log.status.awaiting_approval = None
+            self._log.status.approvals_needed = None
             self._log.set_phase(DeploymentPhase.DEPLOYING)
         if self._stop is not None:
             raise Stopping
@@ -409,20 +413,63 @@ class DeploymentPhases:
     # -- operator controls ---------------------------------------------------------------------------
 
     def _view(self) -> ControlView:
+        status = self._log.status
+        waiting = status.awaiting_approval
+        env = self._environment(waiting)
         return ControlView(
-            finished=self._log.status.outcome is not None,
+            finished=status.outcome is not None,
             stopping=self._stop is not None,
-            paused=self._log.status.paused,
-            awaiting_approval=self._log.status.awaiting_approval,
+            paused=status.paused,
+            awaiting_approval=waiting,
             rolling_back_on_purpose=self._inp.kind in DELIBERATE_ROLLBACKS,
+            approval=env.approval if env is not None and waiting is not None else None,
+            approved_by=tuple(a.actor for a in status.approvals if a.environment == waiting),
+            initiator=self._inp.source.actor,
         )
 
+    def _environment(self, name: str | None) -> EnvironmentPlan | None:
+        for env in self._inp.plan.environments:
+            if env.name == name:
+                return env
+        return None
+
+    def _controlled_environment(self, control: ControlName, request: ControlRequest) -> EnvironmentPlan:
+        """The environment whose rules a control answers to: the one waiting for approval (or named by the
+        approval), else the one the deployment is in now, else its first."""
+        status = self._log.status
+        name = status.awaiting_approval or status.current_environment
+        if control is ControlName.APPROVE and request.environment is not None:
+            name = request.environment
+        return self._environment(name) or self._inp.plan.environments[0]
+
+    def _must_be_verified(self, control: ControlName, request: ControlRequest) -> EnvironmentPlan | None:
+        """The environment that refuses `control` unverified, or None. An abort never waits for verification:
+        it only takes regions back to what ran before, and the lane's own abort of a version marked bad
+        elsewhere is a signal."""
+        env = self._controlled_environment(control, request)
+        if control is ControlName.ABORT or not env.require_verified:
+            return None
+        return env
+
     def _validate(self, control: ControlName, request: ControlRequest) -> None:
-        problem = rejection(control, request, self._view())
+        strict = self._must_be_verified(control, request)
+        problem = verification_problem(
+            control.value,
+            request,
+            request.attestation,
+            workflow_id=workflow.info().workflow_id,
+            now=workflow.now(),
+            environment=strict.name if strict else None,
+            require_verified=strict is not None,
+        ) or rejection(control, request, self._view(), update_caller(request.actor, request.attestation))
         if problem is not None:
             raise ApplicationError(problem, type="ControlRejected", non_retryable=True)
 
     def _apply(self, control: ControlName, request: ControlRequest) -> ControlAnswer:
+        """An update's effect: its validator checked the attestation, so the attested subject is who asked."""
+        return self._effect(control, request, update_caller(request.actor, request.attestation))
+
+    def _effect(self, control: ControlName, request: ControlRequest, who: Caller) -> ControlAnswer:
         status = self._log.status
         if control is ControlName.PAUSE:
             status.paused = True
@@ -433,21 +480,41 @@ class DeploymentPhases:
             if self._halt is not None:
                 message = f"resumed after the halt ({self._halt.reason}); nothing is rolled back"
                 self._halt, status.halted = None, None
-                self._actions.append(asyncio.create_task(self._resume_in_flight(f"resumed by {request.actor}")))
+                self._actions.append(asyncio.create_task(self._resume_in_flight(f"resumed by {who.name}")))
         elif control is ControlName.ABORT:
-            self._request_stop(Stop(StopKind.ABORTED, f"aborted by {request.actor}: {request.reason}", request.actor))
+            self._request_stop(Stop(StopKind.ABORTED, f"aborted by {who.name}: {request.reason}", who.name))
             message = "aborting: stopping in-flight regions and rolling back what changed"
         else:
-            self._approved = status.awaiting_approval
-            message = f"approved {self._approved}"
-        self._log.audit(control.value, request.actor, request.reason)
-        self._log.controlled_by(request.actor)
+            message = self._count_approval(who)
+        self._log.audit(control.value, who.name, request.reason, verified=who.verified)
+        self._log.controlled_by(who.name)
         return ControlAnswer(message=message)
 
+    def _count_approval(self, who: Caller) -> str:
+        """One more distinct approver of the environment waiting; it goes on once its policy has them all."""
+        status = self._log.status
+        waiting = status.awaiting_approval
+        assert waiting is not None  # the rejection refuses an approval when nothing waits
+        status.approvals.append(Approval(environment=waiting, actor=who.name, at=workflow.now(), verified=who.verified))
+        given = sum(1 for approval in status.approvals if approval.environment == waiting)
+        needed = status.approvals_needed or 1
+        if given < needed:
+            return f"approval {given} of {needed} for {waiting}: waiting for {needed - given} more"
+        self._approved = waiting
+        return f"approved {waiting}"
+
     def _apply_signal(self, control: ControlName, request: ControlRequest) -> None:
-        # Signals cannot be refused, so a signal that makes no sense now is logged and dropped.
-        problem = rejection(control, request, self._view())
+        # A signal has no validator, so it is never verified (whatever it carries), and one that makes no sense
+        # now is logged and dropped: signals cannot be refused.
+        who = Caller(request.actor)
+        strict = self._must_be_verified(control, request)
+        if strict is not None:
+            self._log.audit(
+                f"{control.value} refused", who.name, f"{request.reason} — {unverified_refusal(strict.name)}"
+            )
+            return
+        problem = rejection(control, request, self._view(), who)
         if problem is not None:
             self._log.note(f"ignored {control.value} signal from {request.actor}: {problem}")
             return
-        self._apply(control, request)
+        self._effect(control, request, who)

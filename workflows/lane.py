@@ -26,6 +26,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflow
 from temporalio.workflow import ChildWorkflowHandle, ParentClosePolicy
 
 from rollwright.domain import search_attributes as sa
+from workflows.callers import update_caller, verification_problem
 from workflows.deployment import DeploymentWorkflow
 from workflows.lane_rules import (
     lane_details,
@@ -470,7 +471,13 @@ class LaneWorkflow:
         s = self._s
         assert version.digest is not None
         replaced = s.live
-        live = LiveVersion(tag=version.tag, digest=version.digest, pushed_at=version.pushed_at, since=workflow.now())
+        live = LiveVersion(
+            tag=version.tag,
+            digest=version.digest,
+            pushed_at=version.pushed_at,
+            since=workflow.now(),
+            initiator=version.source.actor,
+        )
         s.live = live
         s.good = [good for good in s.good if good.digest != live.digest] + [live]
         del s.good[:-_KEEP_GOOD]
@@ -497,7 +504,12 @@ class LaneWorkflow:
         for after, lanes in sorted(due.items()):
             s.promotions.append(
                 PendingPromotion(
-                    tag=live.tag, digest=live.digest, pushed_at=live.pushed_at, due_at=live.since + after, to=lanes
+                    tag=live.tag,
+                    digest=live.digest,
+                    pushed_at=live.pushed_at,
+                    due_at=live.since + after,
+                    to=lanes,
+                    initiator=live.initiator,
                 )
             )
 
@@ -521,11 +533,13 @@ class LaneWorkflow:
             if live is None or live.digest != promotion.digest or self._s.hold is not None:
                 continue
             for lane in promotion.to:
+                # The pusher rides along: the later lane's approval policy may refuse them as its approver.
                 offer = PromotionOffer(
                     tag=promotion.tag,
                     digest=promotion.digest,
                     pushed_at=promotion.pushed_at,
                     from_environment=self._env,
+                    actor=promotion.initiator or "rollwright",
                 )
                 try:
                     await self._steps().offer_promotion(
@@ -624,8 +638,30 @@ class LaneWorkflow:
         if problem is not None:
             raise ApplicationError(problem, type="ControlRejected", non_retryable=True)
 
+    def _unverifiable(
+        self, control: LaneControl, request: RollbackRequest | PinRequest | ReleaseRequest | PromoteRequest
+    ) -> str | None:
+        """Why the request's sender cannot be taken at its word: a failing attestation, or none where the lane's
+        environment requires verified controls (a lane that has not read its plan yet requires nothing)."""
+        env = self._plan_env()
+        return verification_problem(
+            control.value,
+            request,
+            request.attestation,
+            workflow_id=workflow.info().workflow_id,
+            now=workflow.now(),
+            environment=self._env,
+            require_verified=env is not None and env.require_verified,
+        )
+
     def _audit_later(
-        self, action: LaneActionKind, actor: str, reason: str, workflow_id: str | None, version: VersionRef | None
+        self,
+        action: LaneActionKind,
+        actor: str,
+        reason: str,
+        workflow_id: str | None,
+        version: VersionRef | None,
+        verified: bool = False,
     ) -> None:
         self._s.last_actor = actor
         workflow.upsert_search_attributes([sa.ACTOR.value_set(actor)])
@@ -640,6 +676,7 @@ class LaneWorkflow:
                 workflow_id=workflow_id or workflow.info().workflow_id,
                 tag=version.tag if version else None,
                 digest=version.digest if version else None,
+                verified=verified,
             )
         )
 
@@ -652,13 +689,20 @@ class LaneWorkflow:
                 self._ignore(f"could not audit {action.action.value} by {action.actor}: {error.cause or error}")
 
     def _hold(
-        self, kind: HoldKind, actor: str, reason: str, version: VersionRef | None, workflow_id: str | None
+        self,
+        kind: HoldKind,
+        actor: str,
+        reason: str,
+        version: VersionRef | None,
+        workflow_id: str | None,
+        verified: bool = False,
     ) -> None:
         self._s.hold = Hold(kind=kind, actor=actor, reason=reason, since=workflow.now(), version=version)
-        self._audit_later(LaneActionKind.HOLD, actor, reason, workflow_id, version)
+        self._audit_later(LaneActionKind.HOLD, actor, reason, workflow_id, version, verified)
 
     @workflow.update(name=LaneControl.ROLLBACK.value, description="Roll this lane back and hold it there")
     def rollback(self, request: RollbackRequest) -> LaneAnswer:
+        who = update_caller(request.actor, request.attestation)
         s = self._s
         live = s.live
         assert live is not None  # the validator refuses a lane with nothing live
@@ -674,7 +718,7 @@ class LaneWorkflow:
             to=target,
             order=RollbackOrder(
                 replaces=replaced,
-                actor=request.actor,
+                actor=who.name,
                 reason=request.reason,
                 mark_replaced_bad=not request.keep_good,
             ),
@@ -683,8 +727,8 @@ class LaneWorkflow:
         if s.next_pin is not None:
             self._supersede(s.next_pin, QueuedVersion(tag=target.tag, digest=target.digest, source=s.next_pin.source))
             s.next_pin = None
-        self._audit_later(LaneActionKind.ROLLBACK, request.actor, request.reason, workflow_id, target)
-        self._hold(HoldKind.ROLLBACK, request.actor, request.reason, target, workflow_id)
+        self._audit_later(LaneActionKind.ROLLBACK, who.name, request.reason, workflow_id, target, who.verified)
+        self._hold(HoldKind.ROLLBACK, who.name, request.reason, target, workflow_id, who.verified)
         marked = "" if request.keep_good else f"; {live.tag} will be marked bad"
         return LaneAnswer(
             message=f"rolling {self._env} back from {live.tag} to {target.tag}{marked}; {self._env} is held until "
@@ -694,23 +738,24 @@ class LaneWorkflow:
 
     @rollback.validator
     def _validate_rollback(self, request: RollbackRequest) -> None:
-        self._reject(rollback_rejection(request, self._s, self._env))
+        self._reject(
+            self._unverifiable(LaneControl.ROLLBACK, request) or rollback_rejection(request, self._s, self._env)
+        )
 
     @workflow.update(name=LaneControl.PIN.value, description="Deploy this exact version here and hold the lane on it")
     def pin(self, request: PinRequest) -> LaneAnswer:
+        who = update_caller(request.actor, request.attestation)
         delivery_id = f"pin-{workflow.info().workflow_id}-{len(self._s.recent)}-{workflow.now().isoformat()}"
         self._s.queue.append(
             QueuedVersion(
                 tag=request.tag,
                 digest_hint=request.digest,
-                source=SourceEvent(
-                    source="pin", delivery_id=delivery_id, received_at=workflow.now(), actor=request.actor
-                ),
+                source=SourceEvent(source="pin", delivery_id=delivery_id, received_at=workflow.now(), actor=who.name),
             )
         )
         version = VersionRef(tag=request.tag, digest=request.digest) if request.digest else None
-        self._audit_later(LaneActionKind.PIN, request.actor, request.reason, None, version)
-        self._hold(HoldKind.PIN, request.actor, request.reason, version, None)
+        self._audit_later(LaneActionKind.PIN, who.name, request.reason, None, version, who.verified)
+        self._hold(HoldKind.PIN, who.name, request.reason, version, None, who.verified)
         return LaneAnswer(
             message=f"pinning {self._env} on {request.tag}: it deploys through the normal rollout, and {self._env} "
             "is held on it until `rollwright release`"
@@ -718,23 +763,25 @@ class LaneWorkflow:
 
     @pin.validator
     def _validate_pin(self, request: PinRequest) -> None:
-        self._reject(pin_rejection(request, self._s, self._env))
+        self._reject(self._unverifiable(LaneControl.PIN, request) or pin_rejection(request, self._s, self._env))
 
     @workflow.update(name=LaneControl.RELEASE.value, description="Let automatic roll-forward resume in this lane")
     def release(self, request: ReleaseRequest) -> LaneAnswer:
+        who = update_caller(request.actor, request.attestation)
         hold = self._s.hold
         assert hold is not None  # the validator refuses a lane that is not held
         self._s.hold = None
-        self._audit_later(LaneActionKind.RELEASE, request.actor, request.reason, None, hold.version)
+        self._audit_later(LaneActionKind.RELEASE, who.name, request.reason, None, hold.version, who.verified)
         waiting = f"; {self._s.next_up.tag} goes next" if self._s.next_up is not None else ""
         return LaneAnswer(message=f"released {self._env} (was held: {hold.reason}){waiting}")
 
     @release.validator
     def _validate_release(self, request: ReleaseRequest) -> None:
-        self._reject(release_rejection(self._s, self._env))
+        self._reject(self._unverifiable(LaneControl.RELEASE, request) or release_rejection(self._s, self._env))
 
     @workflow.update(name=LaneControl.PROMOTE.value, description="Take this version into the lane now")
     def promote(self, request: PromoteRequest) -> LaneAnswer:
+        who = update_caller(request.actor, request.attestation)
         self._s.queue.append(
             QueuedVersion(
                 tag=request.tag,
@@ -743,17 +790,17 @@ class LaneWorkflow:
                     source="promote",
                     delivery_id=f"promote-{request.digest}-{workflow.now().isoformat()}",
                     received_at=workflow.now(),
-                    actor=request.actor,
+                    actor=who.name,
                 ),
             )
         )
         version = VersionRef(tag=request.tag, digest=request.digest)
-        self._audit_later(LaneActionKind.PROMOTE, request.actor, request.reason, None, version)
+        self._audit_later(LaneActionKind.PROMOTE, who.name, request.reason, None, version, who.verified)
         return LaneAnswer(message=f"promoting {request.tag} into {self._env}: it is screened and queued like a push")
 
     @promote.validator
     def _validate_promote(self, request: PromoteRequest) -> None:
-        self._reject(promote_rejection(request, self._s, self._env))
+        self._reject(self._unverifiable(LaneControl.PROMOTE, request) or promote_rejection(request, self._s, self._env))
 
     # -- inspection ----------------------------------------------------------------------------------
 

@@ -78,6 +78,18 @@ class AuditEntry(BaseModel):
     action: str
     actor: str
     reason: str
+    # The actor is the subject of an attestation the workflow checked (the control API's verified token); False:
+    # the actor's own word (a signal from the Temporal UI, an update straight to Temporal, Rollwright itself).
+    verified: bool = False
+
+
+class Approval(BaseModel):
+    """One approval that counted towards an environment's approval policy."""
+
+    environment: str
+    actor: str
+    at: datetime
+    verified: bool = False
 
 
 class DeploymentOutcome(StrEnum):
@@ -207,6 +219,10 @@ class DeploymentStatus(BaseModel):
     outcome: DeploymentOutcome | None = None
     paused: bool = False
     awaiting_approval: str | None = Field(default=None, description="environment waiting for approval")
+    # While an environment waits: how many distinct approvers its policy needs in all.
+    approvals_needed: int | None = None
+    # Every approval that counted, per environment, in the order they came.
+    approvals: list[Approval] = Field(default_factory=list)
     current_environment: str | None = None
     current_wave: int | None = None
     regions: list[RegionStatus] = Field(default_factory=list)

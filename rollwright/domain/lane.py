@@ -60,6 +60,9 @@ class LiveVersion(BaseModel):
     digest: Digest
     pushed_at: datetime | None = None
     since: datetime
+    # Who pushed or commanded it into the first lane: the later lanes' deployments of it are theirs too, for an
+    # approval policy's `not_by_initiator`.
+    initiator: str | None = None
 
 
 class HoldKind(StrEnum):
@@ -85,6 +88,7 @@ class PendingPromotion(BaseModel):
     pushed_at: datetime | None = None
     due_at: datetime
     to: list[str]
+    initiator: str | None = None
 
 
 class PromotionOffer(BaseModel):
@@ -172,6 +176,8 @@ class LaneAction(BaseModel):
     workflow_id: str
     tag: str | None = None
     digest: Digest | None = None
+    # The actor is an attested subject (the control API's verified token), not the request's own word.
+    verified: bool = False
 
 
 class LaneDeployment(BaseModel):

@@ -95,3 +95,5 @@ class LaneActionRecord(BaseModel):
     tag: str | None
     digest: str | None
     recorded_at: datetime
+    # The actor is an attested subject (the control API's verified token), not only a name.
+    verified: bool = False

@@ -189,6 +189,7 @@ def _lane_action(row: Row[Any]) -> LaneActionRecord:
         tag=row.tag,
         digest=row.digest,
         recorded_at=_when(row.recorded_at),
+        verified=row.verified,
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    Boolean,
     Column,
     DateTime,
     ForeignKey,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 metadata = MetaData()
@@ -131,6 +133,8 @@ lane_actions = Table(
     Column("tag", String(_TAG)),
     Column("digest", String(_DIGEST)),
     _when("recorded_at"),
+    # The actor is the control API's attested subject, not only a name the request gave.
+    Column("verified", Boolean, nullable=False, server_default=false()),
     # A lane acts once per instant of its own history: a retried audit activity finds its row here.
     UniqueConstraint("workflow_id", "action", "at", name="uq_lane_actions_act"),
     Index("ix_lane_actions_lane", "service", "environment", "at"),

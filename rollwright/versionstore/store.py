@@ -268,6 +268,7 @@ class VersionStore:
         workflow_id: str,
         tag: str | None = None,
         digest: str | None = None,
+        verified: bool = False,
     ) -> LaneActionRecord:
         """Audit a deliberate act on a lane. `at` is the lane's own time of the act, so a retried activity
         (same workflow, action and instant) finds the first row and adds none; that row is returned."""
@@ -284,6 +285,7 @@ class VersionStore:
                 tag=tag,
                 digest=digest,
                 recorded_at=self._clock(),
+                verified=verified,
             )
             connection.execute(statement.on_conflict_do_nothing(index_elements=["workflow_id", "action", "at"]))
             return queries.lane_action(connection, workflow_id, kind, when)

@@ -42,9 +42,19 @@ def test_an_action_is_recorded_with_who_why_when_and_where(store: VersionStore) 
         "workflow_id": "lane-api-prod",
         "tag": "v1.0.0",
         "digest": D1,
+        "verified": False,
     }
     assert store.lane_actions("api") == [recorded]
     assert store.lane_actions("web") == []
+
+
+def test_an_action_by_a_verified_operator_says_so(store: VersionStore) -> None:
+    _act(store, actor="alice@example.com", verified=True)
+    _act(store, action=LaneActionKind.HOLD)
+    assert {(a.action, a.actor, a.verified) for a in store.lane_actions("api")} == {
+        (LaneActionKind.ROLLBACK, "alice@example.com", True),
+        (LaneActionKind.HOLD, "alice", False),
+    }
 
 
 def test_a_retried_action_is_recorded_once_and_the_first_write_stands(store: VersionStore) -> None:
