@@ -126,14 +126,17 @@ class Lanes:
     def key(self, env: str, region: str) -> str:
         return f"{self.service}/{env}/{region}"
 
-    async def push(self, tag: str, digest: str | None = None, *, settings: PipelineSettings | None = None) -> None:
-        """`digest`: the registry's own announcement of it; `settings`: a plan a stale sender attached."""
+    async def push(
+        self, tag: str, digest: str | None = None, *, settings: PipelineSettings | None = None, actor: str | None = None
+    ) -> None:
+        """`digest`: the registry's own announcement of it; `settings`: a plan a stale sender attached; `actor`: who
+        the registry says pushed it."""
         event = PushEvent(
             service=self.service,
             repository="shop/checkout-api",
             tag=tag,
             digest_hint=digest,
-            source=SourceEvent(source="distribution", delivery_id=uuid.uuid4().hex),
+            source=SourceEvent(source="distribution", delivery_id=uuid.uuid4().hex, actor=actor),
             settings=settings,
         )
         await self.client.start_workflow(

@@ -48,6 +48,10 @@ EXPECTED = {
     "deployment_deliberate_rollback_controls": "a rollback paused between waves, a cancel refused, then resumed",
     "deployment_superseded_at_approval": "a newer version ends the approval wait before any region changed",
     "deployment_newer_keeps_approval_after_change": "a newer version after a region changed: the approval wait goes on",
+    "deployment_approval_policy": "prod needs two verified approvers from its groups, not the pusher: refusals never "
+    "reach history, one approval keeps it waiting, the second lets it go on",
+    "deployment_approval_verified": "require_verified: the UI's signals are refused and audited, a verified approval "
+    "is audited under the attested subject",
     "pipeline_continue_as_new": "newest wins, supersede, dedup, continue-as-new; plan read from the workers",
     "pipeline_before_newer_ends_watch": "a pipeline started before the newer-version-ends-watch patch",
     "pipeline_watch_ended_by_newer": "a newer push ends the running deployment's post-deploy watch",

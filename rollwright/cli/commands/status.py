@@ -111,7 +111,19 @@ def _deployment_lines(status: DeploymentStatus, workflow_id: str, kind: str) -> 
         f"phase: {phase}, at {where}",
     ]
     if status.awaiting_approval:
-        lines.append(f"waiting for approval to enter {status.awaiting_approval}")
+        waiting = f"waiting for approval to enter {status.awaiting_approval}"
+        needed = status.approvals_needed or 1
+        if needed > 1:
+            given = sum(1 for approval in status.approvals if approval.environment == status.awaiting_approval)
+            waiting += f" ({given} of {needed} approvers)"
+        lines.append(waiting)
+    for environment in dict.fromkeys(approval.environment for approval in status.approvals):
+        who = [
+            f"{approval.actor}{'' if approval.verified else ' (unverified)'} {ago(approval.at)}"
+            for approval in status.approvals
+            if approval.environment == environment
+        ]
+        lines.append(f"{environment} approved by {', '.join(who)}")
     if status.halted:
         lines.append(f"halted: {status.halted} (abort rolls back, resume goes on)")
     if status.watching_until is not None:
