@@ -33,8 +33,11 @@ class ControlView:
     initiator: str | None = None
 
 
-def rejection(control: ControlName, request: ControlRequest, view: ControlView, caller: Caller) -> str | None:
-    """Why `control` from `caller` cannot be applied now, or None when it can."""
+def rejection(
+    control: ControlName, request: ControlRequest, view: ControlView, caller: Caller | None = None
+) -> str | None:
+    """Why `control` from `caller` (None: the request's actor, unverified) cannot be applied now, or None when it
+    can."""
     if not request.actor.strip() or not request.reason.strip():
         return "actor and reason are both required"
     if view.finished:
@@ -55,7 +58,7 @@ def rejection(control: ControlName, request: ControlRequest, view: ControlView, 
             return "cannot approve: nothing is waiting for approval"
         if request.environment not in (None, view.awaiting_approval):
             return f"cannot approve {request.environment}: the deployment waits for {view.awaiting_approval}"
-        return approval_rejection(view.awaiting_approval, view, caller)
+        return approval_rejection(view.awaiting_approval, view, caller or Caller(request.actor))
     return None
 
 

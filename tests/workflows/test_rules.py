@@ -1,16 +1,20 @@
-"""The pure rules behind the workflows: version order, push screening, when a control makes sense."""
+"""The pure rules behind the workflows: version order, push screening, when a control makes sense, which approval
+counts."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from activities.contracts import CandidateInfo
 from rollwright.domain.deployment import ControlName, ControlRequest, PipelineState, QueuedVersion
+from rollwright.domain.plan import ApprovalPlan
 from rollwright.domain.source import SourceEvent
 from tests.workflows.doubles import digest_of
-from workflows.controls import ControlView, rejection
+from workflows.callers import Caller
+from workflows.controls import ControlView, approval_rejection, rejection
 from workflows.screening import Verdict, screen
 from workflows.version_order import is_newer, semver_key
 
@@ -73,3 +77,32 @@ def test_controls_that_make_no_sense_are_rejected_with_a_reason() -> None:
     assert rejection(ControlName.PAUSE, ask, paused) == "cannot pause: already paused"
     stopping = ControlView(finished=False, stopping=True, paused=False, awaiting_approval=None)
     assert rejection(ControlName.ABORT, ask, stopping) is not None
+
+
+def test_an_approval_counts_once_per_person_from_an_allowed_group_and_never_from_the_initiator() -> None:
+    policy = ApprovalPlan(required=True, approvers=2, groups=("sre", "release"), not_by_initiator=True)
+    view = ControlView(
+        finished=False, stopping=False, paused=False, awaiting_approval="prod", approval=policy, initiator="Pat"
+    )
+    carol = Caller("carol", verified=True, groups=("release",))
+    assert approval_rejection("prod", view, carol) is None
+    unverified = approval_rejection("prod", view, Caller("carol"))
+    assert unverified is not None
+    assert "known only for a verified request" in unverified
+    assert approval_rejection("prod", view, Caller("dana", verified=True, groups=("dev",))) == (
+        "dana may not approve prod: its approvals count only from the groups sre, release"
+    )
+    pusher = approval_rejection("prod", view, Caller(" pat ", verified=True, groups=("sre",)))
+    assert pusher is not None
+    assert "pushed or commanded this deployment" in pusher
+    again = replace(view, approved_by=("Carol",))
+    assert (
+        approval_rejection("prod", again, carol)
+        == "carol already approved prod: it needs 2 distinct approvers (1 so far)"
+    )
+    # No policy beyond `approval: required`: anyone, unverified, even the pusher, as before approval policies.
+    plain = ControlView(finished=False, stopping=False, paused=False, awaiting_approval="prod", initiator="pat")
+    assert approval_rejection("prod", plain, Caller("pat")) is None
+    # An unknown pusher cannot be told apart from anyone.
+    unknown = replace(view, initiator=None)
+    assert approval_rejection("prod", unknown, Caller("pat", verified=True, groups=("sre",))) is None
