@@ -91,23 +91,25 @@ async def test_a_lane_action_is_audited_once_however_often_the_activity_runs(sto
         service="api",
         environment="prod",
         action=LaneActionKind.PIN,
-        actor="alice",
+        actor="alice@example.com",
         reason="hold v1 while the payment provider migrates",
         at=datetime(2026, 3, 1, 9, 30, tzinfo=UTC),
         workflow_id="lane-api-prod",
         tag="v1",
         digest=D1,
+        verified=True,
     )
     await env.run(record_lane_action, act)
     await env.run(record_lane_action, act)  # a retried activity
 
     with VersionStore(store_url) as store:
         [recorded] = store.lane_actions("api")
-    assert (recorded.action, recorded.actor, recorded.at, recorded.digest) == (
+    assert (recorded.action, recorded.actor, recorded.at, recorded.digest, recorded.verified) == (
         LaneActionKind.PIN,
-        "alice",
+        "alice@example.com",
         act.at,
         D1,
+        True,
     )
 
 
