@@ -5,7 +5,9 @@ A SQLite file by default, PostgreSQL by URL; one SQLAlchemy Core implementation 
 """
 
 from rollwright.versionstore.errors import (
+    InvalidFreezeError,
     InvalidLaneActionError,
+    NotFrozenError,
     NotMarkedBadError,
     VersionStoreError,
     VersionStoreUnavailableError,
@@ -27,7 +29,9 @@ __all__ = [
     "AuditRecord",
     "BadMark",
     "DeploymentRecord",
+    "InvalidFreezeError",
     "InvalidLaneActionError",
+    "NotFrozenError",
     "LaneActionRecord",
     "LiveRegion",
     "NotMarkedBadError",

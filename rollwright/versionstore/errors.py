@@ -3,7 +3,9 @@
 VersionStoreError
 ├── VersionStoreUnavailableError   the database cannot be reached or is locked (retry later)
 ├── NotMarkedBadError              clearing a bad mark that does not exist (nothing to do; say so)
-└── InvalidLaneActionError         a lane action the audit cannot take as given (retrying cannot help)
+├── InvalidLaneActionError         a lane action the audit cannot take as given (retrying cannot help)
+├── InvalidFreezeError             a freeze or unfreeze without actor or reason, or expiring in the past
+└── NotFrozenError                 an unfreeze that finds no active freeze in its scope
 """
 
 from __future__ import annotations
@@ -23,3 +25,11 @@ class NotMarkedBadError(VersionStoreError):
 
 class InvalidLaneActionError(VersionStoreError):
     pass
+
+
+class InvalidFreezeError(VersionStoreError):
+    """A freeze or unfreeze the audit cannot take as given (no actor or reason, an expiry in the past)."""
+
+
+class NotFrozenError(VersionStoreError):
+    """An unfreeze with no active freeze in its scope (nothing to lift; say so)."""

@@ -139,3 +139,24 @@ lane_actions = Table(
     UniqueConstraint("workflow_id", "action", "at", name="uq_lane_actions_act"),
     Index("ix_lane_actions_lane", "service", "environment", "at"),
 )
+
+freezes = Table(
+    "freezes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    # A JSON list of service names; NULL freezes every service.
+    Column("services", Text),
+    # NULL: every environment.
+    Column("environment", String(_NAME)),
+    Column("reason", Text, nullable=False),
+    Column("actor", String(_ID), nullable=False),
+    Column("verified", Boolean, nullable=False),
+    _when("created_at"),
+    _when("until", nullable=True),
+    Column("let_running_finish", Boolean, nullable=False),
+    # Never deleted: an unfreeze stamps these, so the table is the freezes' audit trail.
+    _when("lifted_at", nullable=True),
+    Column("lifted_by", String(_ID)),
+    Column("lift_reason", Text),
+    Index("ix_freezes_lifted_at", "lifted_at"),
+)

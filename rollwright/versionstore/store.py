@@ -18,10 +18,12 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from rollwright.domain.identity import RegionTarget
 from rollwright.domain.lane import LaneActionKind
 from rollwright.domain.region_state import RegionState
-from rollwright.versionstore import queries, schema, standing
+from rollwright.domain.freeze import Freeze, FreezeScope
+from rollwright.versionstore import freezes, queries, schema, standing
 from rollwright.versionstore.engine import create_store_engine
 from rollwright.versionstore.errors import (
     InvalidLaneActionError,
+    NotFrozenError,
     NotMarkedBadError,
     VersionStoreUnavailableError,
 )
@@ -295,6 +297,63 @@ class VersionStore:
         with self._read() as connection:
             return queries.lane_actions(connection, service, environment, limit)
 
+    # -- freezes ----------------------------------------------------------------------------------
+
+    def add_freeze(
+        self,
+        scope: FreezeScope,
+        *,
+        reason: str,
+        actor: str,
+        verified: bool = False,
+        until: datetime | None = None,
+        let_running_finish: bool = False,
+    ) -> Freeze:
+        """Freeze `scope` from now on (until `until`, or until lifted)."""
+        with self._write() as connection:
+            return freezes.insert(
+                connection,
+                scope,
+                reason=reason,
+                actor=actor,
+                verified=verified,
+                until=until,
+                let_running_finish=let_running_finish,
+                now=self._clock(),
+            )
+
+    def lift_freezes(self, scope: FreezeScope, *, actor: str, reason: str) -> list[Freeze]:
+        """Lift every active freeze that lies within `scope` (an unfreeze of all services lifts every freeze of
+        its environment); NotFrozenError when there is none, naming what still applies."""
+        freezes.check_who_and_why(actor, reason, "unfreeze")
+        now = self._clock()
+        with self._write() as connection:
+            active = freezes.active(connection, now)
+            lifting = [freeze for freeze in active if freeze.scope.within(scope)]
+            if not lifting:
+                raise NotFrozenError(_nothing_to_lift(scope, active))
+            return [freezes.lift(connection, freeze, actor=actor, reason=reason, now=now) for freeze in lifting]
+
+    def lift_freeze(self, freeze_id: int, *, actor: str, reason: str) -> Freeze:
+        """Lift one freeze by its id; NotFrozenError when it does not exist, was lifted or has expired."""
+        freezes.check_who_and_why(actor, reason, "unfreeze")
+        now = self._clock()
+        with self._write() as connection:
+            found = next((freeze for freeze in freezes.active(connection, now) if freeze.id == freeze_id), None)
+            if found is None:
+                raise NotFrozenError(f"no active freeze #{freeze_id} (it never was, was lifted, or has expired)")
+            return freezes.lift(connection, found, actor=actor, reason=reason, now=now)
+
+    def active_freezes(self, at: datetime | None = None) -> list[Freeze]:
+        """The freezes in force at `at` (default now), oldest first."""
+        with self._read() as connection:
+            return freezes.active(connection, at or self._clock())
+
+    def freeze_history(self, limit: int = 100) -> list[Freeze]:
+        """Every freeze, lifted or expired ones too, newest first: the freezes' audit trail."""
+        with self._read() as connection:
+            return freezes.history(connection, limit)
+
     # -- reads (the queries themselves live in versionstore.queries) -------------------------------
 
     def versions(self, service: str, limit: int = 50) -> list[VersionRecord]:
@@ -320,6 +379,14 @@ class VersionStore:
     def audit(self, service: str, digest: str | None = None) -> list[AuditRecord]:
         with self._read() as connection:
             return queries.audit(connection, service, digest)
+
+
+def _nothing_to_lift(scope: FreezeScope, active: list[Freeze]) -> str:
+    wider = [freeze for freeze in active if freeze.scope.overlaps(scope)]
+    if not wider:
+        return f"nothing is frozen in {scope.describe()}"
+    named = "; ".join(f"#{freeze.id} {freeze.scope.describe()} by {freeze.actor}" for freeze in wider)
+    return f"no freeze lies within {scope.describe()}; what overlaps it is wider: {named} (unfreeze that scope)"
 
 
 def _valid_lane_action(
