@@ -38,6 +38,7 @@ LIGHT_ACTIVITY_MODULES = (
     "activities.notify",
     "activities.verify",
     "activities.lanes",
+    "activities.freezes",
 )
 PULUMI_ACTIVITY_MODULES = ("activities.provision",)
 

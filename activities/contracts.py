@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from rollwright.domain.digest import Digest
+from rollwright.domain.freeze import Freeze
 from rollwright.domain.identity import RegionTarget
 from rollwright.domain.lane import BadElsewhere, PromotionOffer
 from rollwright.domain.plan import CanaryAnalysis, CanaryStep
@@ -40,6 +41,8 @@ class ActivityName(StrEnum):
     RECORD_LANE_ACTION = "record_lane_action"
     OFFER_PROMOTION = "offer_promotion"
     TELL_LANES_BAD = "tell_lanes_bad"
+    # Change control: the freezes in force for a deployment (version store read).
+    CHECK_FREEZES = "check_freezes"
     # Heavy activities: one Pulumi process each, on the Pulumi task queue with bounded concurrency.
     PROVISION_REGION = "provision_region"
     PREVIEW_REGION = "preview_region"
@@ -267,3 +270,21 @@ class TellLanesBadInput(BaseModel):
 
 class TellLanesBadResult(BaseModel):
     told: list[str]
+
+
+# -- change control --------------------------------------------------------------------------------
+
+
+class CheckFreezesInput(BaseModel):
+    service: str
+    environment: str
+    # When the deployment started: a let-running-finish freeze made after it does not hold it.
+    started_at: datetime
+    # The workflow's own time, so an expiry is judged on the clock its timers run on.
+    at: datetime
+
+
+class FreezesInForce(BaseModel):
+    """The freezes that hold the deployment now, oldest first (empty: it goes on)."""
+
+    holding: list[Freeze] = Field(default_factory=list)

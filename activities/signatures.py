@@ -14,8 +14,10 @@ from temporalio import activity
 from activities.contracts import (
     ActivityName,
     CandidateInfo,
+    CheckFreezesInput,
     CommitInput,
     CommitResult,
+    FreezesInForce,
     HandoffInput,
     HandoffResult,
     InspectCandidateInput,
@@ -137,4 +139,9 @@ async def offer_promotion(request: OfferPromotionInput) -> None:
 
 @activity.defn(name=ActivityName.TELL_LANES_BAD)
 async def tell_lanes_bad(request: TellLanesBadInput) -> TellLanesBadResult:
+    raise DeclaredOnlyError
+
+
+@activity.defn(name=ActivityName.CHECK_FREEZES)
+async def check_freezes(request: CheckFreezesInput) -> FreezesInForce:
     raise DeclaredOnlyError

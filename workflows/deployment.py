@@ -20,6 +20,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from rollwright.domain.deployment import (
         DEPLOYMENT_WORKFLOW,
+        FREEZES_CHANGED_SIGNAL,
         NEWER_VERSION_SIGNAL,
         STATUS_QUERY,
         ControlAnswer,
@@ -29,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
         DeploymentOutcome,
         DeploymentResult,
         DeploymentStatus,
+        FreezesChanged,
         NewerVersion,
     )
     from workflows.deployment_log import DELIBERATE_ROLLBACKS
@@ -120,6 +122,13 @@ class DeploymentWorkflow(DeploymentPhases):
     )
     def newer_version(self, newer: NewerVersion) -> None:
         self._newer = newer
+
+    @workflow.signal(
+        name=FREEZES_CHANGED_SIGNAL,
+        description="A freeze was added or lifted (rollwright freeze/unfreeze): a held deployment re-checks at once",
+    )
+    def freezes_changed(self, change: FreezesChanged) -> None:
+        self._holds.freezes_changed()
 
     @workflow.query(name=STATUS_QUERY, description="Per-region progress and the audit trail")
     def status(self) -> DeploymentStatus:

@@ -174,6 +174,8 @@ class DeploymentLog:
             )
         if s.halted:
             head.append(f"**Halted:** {s.halted} — `abort` rolls back, `resume` goes on")
+        if s.held:
+            head.append(f"**Held** {s.held}")
         if s.watching_until and not s.outcome:
             head.append(f"**Watching until** {s.watching_until:%H:%M:%S} UTC")
         checks = [

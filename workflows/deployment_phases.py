@@ -44,6 +44,7 @@ from rollwright.domain.verification import OnFailure
 from workflows.callers import Caller, unverified_refusal, update_caller, verification_problem
 from workflows.controls import ControlView, rejection
 from workflows.deployment_log import DELIBERATE_ROLLBACKS, DeploymentLog
+from workflows.holds import Holds, break_glass_of, break_glass_refusal
 from workflows.regions import RegionRunner
 from workflows.steps import Steps
 from workflows.stopping import Stop, StopKind, Stopping
@@ -79,10 +80,13 @@ class DeploymentPhases:
         # Rollout actions a halt or a resume started; waited for before the deployment ends.
         self._actions: list[asyncio.Task[None]] = []
         self._newer: NewerVersion | None = None
+        self._holds = Holds(inp, self._steps, self._log, lambda: self._stop is not None)
 
     # -- the rollout ---------------------------------------------------------------------------------
 
     async def _publish(self) -> None:
+        await self._checkpoint()
+        await self._holds.while_frozen(self._inp.plan.environments[0].name, "before publish")
         await self._checkpoint()
         try:
             published = await self._steps.publish(
@@ -111,7 +115,10 @@ class DeploymentPhases:
             ended = await self._await_approval(env)
             if ended is not None:
                 return ended
+        await self._through_window(env)
         for index, wave in enumerate(env.waves, start=1):
+            await self._checkpoint()
+            await self._holds.while_frozen(env.name, f"before {env.name} wave {index}")
             await self._checkpoint()
             self._log.at(env.name, index)
             self._log.note(f"{env.name} wave {index}/{len(env.waves)}: {', '.join(wave)}")
@@ -230,6 +237,14 @@ class DeploymentPhases:
             self._log.note(f"{reason}; no region was changed")
             return Ended(DeploymentOutcome.SUPERSEDED, reason)
         return None
+
+    async def _through_window(self, env: EnvironmentPlan) -> None:
+        """Wait for `env`'s deploy window (a durable timer); a deployment's own break-glass is notified here."""
+        await self._checkpoint()
+        glass = await self._holds.while_closed(env)
+        if glass is not None:
+            await self._notify(NotificationKind.BREAK_GLASS, env.name, reason=f"by {glass.actor}: {glass.reason}")
+        await self._checkpoint()
 
     async def _checkpoint(self) -> None:
         """A safe point: hold here while paused; unwind from here once the deployment is stopping."""
@@ -452,6 +467,9 @@ class DeploymentPhases:
         return env
 
     def _validate(self, control: ControlName, request: ControlRequest) -> None:
+        if control is ControlName.APPROVE and request.break_glass:
+            self._refuse(self._break_glass_problem(request))
+            return
         strict = self._must_be_verified(control, request)
         problem = verification_problem(
             control.value,
@@ -462,11 +480,16 @@ class DeploymentPhases:
             environment=strict.name if strict else None,
             require_verified=strict is not None,
         ) or rejection(control, request, self._view(), update_caller(request.actor, request.attestation))
+        self._refuse(problem)
+
+    def _refuse(self, problem: str | None) -> None:
         if problem is not None:
             raise ApplicationError(problem, type="ControlRejected", non_retryable=True)
 
     def _apply(self, control: ControlName, request: ControlRequest) -> ControlAnswer:
         """An update's effect: its validator checked the attestation, so the attested subject is who asked."""
+        if control is ControlName.APPROVE and request.break_glass:
+            return self._break_glass(request)
         return self._effect(control, request, update_caller(request.actor, request.attestation))
 
     def _effect(self, control: ControlName, request: ControlRequest, who: Caller) -> ControlAnswer:
@@ -507,6 +530,9 @@ class DeploymentPhases:
         # A signal has no validator, so it is never verified (whatever it carries), and one that makes no sense
         # now is logged and dropped: signals cannot be refused.
         who = Caller(request.actor)
+        if control is ControlName.APPROVE and request.break_glass:
+            self._log.note(f"ignored break-glass signal from {who.name}: it needs a verified operator (control API)")
+            return
         strict = self._must_be_verified(control, request)
         if strict is not None:
             self._log.audit(
@@ -518,3 +544,38 @@ class DeploymentPhases:
             self._log.note(f"ignored {control.value} signal from {request.actor}: {problem}")
             return
         self._effect(control, request, who)
+
+    # -- break-glass ---------------------------------------------------------------------------------
+
+    def _glass_environment(self) -> EnvironmentPlan | None:
+        """The environment a break-glass would let through now: the one whose window, or approval, it waits for."""
+        waiting = self._holds.window or self._log.status.awaiting_approval
+        return next((env for env in self._inp.plan.environments if env.name == waiting), None)
+
+    def _break_glass_problem(self, request: ControlRequest) -> str | None:
+        view = self._view()
+        if view.finished or view.stopping:
+            return rejection(ControlName.APPROVE, request, view, update_caller(request.actor, request.attestation))
+        env = self._glass_environment()
+        if env is None:
+            return "cannot break glass: the deployment waits for neither a deploy window nor an approval"
+        if request.environment not in (None, env.name):
+            return f"cannot break glass in {request.environment}: the deployment waits for {env.name}"
+        return break_glass_refusal(request, ControlName.APPROVE.value, workflow.info().workflow_id, env)
+
+    def _break_glass(self, request: ControlRequest) -> ControlAnswer:
+        """`approve --break-glass`: through the environment's closed window at once, approving it if it waits for
+        that too; audited under the verified operator and notified."""
+        env = self._glass_environment()
+        assert env is not None  # _break_glass_problem found it
+        glass = break_glass_of(request, env.name)
+        self._holds.break_glass(glass)
+        message = f"break-glass: {env.name} goes through its deploy window"
+        if self._log.status.awaiting_approval == env.name:
+            self._approved = env.name
+            message += f"; approved {env.name}"
+        self._log.audit("break-glass", glass.actor, f"{env.name}: {glass.reason}", verified=True)
+        self._log.controlled_by(glass.actor)
+        reason = f"by {glass.actor}: {glass.reason}"
+        self._actions.append(asyncio.create_task(self._notify(NotificationKind.BREAK_GLASS, env.name, reason=reason)))
+        return ControlAnswer(message=message)

@@ -91,6 +91,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from rollwright.domain.plan import EnvironmentPlan, OnBadElsewhere
     from rollwright.domain.source import SourceEvent
+    from workflows.holds import break_glass_of, break_glass_refusal
 
 _KEEP_SEEN = 500
 _KEEP_NOTES = 50
@@ -403,6 +404,7 @@ class LaneWorkflow:
             plan=settings.plan.only(self._env),
             tag=version.tag,
             digest=digest,
+            break_glass=version.break_glass,
             tag_policy=settings.tag_policy,
             promote_to=settings.promote_to,
             source=version.source,
@@ -751,6 +753,7 @@ class LaneWorkflow:
                 tag=request.tag,
                 digest_hint=request.digest,
                 source=SourceEvent(source="pin", delivery_id=delivery_id, received_at=workflow.now(), actor=who.name),
+                break_glass=break_glass_of(request, self._env) if request.break_glass else None,
             )
         )
         version = VersionRef(tag=request.tag, digest=request.digest) if request.digest else None
@@ -763,7 +766,20 @@ class LaneWorkflow:
 
     @pin.validator
     def _validate_pin(self, request: PinRequest) -> None:
-        self._reject(self._unverifiable(LaneControl.PIN, request) or pin_rejection(request, self._s, self._env))
+        self._reject(
+            self._unverifiable(LaneControl.PIN, request)
+            or pin_rejection(request, self._s, self._env)
+            or self._pin_break_glass_problem(request)
+        )
+
+    def _pin_break_glass_problem(self, request: PinRequest) -> str | None:
+        """`deploy --break-glass`: checked here, before the pin touches history, as `approve --break-glass` is."""
+        if not request.break_glass:
+            return None
+        env = self._plan_env()
+        if env is None:
+            return f"cannot break glass: {self._env}'s plan is not read yet (the lane has not deployed anything)"
+        return break_glass_refusal(request, LaneControl.PIN.value, workflow.info().workflow_id, env)
 
     @workflow.update(name=LaneControl.RELEASE.value, description="Let automatic roll-forward resume in this lane")
     def release(self, request: ReleaseRequest) -> LaneAnswer:

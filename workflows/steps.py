@@ -26,9 +26,11 @@ with workflow.unsafe.imports_passed_through():
     from activities import signatures
     from activities.contracts import (
         CandidateInfo,
+        CheckFreezesInput,
         CommitInput,
         CommitResult,
         ErrorType,
+        FreezesInForce,
         HandoffInput,
         HandoffResult,
         InspectCandidateInput,
@@ -111,6 +113,8 @@ OPTIONS: dict[Callable[..., Any], Options] = {
     signatures.record_lane_action: _LIGHT,
     signatures.offer_promotion: _LIGHT,
     signatures.tell_lanes_bad: _LIGHT,
+    # One store read: seconds; 15 min covers a database restart (the deployment waits meanwhile, never skips it).
+    signatures.check_freezes: _LIGHT,
     # One Pulumi preview + up in a child process: 30 min an attempt; 2 h in all for workers dying under it.
     signatures.provision_region: Options(
         "provision_timeout",
@@ -247,3 +251,6 @@ class Steps:
         return await self._call(
             signatures.tell_lanes_bad, arg, f"tell {', '.join(arg.environments)} that {arg.bad.digest[:19]} is bad"
         )
+
+    async def check_freezes(self, arg: CheckFreezesInput) -> FreezesInForce:
+        return await self._call(signatures.check_freezes, arg, f"check the freezes of {arg.service}/{arg.environment}")

@@ -17,6 +17,7 @@ from rollwright.domain.durations import Duration
 from rollwright.domain.plan import ServicePlan
 from rollwright.domain.source import SourceEvent
 from rollwright.domain.verification import CheckResult
+from rollwright.domain.windows import BreakGlass
 
 DEPLOYMENT_WORKFLOW = "DeploymentWorkflow"
 # Task queues, unless the config's `temporal:` section names others.
@@ -47,11 +48,20 @@ STATUS_QUERY = "status"
 ENQUEUE_SIGNAL = "enqueue"
 # The pipeline tells a running deployment that a newer version waits: its post-deploy watch ends (or is skipped).
 NEWER_VERSION_SIGNAL = "newer_version"
+# `rollwright freeze`/`unfreeze` tell running deployments in the scope: one held re-checks its freezes at once.
+FREEZES_CHANGED_SIGNAL = "freezes_changed"
 
 
 class NewerVersion(BaseModel):
     tag: str
     digest: Digest
+
+
+class FreezesChanged(BaseModel):
+    """What the freezes_changed signal carries: who changed them and how (for the log; the store is the truth)."""
+
+    actor: str
+    change: str
 
 
 class ControlRequest(BaseModel):
@@ -123,6 +133,8 @@ class DeploymentPhase(StrEnum):
     WATCHING = "watching"
     AWAITING_APPROVAL = "awaiting_approval"
     PAUSED = "paused"
+    # Waiting for a freeze to lift or a closed deploy window to open (status.held says which, until when).
+    HELD = "held"
     ROLLING_BACK = "rolling_back"
     DONE = "done"
 
@@ -195,6 +207,8 @@ class DeploymentInput(BaseModel):
     # ROLLBACK and BAD_ELSEWHERE deploy `tag`/`digest` back into every region of the plan's one environment.
     kind: DeploymentKind = DeploymentKind.ROLL_FORWARD
     rollback: RollbackOrder | None = None
+    # A verified `deploy --break-glass`: this deployment goes through a closed deploy window.
+    break_glass: BreakGlass | None = None
 
 
 class RegionStatus(BaseModel):
@@ -233,6 +247,9 @@ class DeploymentStatus(BaseModel):
     watching_until: datetime | None = None
     # Set while a failure with `on_failure: halt` holds the deployment for an engineer's abort or resume.
     halted: str | None = None
+    # Set while a freeze or a closed deploy window holds the deployment: why, and until when it is known to last.
+    held: str | None = None
+    held_until: datetime | None = None
 
 
 class DeploymentResult(BaseModel):
@@ -281,6 +298,8 @@ class QueuedVersion(BaseModel):
     pushed_at: datetime | None = None
     source: SourceEvent
     digest: Digest | None = Field(default=None, description="resolved from the registry by inspect_candidate")
+    # A pin with a verified break-glass: its deployment goes through a closed deploy window.
+    break_glass: BreakGlass | None = None
 
 
 class PipelineDeployment(BaseModel):

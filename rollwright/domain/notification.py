@@ -15,6 +15,8 @@ class NotificationKind(StrEnum):
     ROLLED_BACK = "rolled_back"
     FAILED = "failed"
     HALTED = "halted"
+    # A verified operator took a deployment through a closed deploy window.
+    BREAK_GLASS = "break_glass"
 
 
 class Notification(BaseModel):

@@ -16,6 +16,7 @@ _HEADLINES = {
     NotificationKind.ROLLED_BACK: ":rewind: {service} {tag} was rolled back",
     NotificationKind.FAILED: ":x: {service} {tag} failed to deploy",
     NotificationKind.HALTED: ":octagonal_sign: {service} {tag} is halted in {environment}: abort or resume it",
+    NotificationKind.BREAK_GLASS: ":rotating_light: {service} {tag} goes through {environment}'s closed deploy window",
 }
 _COLORS = {
     NotificationKind.APPROVAL_NEEDED: "warning",
@@ -23,6 +24,7 @@ _COLORS = {
     NotificationKind.ROLLED_BACK: "danger",
     NotificationKind.FAILED: "danger",
     NotificationKind.HALTED: "warning",
+    NotificationKind.BREAK_GLASS: "warning",
 }
 
 

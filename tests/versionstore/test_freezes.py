@@ -33,11 +33,13 @@ def test_a_freeze_is_in_force_until_it_expires_and_stays_in_the_history(store_ur
             let_running_finish=True,
         )
         assert added.created_at == T0
-        assert added.applies_to("api", "prod") and not added.applies_to("api", "staging")
+        assert added.applies_to("api", "prod")
+        assert not added.applies_to("api", "staging")
         assert not added.applies_to("search", "prod")
         [active] = store.active_freezes()
         assert active == added
-        assert active.verified and active.let_running_finish
+        assert active.verified
+        assert active.let_running_finish
         assert store.active_freezes(T0 + timedelta(hours=1, minutes=59)) == [added]
         assert store.active_freezes(T0 + timedelta(hours=2)) == []
         clock.now = T0 + timedelta(hours=3)
@@ -71,7 +73,7 @@ def test_unfreeze_lifts_what_lies_within_its_scope_and_audits_who_and_why(store_
 
 def test_lift_by_id_and_refusals_change_nothing(store: VersionStore) -> None:
     freeze = store.add_freeze(FreezeScope(environment="prod"), reason="release freeze", actor="alice")
-    with pytest.raises(InvalidFreezeError, match="who .* and why"):
+    with pytest.raises(InvalidFreezeError, match=r"who .* and why"):
         store.lift_freeze(freeze.id, actor="bob", reason=" ")
     with pytest.raises(NotFrozenError, match="#999"):
         store.lift_freeze(999, actor="bob", reason="typo")

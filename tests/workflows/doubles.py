@@ -21,9 +21,11 @@ from temporalio.exceptions import ApplicationError
 from activities.contracts import (
     ActivityName,
     CandidateInfo,
+    CheckFreezesInput,
     CommitInput,
     CommitResult,
     ErrorType,
+    FreezesInForce,
     HandoffInput,
     HandoffOutcome,
     HandoffResult,
@@ -41,10 +43,12 @@ from activities.contracts import (
     RunChecksResult,
     ServicePlanInput,
 )
+from activities.freezes import FreezeActivities
 from rollwright.domain.deployment import PipelineSettings
 from rollwright.domain.identity import RegionTarget
 from rollwright.domain.notification import Notification
 from rollwright.domain.verification import judge
+from rollwright.versionstore import VersionStore
 
 
 def digest_of(text: str) -> str:
@@ -92,6 +96,8 @@ class Doubles:
     keep_calls: bool = True
     released: asyncio.Event = field(default_factory=asyncio.Event)
     commits_released: asyncio.Event = field(default_factory=asyncio.Event)
+    # Freezes come from a real version store when a test gives one; without, nothing is ever frozen.
+    freeze_store: VersionStore | None = None
     _shas: itertools.count[int] = field(default_factory=itertools.count)
 
     # -- reading what happened -----------------------------------------------------------------------
@@ -142,6 +148,7 @@ class Doubles:
             self.resume_rollout,
             self.run_checks,
             self.notify,
+            FreezeActivities(self.freeze_store).check_freezes if self.freeze_store else self.check_freezes,
         ]
 
     def heavy(self) -> list[Callable[..., Any]]:
@@ -278,3 +285,8 @@ class Doubles:
     async def notify(self, arg: Notification) -> None:
         call = self._begin(ActivityName.NOTIFY, arg)
         await self._work(call, 0.01)
+
+    @activity.defn(name=ActivityName.CHECK_FREEZES)
+    async def check_freezes(self, arg: CheckFreezesInput) -> FreezesInForce:
+        self._begin(ActivityName.CHECK_FREEZES, arg)
+        return FreezesInForce()
