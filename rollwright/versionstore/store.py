@@ -15,10 +15,10 @@ from types import TracebackType
 from sqlalchemy import Connection, delete, func, select
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from rollwright.domain.freeze import Freeze, FreezeScope
 from rollwright.domain.identity import RegionTarget
 from rollwright.domain.lane import LaneActionKind
 from rollwright.domain.region_state import RegionState
-from rollwright.domain.freeze import Freeze, FreezeScope
 from rollwright.versionstore import freezes, queries, schema, standing
 from rollwright.versionstore.engine import create_store_engine
 from rollwright.versionstore.errors import (
