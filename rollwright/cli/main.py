@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import IO, NoReturn
 
-from rollwright.cli.commands import controls, deploy, history, lanes, preview, status, versions, webhook
+from rollwright.cli.commands import controls, deploy, freeze, history, lanes, preview, status, versions, webhook
 from rollwright.cli.context import Context, one_line
 from rollwright.cli.errors import CliError, UsageError
 from rollwright.config import ConfigError, load_config
@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     common = _common(suppress=True)
-    for module in (deploy, status, controls, lanes, history, versions, preview, webhook):
+    for module in (deploy, status, controls, freeze, lanes, history, versions, preview, webhook):
         module.register(sub, common)
     return parser
 

@@ -8,14 +8,18 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from rollwright.cli.context import Context
+from rollwright.cli.context import Context, one_line
 from rollwright.cli.deployments import deployment_status
 from rollwright.cli.errors import OperationFailed
 from rollwright.cli.lanes import Lane, lane_status
 from rollwright.cli.render import ago, short_digest, table
+from rollwright.config.secrets import version_store_url
+from rollwright.control.freezes import active_freezes
 from rollwright.domain.deployment import DeploymentStatus, RegionPhase, RegionStatus
+from rollwright.domain.freeze import Freeze
 from rollwright.domain.lane import LaneStatus, lane_workflow_id
 from rollwright.domain.plan import EnvironmentPlan, ServicePlan
+from rollwright.versionstore import VersionStore, VersionStoreError
 
 
 class RegionLive(BaseModel):
@@ -54,6 +58,9 @@ class LaneView(BaseModel):
 class ServiceStatus(BaseModel):
     service: str
     lanes: list[LaneView] = Field(default_factory=list)
+    # The freezes in force that apply to this service (in some environment or all).
+    freezes: list[Freeze] = Field(default_factory=list)
+    freezes_error: str | None = None
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
@@ -201,8 +208,33 @@ def _lane_lines(service: str, view: LaneView) -> list[str]:
     return lines + ["  " + line for line in body]
 
 
+def _freeze_lines(item: ServiceStatus) -> list[str]:
+    lines = [f"freezes: unknown ({item.freezes_error})"] if item.freezes_error else []
+    for freeze in item.freezes:
+        until = f" until {freeze.until:%Y-%m-%d %H:%M:%S}Z" if freeze.until else ""
+        running = ", running deployments finish" if freeze.let_running_finish else ""
+        lines.append(
+            f"frozen: #{freeze.id} {freeze.scope.describe()}{until}{running} by {freeze.actor} since "
+            f"{ago(freeze.created_at)}: {freeze.reason} (`rollwright unfreeze`)"
+        )
+    return lines
+
+
+async def _with_freezes(ctx: Context, statuses: list[ServiceStatus]) -> None:
+    """Each service's freezes in force, read once from the version store; a store that cannot answer is said so."""
+    try:
+        with VersionStore(version_store_url(ctx.config.version_store)) as store:
+            found = await active_freezes(store)
+    except VersionStoreError as exc:
+        for item in statuses:
+            item.freezes_error = one_line(exc)
+        return
+    for item in statuses:
+        item.freezes = [f for f in found if f.scope.all_services or item.service in f.scope.services]
+
+
 def render(item: ServiceStatus) -> str:
-    lines = [item.service]
+    lines = [item.service, *("  " + line for line in _freeze_lines(item))]
     for view in item.lanes:
         lines += ["  " + line for line in _lane_lines(item.service, view)]
     return "\n".join(lines)
@@ -244,6 +276,7 @@ async def service_status(ctx: Context, plan: ServicePlan) -> ServiceStatus:
 async def run(ctx: Context, args: argparse.Namespace) -> int:
     names = [ctx.service(args.service).name] if args.service else [service.name for service in ctx.config.services]
     statuses = [await service_status(ctx, ctx.config.plan_for(name)) for name in names]
+    await _with_freezes(ctx, statuses)
     ctx.emit(statuses, "\n\n".join(render(item) for item in statuses))
     failed = [f"{item.service}/{view.environment}" for item in statuses for view in item.lanes if view.error]
     if failed:
