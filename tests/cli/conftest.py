@@ -19,10 +19,12 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from activities.freezes import FreezeActivities
 from activities.plans import ServicePlanActivities
 from rollwright.cli.main import main
 from rollwright.config.loader import load_config
 from rollwright.domain.deployment import pipeline_workflow_id
+from rollwright.versionstore import VersionStore
 from tests.cli import doubles
 from workflows.deployment import DeploymentWorkflow
 from workflows.lane import LaneWorkflow
@@ -125,13 +127,19 @@ async def cli_stack(
     store_url = f"sqlite:///{tmp_path / 'versions.db'}"
     config_path = tmp_path / "rollwright.yaml"
     write_config(config_path, service, task_queue, client.service_client.config.target_host, store_url, prod, staging)
+    store = VersionStore(store_url)
     async with (
         Worker(
             client,
             task_queue=task_queue,
             workflows=[LaneWorkflow, ServicePipelineWorkflow, DeploymentWorkflow],
-            # The real plan activity, reading the same config file the CLI reads: the workers own the plan.
-            activities=[*doubles.LIGHT, ServicePlanActivities(load_config(config_path)).read_service_plan],
+            # The real plan activity, reading the same config file the CLI reads: the workers own the plan; and the
+            # real freeze check, reading the store `rollwright freeze` writes.
+            activities=[
+                *doubles.LIGHT,
+                ServicePlanActivities(load_config(config_path)).read_service_plan,
+                FreezeActivities(store).check_freezes,
+            ],
         ),
         Worker(client, task_queue=f"{task_queue}-pulumi", activities=doubles.HEAVY),
     ):
@@ -143,3 +151,4 @@ async def cli_stack(
                 await client.get_workflow_handle(execution.id).terminate("test finished")
         with contextlib.suppress(RPCError):
             await client.get_workflow_handle(pipeline_workflow_id(service)).terminate("test finished")
+    store.close()

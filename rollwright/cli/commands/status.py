@@ -133,6 +133,8 @@ def _deployment_lines(status: DeploymentStatus, workflow_id: str, kind: str) -> 
         lines.append(f"{environment} approved by {', '.join(who)}")
     if status.halted:
         lines.append(f"halted: {status.halted} (abort rolls back, resume goes on)")
+    if status.held:
+        lines.append(f"held: {status.held}")
     if status.watching_until is not None:
         lines.append(f"watching until {status.watching_until:%Y-%m-%d %H:%M:%S} UTC")
     if status.failure_reason:
