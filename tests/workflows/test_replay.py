@@ -52,6 +52,8 @@ EXPECTED = {
     "reach history, one approval keeps it waiting, the second lets it go on",
     "deployment_approval_verified": "require_verified: the UI's signals are refused and audited, a verified approval "
     "is audited under the attested subject",
+    "deployment_frozen_then_released": "a freeze mid-wave holds before the next wave; the unfreeze signal releases it",
+    "deployment_window_wait": "prod reached outside its deploy window: a timer to the opening, then the rollout",
     "pipeline_continue_as_new": "newest wins, supersede, dedup, continue-as-new; plan read from the workers",
     "pipeline_before_newer_ends_watch": "a pipeline started before the newer-version-ends-watch patch",
     "pipeline_watch_ended_by_newer": "a newer push ends the running deployment's post-deploy watch",
