@@ -38,10 +38,11 @@ _MIN_WAIT = timedelta(seconds=1)
 
 
 def break_glass_refusal(
-    request: ControlRequest | PinRequest, control: str, workflow_id: str, env: EnvironmentPlan
+    request: ControlRequest | PinRequest, control: str, workflow_id: str, env: EnvironmentPlan | None
 ) -> str | None:
     """Why `request` may not break through `env`'s closed deploy window, or None when it may: it must come verified
-    through the control API, and its operator must be in one of the environment's break_glass_groups."""
+    through the control API, and its operator must be in one of the environment's break_glass_groups (not checked
+    when the plan is not known yet: the deployment checks them against its own plan)."""
     if not request.actor.strip() or not request.reason.strip():
         return "actor and reason are both required"
     attestation = request.attestation
@@ -50,6 +51,8 @@ def break_glass_refusal(
     problem = attestation_problem(attestation, control, workflow_id, request, workflow.now())
     if problem is not None:
         return f"break-glass refused: {problem}"
+    if env is None:
+        return None
     return break_glass_problem(attestation.operator.groups, env.break_glass_groups, env.name)
 
 
@@ -72,10 +75,18 @@ class Holds:
         # Environments a verified break-glass let through their closed windows (from `deploy --break-glass` or
         # `approve --break-glass`).
         self._broken: dict[str, BreakGlass] = {}
-        if inp.break_glass is not None:
+        # The deployment's own break-glass, where this plan's groups do not allow it: why, per environment.
+        self._refused: dict[str, str] = {}
+        glass = inp.break_glass
+        if glass is not None:
             for env in inp.plan.environments:
-                if inp.break_glass.environment in (None, env.name):
-                    self._broken[env.name] = inp.break_glass
+                if glass.environment not in (None, env.name):
+                    continue
+                problem = break_glass_problem(glass.groups, env.break_glass_groups, env.name)
+                if problem is None:
+                    self._broken[env.name] = glass
+                else:
+                    self._refused[env.name] = problem
         # The environment whose closed window the deployment waits for now.
         self.window: str | None = None
 
@@ -137,6 +148,7 @@ class Holds:
             return None
         waited = False
         broken: BreakGlass | None = None
+        glass_of_input = self._inp.break_glass
         while not self._stopping():
             closed = closed_until(workflow.now(), env.windows, env.deny_windows)
             if closed is None:
@@ -148,6 +160,9 @@ class Holds:
                     self._log.audit("break-glass", broken.actor, f"through {env.name}'s closed window: {broken.reason}")
                 break
             if not waited:
+                refused = self._refused.get(env.name)
+                if refused is not None and glass_of_input is not None:
+                    self._log.audit("break-glass refused", glass_of_input.actor, refused)
                 self._log.audit("window closed", "rollwright", f"{env.name} {closed.reason}")
             waited = True
             self.window = env.name

@@ -776,10 +776,8 @@ class LaneWorkflow:
         """`deploy --break-glass`: checked here, before the pin touches history, as `approve --break-glass` is."""
         if not request.break_glass:
             return None
-        env = self._plan_env()
-        if env is None:
-            return f"cannot break glass: {self._env}'s plan is not read yet (the lane has not deployed anything)"
-        return break_glass_refusal(request, LaneControl.PIN.value, workflow.info().workflow_id, env)
+        # Before the lane's first deployment its plan is unknown: the deployment then checks the groups itself.
+        return break_glass_refusal(request, LaneControl.PIN.value, workflow.info().workflow_id, self._plan_env())
 
     @workflow.update(name=LaneControl.RELEASE.value, description="Let automatic roll-forward resume in this lane")
     def release(self, request: ReleaseRequest) -> LaneAnswer:

@@ -22,11 +22,12 @@ from rollwright.domain.deployment import (
     DeploymentPhase,
     DeploymentResult,
 )
+from rollwright.domain.lane import LaneAnswer, LaneControl, PinRequest
 from rollwright.domain.notification import NotificationKind
 from rollwright.domain.plan import EnvironmentPlan
 from rollwright.domain.windows import DeployWindow, closed_until
 from tests.workflows.conftest import WorkersFactory
-from tests.workflows.doubles import Doubles
+from tests.workflows.doubles import Doubles, digest_of
 from tests.workflows.harness import (
     check_replay,
     deployment_input,
@@ -36,6 +37,7 @@ from tests.workflows.harness import (
     running_workers,
     status,
 )
+from tests.workflows.lane_doubles import LaneDoubles, Lanes, lane_workers
 from workflows.deployment import DeploymentWorkflow
 
 KEY = b"test-key"
@@ -51,19 +53,19 @@ def control_key() -> Iterator[bytes]:
         install_control_key(before)
 
 
-def closed_now(now: datetime, **changes: object) -> EnvironmentPlan:
-    """Prod, open every day for two hours starting three hours from `now` (so closed at `now`)."""
+def closed_now(now: datetime, name: str = "prod", **changes: object) -> EnvironmentPlan:
+    """An environment open every day for two hours starting three hours from `now` (so closed at `now`)."""
     opens = (now + timedelta(hours=3)).replace(second=0, microsecond=0)
     window = DeployWindow(days="mon-sun", start=opens.time(), end=(opens + timedelta(hours=2)).time(), tz="UTC")
-    return environment("prod", [["us-east-1"]]).model_copy(update={"windows": (window,), **changes})
+    return environment(name, [["us-east-1"]]).model_copy(update={"windows": (window,), **changes})
 
 
-async def held_by_window(handle: WorkflowHandle[DeploymentWorkflow, DeploymentResult]) -> None:
+async def held_by_window(handle: WorkflowHandle[DeploymentWorkflow, DeploymentResult], env: str = "prod") -> None:
     async def there() -> bool:
         held = (await status(handle)).held
-        return held is not None and held.startswith("prod closed until")
+        return held is not None and held.startswith(f"{env} closed until")
 
-    await eventually(there, what="the deployment waiting for prod's window")
+    await eventually(there, what=f"the deployment waiting for {env}'s window")
 
 
 async def test_a_deployment_outside_its_window_waits_until_it_opens_then_proceeds(
@@ -148,3 +150,49 @@ async def test_break_glass_by_an_allowed_group_goes_through_at_once_and_others_a
     [told] = [call.arg for call in doubles.named(ActivityName.NOTIFY) if call.arg.kind is NotificationKind.BREAK_GLASS]
     assert (told.environment, told.reason) == ("prod", "by carol@example.com: sev1 hotfix")
     assert not any(entry.action == "window open" for entry in result.audit)
+
+
+def pin(lanes: Lanes, groups: tuple[str, ...]) -> PinRequest:
+    request = PinRequest(
+        actor="free text", reason="hotfix v1.1.0", tag="v1.1.0", digest=digest_of("v1.1.0"), break_glass=True
+    )
+    lane_id = lanes.handle("staging").id
+    operator = Operator(subject="dave@example.com", groups=groups)
+    attestation = attest(KEY, operator, LaneControl.PIN.value, lane_id, request, datetime.now(UTC))
+    return request.model_copy(update={"attestation": attestation})
+
+
+async def test_deploy_break_glass_pins_a_version_through_a_closed_window_for_an_allowed_group_only(
+    temporal_env: WorkflowEnvironment, control_key: bytes
+) -> None:
+    client = temporal_env.client
+    doubles = LaneDoubles(baselines={})
+    async with lane_workers(client, doubles) as queues:
+        lanes = Lanes(client, queues, doubles, closed_now(datetime.now(UTC), "staging", break_glass_groups=("sre",)))
+        await lanes.push("v1.0.0")
+        waiting = await lanes.running("staging", "v1.0.0")
+        assert waiting.current_workflow_id is not None
+        first = client.get_workflow_handle_for(DeploymentWorkflow.run, waiting.current_workflow_id)
+        await held_by_window(first, "staging")
+
+        with pytest.raises(WorkflowUpdateFailedError) as failure:
+            await lanes.handle("staging").execute_update(LaneControl.PIN.value, pin(lanes, ("dev",)))
+        assert "break-glass in staging needs a member of sre" in str(failure.value.cause)
+
+        # The waiting version makes way (nothing changed, nothing to roll back), and the pin goes through at once.
+        await first.execute_update(ControlName.ABORT.value, ControlRequest(actor="dave", reason="hotfix first"))
+        assert (await first.result()).outcome is DeploymentOutcome.ABORTED
+        answer = await lanes.handle("staging").execute_update(
+            LaneControl.PIN.value, pin(lanes, ("sre",)), result_type=LaneAnswer
+        )
+        assert answer.message.startswith("pinning staging on v1.1.0")
+        await lanes.live("staging", "v1.1.0")
+        pinned = (await lanes.status("staging")).recent[-1]
+        result = await client.get_workflow_handle_for(DeploymentWorkflow.run, pinned.workflow_id).result()
+    assert result.outcome is DeploymentOutcome.SUCCEEDED
+    [entry] = [entry for entry in result.audit if entry.action == "break-glass"]
+    assert (entry.actor, entry.reason) == ("dave@example.com", "through staging's closed window: hotfix v1.1.0")
+    notified = [
+        call.arg for call in doubles.named(ActivityName.NOTIFY) if call.arg.kind is NotificationKind.BREAK_GLASS
+    ]
+    assert [(told.tag, told.reason) for told in notified] == [("v1.1.0", "by dave@example.com: hotfix v1.1.0")]
