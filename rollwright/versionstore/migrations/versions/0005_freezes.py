@@ -1,6 +1,6 @@
 """Freezes: "stop the line" for all services or some, in one environment or all; lifted, never deleted.
 
-Revision 0006, after 0005 (0004 was never used: 0005 was written beside this revision and went first).
+Revision 0005, after 0004.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

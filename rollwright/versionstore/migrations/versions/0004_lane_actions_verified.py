@@ -1,6 +1,6 @@
 """Lane actions say whether their actor was verified (the control API's attested subject) or only named.
 
-Revision 0005, after 0003. Actions audited before it were all unverified: no control could be verified then.
+Revision 0004, after 0003. Actions audited before it were all unverified: no control could be verified then.
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
+revision = "0004"
 down_revision = "0003"
 branch_labels = None
 depends_on = None
