@@ -22,9 +22,10 @@ from temporalio.worker import Worker
 
 from rollwright.config import ConfigError, RollwrightConfig, load_config
 from rollwright.connections.temporal import TemporalSettingsError, connect_temporal, exit_without_finalizing
+from rollwright.domain.attestation import install_control_key
 from rollwright.observability.logging import configure_logging, get_logger
 from rollwright.provisioning.cli_binary import PulumiCliMissingError
-from rollwright.secrets import SecretUnavailableError
+from rollwright.secrets import SecretUnavailableError, read_secret
 
 log = get_logger("rollwright.worker")
 
@@ -88,8 +89,16 @@ def build_workers(client: Client, config: RollwrightConfig, role: Role, shutdown
     return workers
 
 
+def install_key(config: RollwrightConfig) -> None:
+    """The key the workflows' validators check the control API's attestations with; without one, every control
+    counts as unverified. SecretUnavailableError when it is configured but cannot be read."""
+    ref = config.api.control_key
+    install_control_key(read_secret(ref).encode() if ref is not None else None)
+
+
 async def serve(config: RollwrightConfig, role: Role, shutdown_grace: timedelta) -> None:
     """Run the workers until SIGTERM/SIGINT, then let running activities finish (up to the grace period)."""
+    install_key(config)
     client = await connect_temporal(config.temporal)
     workers = build_workers(client, config, role, shutdown_grace)
     stop = asyncio.Event()

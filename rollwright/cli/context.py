@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import IO
 
 from pydantic import BaseModel, TypeAdapter
@@ -14,15 +12,11 @@ from temporalio.client import Client
 from rollwright.cli.errors import OperationFailed, UsageError
 from rollwright.config.models import RollwrightConfig, ServiceConfig
 from rollwright.connections.temporal import TemporalSettingsError, TemporalUnreachableError, connect_temporal
+from rollwright.control.acting import Acting
+from rollwright.control.errors import one_line
+from rollwright.control.lanes import RPC_TIMEOUT
 
-# How long one Temporal call may take before the command gives up and says so.
-RPC_TIMEOUT = timedelta(seconds=15)
-_ERROR_DETAIL_RE = re.compile(r"\s+")
-
-
-def one_line(text: object, limit: int = 300) -> str:
-    """Error text from libraries can span lines; a CLI answer is one line."""
-    return _ERROR_DETAIL_RE.sub(" ", str(text)).strip()[:limit]
+__all__ = ["RPC_TIMEOUT", "Context", "one_line"]
 
 
 @dataclass
@@ -49,6 +43,11 @@ class Context:
             except TemporalUnreachableError as exc:
                 raise OperationFailed(one_line(exc)) from None
         return self._client
+
+    @property
+    def acting(self) -> Acting:
+        """Straight to Temporal, the actor is the name given: unverified, and no role is checked."""
+        return Acting(actor=self.actor)
 
     def print(self, text: str = "") -> None:
         print(text, file=self.out)

@@ -16,9 +16,10 @@ from typing import IO, NoReturn
 
 from rollwright.cli.commands import controls, deploy, freeze, history, lanes, preview, status, versions, webhook
 from rollwright.cli.context import Context, one_line
-from rollwright.cli.errors import CliError, UsageError
+from rollwright.cli.errors import CliError, UsageError, as_cli_error
 from rollwright.config import ConfigError, load_config
 from rollwright.connections.temporal import exit_without_finalizing
+from rollwright.control.errors import ControlError
 from rollwright.observability.logging import configure_logging
 
 PROG = "rollwright"
@@ -77,7 +78,10 @@ async def _run(args: argparse.Namespace, out: IO[str]) -> int:
     if not actor:
         raise UsageError("--actor must name someone")
     ctx = Context(config=config, actor=actor, as_json=args.json, out=out)
-    code: int = await args.func(ctx, args)
+    try:
+        code: int = await args.func(ctx, args)
+    except ControlError as exc:
+        raise as_cli_error(exc) from None
     return code
 
 

@@ -386,6 +386,8 @@ class RollwrightConfig(_Strict):
     webhooks: WebhooksConfig = WebhooksConfig()
     # Every deployment's step timeouts, retries and heartbeat timeout, as the workers' config has them when it starts.
     limits: LimitsConfig = LimitsConfig()
+    # The control API (served beside the webhook receiver) and how the CLI reaches it.
+    api: ApiConfig = Field(default_factory=lambda: ApiConfig())
 
     @field_validator("services")
     @classmethod
@@ -411,3 +413,55 @@ class RollwrightConfig(_Strict):
 
     def plan_for(self, service_name: str) -> ServicePlan:
         return self.service(service_name).plan(self.argocd.app)
+
+
+class RoleGrant(_Strict):
+    """Who holds a role (any of these groups in the token's roles claim) and where (environment names, or all)."""
+
+    groups: list[str] = Field(default_factory=list)
+    environments: list[str] | Literal["all"] = "all"
+
+    def covers(self, groups: tuple[str, ...], environment: str) -> bool:
+        where = self.environments == "all" or environment in self.environments
+        return where and any(group in self.groups for group in groups)
+
+
+class ApiRolesConfig(_Strict):
+    """deployer: pause, resume, abort, promote, rollback, deploy, release, unblock; approver: approve; admin:
+    everything, freeze and unfreeze too. Every role may read status where it holds."""
+
+    deployer: RoleGrant = RoleGrant()
+    approver: RoleGrant = RoleGrant()
+    admin: RoleGrant = RoleGrant()
+
+
+class ApiConfig(_Strict):
+    """`api:` the control API. The server verifies bearer JWTs from `issuer` (keys from `jwks_url`) meant for
+    `audience`, and signs what it forwards under `control_key` (the workers check it with the same key). The CLI
+    talks to the API at `url` with the token from `token_env` or `token_file`, and to Temporal only without `url`."""
+
+    url: str | None = Field(default=None, description="where the CLI reaches the control API")
+    token_env: str = "ROLLWRIGHT_TOKEN"
+    token_file: str | None = Field(default=None, description="read when token_env is unset")
+    timeout: Duration = timedelta(seconds=30)
+    issuer: str | None = None
+    audience: str | None = None
+    jwks_url: str | None = None
+    roles_claim: str = "groups"
+    roles: ApiRolesConfig = ApiRolesConfig()
+    control_key: SecretRef | None = None
+    # Clocks of the issuer and this host may disagree a little about a token's exp/nbf/iat.
+    leeway: Duration = timedelta(seconds=30)
+
+    @model_validator(mode="after")
+    def _served_needs_all(self) -> ApiConfig:
+        served = {"issuer": self.issuer, "audience": self.audience, "jwks_url": self.jwks_url}
+        missing = [name for name, value in served.items() if value is None]
+        if len(missing) < len(served) and missing:
+            raise ValueError(f"the control API needs issuer, audience and jwks_url together; missing: {missing}")
+        if not missing and self.control_key is None:
+            raise ValueError("the control API needs control_key (the workers check its attestations with it)")
+        return self
+
+
+RollwrightConfig.model_rebuild()

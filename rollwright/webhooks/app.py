@@ -4,6 +4,7 @@
     POST /webhooks/{source}/{token}    the same, for registries that can only put a secret in the URL
     GET  /healthz                      the process is up
     GET  /readyz                       Temporal answers
+    /api/v1/...                        the control API, when `api` names an issuer (rollwright/api)
 
 A delivery is a hint: it is answered 202 once Temporal holds the signal; the lane re-resolves the
 tag against the registry before anything is deployed.
@@ -19,6 +20,7 @@ from pydantic import BaseModel
 from starlette.types import Receive, Scope, Send
 from temporalio.client import Client
 
+from rollwright.api import control_router
 from rollwright.config.models import RollwrightConfig
 from rollwright.webhooks.delivery import Refusal, answer_delivery, deliver, delivery_route
 from rollwright.webhooks.receiver import DeliveryReport, Receiver, ReceiverSettings
@@ -62,8 +64,10 @@ class ReceiverApp(FastAPI):
 
 
 def create_app(config: RollwrightConfig, client: Client, settings: ReceiverSettings | None = None) -> FastAPI:
-    """Build the app. Fails at once (WebhookAuthConfigError) when a configured secret cannot be read."""
+    """Build the app. Fails at once (WebhookAuthConfigError, SecretUnavailableError for api.control_key) when a
+    configured secret cannot be read."""
     receiver = Receiver(config, client, settings)
+    control = control_router(config, client)
     app = ReceiverApp(
         receiver,
         title="Rollwright webhook receiver",
@@ -104,4 +108,7 @@ def create_app(config: RollwrightConfig, client: Client, settings: ReceiverSetti
             return JSONResponse(Health(status="ready", temporal="reachable").model_dump())
         return JSONResponse(Health(status="not_ready", temporal="unreachable").model_dump(), status_code=503)
 
+    if control is not None:
+        # Routed by FastAPI like the probes: ReceiverApp answers the delivery paths before any of this.
+        app.include_router(control)
     return app

@@ -10,15 +10,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from temporalio.client import Client
 
 from rollwright.config.models import RollwrightConfig, ServiceConfig
+from rollwright.control.enqueue import enqueue_push, intake_workflow_id
 from rollwright.domain.deployment import PushEvent
 from rollwright.domain.source import SourceEvent
+from rollwright.domain.tags import valid_tag
 from rollwright.observability.logging import get_logger
 from rollwright.webhooks.auth import SourceCredentials, authenticate, load_credentials
 from rollwright.webhooks.body import check_media_type, describe_validation_error, parse_json
 from rollwright.webhooks.dedup import RecentDeliveries
-from rollwright.webhooks.enqueue import enqueue_push, intake_workflow_id
 from rollwright.webhooks.errors import PipelineUnavailableError, UnknownSourceError
-from rollwright.webhooks.payloads.common import Extracted, ImagePush, Payload, valid_tag
+from rollwright.webhooks.payloads.common import Extracted, ImagePush, Payload
 from rollwright.webhooks.sources import SOURCES, Source
 
 log = get_logger(__name__)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from rollwright.cli.refs import find_version
+from rollwright.control.refs import find_version
 from rollwright.domain.deployment import VersionRef
 from rollwright.domain.lane import LiveVersion
 from rollwright.versionstore import VersionRecord, VersionState

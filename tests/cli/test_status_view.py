@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from rollwright.cli.commands.status import PromotionDue, RegionLive, promotion_due, regions_of
-from rollwright.cli.lanes import Lane
+from rollwright.control.lanes import Lane
+from rollwright.control.status import PromotionDue, RegionLive, promotion_due, regions_of
 from rollwright.domain.deployment import DeploymentPhase, DeploymentStatus, RegionPhase, RegionStatus
 from rollwright.domain.lane import LaneStatus, LiveVersion, PendingPromotion
 from rollwright.domain.plan import EnvironmentPlan, PromotePlan

@@ -19,9 +19,9 @@ from devstack.images import push_image
 from devstack.ports import free_port
 from devstack.registry import run_registry
 from rollwright.config import parse_config
+from rollwright.control.enqueue import intake_workflow_id
 from rollwright.domain.lane import lane_workflow_id
 from rollwright.webhooks.app import create_app
-from rollwright.webhooks.enqueue import intake_workflow_id
 from tests.webhooks.conftest import enqueued_events, serving, terminate_lanes
 
 ASGIApp = Any

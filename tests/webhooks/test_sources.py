@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import pytest
 
+from rollwright.control.enqueue import intake_workflow_id
 from rollwright.domain import search_attributes as sa
-from rollwright.webhooks.enqueue import intake_workflow_id
 from tests.webhooks import payloads
 from tests.webhooks.conftest import FIRST_ENVIRONMENT, WebhookStack
 

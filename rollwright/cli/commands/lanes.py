@@ -14,33 +14,13 @@ from __future__ import annotations
 
 import argparse
 
-from pydantic import BaseModel
-
 from rollwright.cli.context import Context
 from rollwright.cli.errors import OperationFailed, UsageError
-from rollwright.cli.lanes import Lane, lane_status, lanes, send_control
-from rollwright.cli.refs import check_ref, refuse_if_bad, resolve
-from rollwright.domain.deployment import VersionRef
-from rollwright.domain.lane import LaneControl, PromoteRequest, ReleaseRequest, RollbackRequest, lane_workflow_id
-from rollwright.domain.plan import ServicePlan
+from rollwright.cli.operations import operations
+from rollwright.control.models import LaneResult, PromoteOrder, ReleaseOrder, RollbackOrder
+from rollwright.domain.lane import LaneControl
 
-
-class LaneResult(BaseModel):
-    """What one lane answered; `workflow_id` names a deployment it starts, `error` why it refused."""
-
-    service: str
-    environment: str
-    control: LaneControl
-    lane_workflow_id: str
-    message: str | None = None
-    workflow_id: str | None = None
-    error: str | None = None
-
-    def line(self) -> str:
-        if self.error is not None:
-            return f"{self.environment}: {self.error}"
-        started = f" ({self.workflow_id})" if self.workflow_id else ""
-        return f"{self.environment}: {self.message}{started}"
+__all__ = ["LaneResult", "register"]
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
@@ -89,42 +69,6 @@ def reason_of(args: argparse.Namespace) -> str:
     return reason
 
 
-def environment_of(plan: ServicePlan, name: str) -> str:
-    try:
-        return plan.environment(name).name
-    except KeyError:
-        known = ", ".join(env.name for env in plan.environments)
-        raise UsageError(f"{plan.service} has no environment {name!r} (configured: {known})") from None
-
-
-async def _started(ctx: Context, plan: ServicePlan, environment: str) -> Lane:
-    lane = await lane_status(await ctx.client(), plan.service, environment)
-    if lane.status is None:
-        raise OperationFailed(f"{plan.service} has no {environment} lane yet: nothing was ever deployed there")
-    return lane
-
-
-async def _send(
-    ctx: Context, plan: ServicePlan, environment: str, control: LaneControl, request: BaseModel, *, many: bool
-) -> LaneResult:
-    """One lane's answer; of several lanes, a refusal is listed rather than stopping the others."""
-    result = LaneResult(
-        service=plan.service,
-        environment=environment,
-        control=control,
-        lane_workflow_id=lane_workflow_id(plan.service, environment),
-    )
-    try:
-        answer = await send_control(await ctx.client(), plan.service, environment, control, request)
-    except OperationFailed as exc:
-        if not many:
-            raise
-        result.error = str(exc)
-        return result
-    result.message, result.workflow_id = answer.message, answer.workflow_id
-    return result
-
-
 def _report(ctx: Context, control: LaneControl, results: list[LaneResult], *, many: bool) -> int:
     """`many` (no --env): a list in JSON, however many lanes answered, so scripts read one shape."""
     ctx.emit(results if many else results[0], "\n".join(result.line() for result in results))
@@ -135,88 +79,23 @@ def _report(ctx: Context, control: LaneControl, results: list[LaneResult], *, ma
 
 
 async def run_rollback(ctx: Context, args: argparse.Namespace) -> int:
-    plan = ctx.config.plan_for(ctx.service(args.service).name)
-    reason = reason_of(args)
-    if args.to is not None:
-        check_ref(args.to)
-    if args.env is not None:
-        targets = [await _started(ctx, plan, environment_of(plan, args.env))]
-    else:
-        every = await lanes(await ctx.client(), plan.service, [env.name for env in plan.environments])
-        targets = [lane for lane in reversed(every) if lane.status is not None and lane.status.live is not None]
-        if not targets:
-            raise OperationFailed(f"nothing of {plan.service} is live in any lane: there is nothing to roll back")
-    # Everything is resolved and checked before the first lane is asked, so a bad --to changes nothing anywhere.
-    requests: list[tuple[str, RollbackRequest]] = []
-    for lane in targets:
-        to = None
-        if args.to is not None:
-            to = await resolve(ctx, plan.service, args.to, lane.status.good if lane.status else [])
-            await refuse_if_bad(ctx, plan.service, to)
-        requests.append(
-            (lane.environment, RollbackRequest(actor=ctx.actor, reason=reason, to=to, keep_good=args.keep_good))
-        )
-    many = args.env is None
-    results = [
-        await _send(ctx, plan, environment, LaneControl.ROLLBACK, request, many=many)
-        for environment, request in requests
-    ]
-    return _report(ctx, LaneControl.ROLLBACK, results, many=many)
+    service = ctx.service(args.service).name
+    order = RollbackOrder(
+        service=service, reason=reason_of(args), environment=args.env, to=args.to, keep_good=args.keep_good
+    )
+    results = await operations(ctx).rollback(order)
+    return _report(ctx, LaneControl.ROLLBACK, results, many=args.env is None)
 
 
 async def run_release(ctx: Context, args: argparse.Namespace) -> int:
-    plan = ctx.config.plan_for(ctx.service(args.service).name)
-    reason = reason_of(args)
-    if args.env is not None:
-        held = [environment_of(plan, args.env)]
-    else:
-        every = await lanes(await ctx.client(), plan.service, [env.name for env in plan.environments])
-        held = [lane.environment for lane in every if lane.status is not None and lane.status.hold is not None]
-        if not held:
-            raise OperationFailed(f"no lane of {plan.service} is held: there is nothing to release")
-    request = ReleaseRequest(actor=ctx.actor, reason=reason)
-    results = [
-        await _send(ctx, plan, environment, LaneControl.RELEASE, request, many=args.env is None) for environment in held
-    ]
+    service = ctx.service(args.service).name
+    order = ReleaseOrder(service=service, reason=reason_of(args), environment=args.env)
+    results = await operations(ctx).release(order)
     return _report(ctx, LaneControl.RELEASE, results, many=args.env is None)
 
 
 async def run_promote(ctx: Context, args: argparse.Namespace) -> int:
-    plan = ctx.config.plan_for(ctx.service(args.service).name)
-    reason = reason_of(args)
-    environment = environment_of(plan, args.environment)
-    if args.version is not None:
-        check_ref(args.version)
-    rule = plan.environment(environment).promote
-    if rule is None:
-        raise UsageError(
-            f"{environment} is {plan.service}'s first lane: it takes pushes, nothing is promoted into it "
-            f"(`rollwright deploy {plan.service} VERSION` queues one)"
-        )
-    source = await lane_status(await ctx.client(), plan.service, rule.source)
-    good = source.status.good if source.status else []
-    if args.version is not None:
-        version = await resolve(ctx, plan.service, args.version, good)
-    elif source.status is not None and source.status.live is not None:
-        version = VersionRef(tag=source.status.live.tag, digest=source.status.live.digest)
-    else:
-        raise OperationFailed(f"nothing is live in {rule.source} to promote into {environment}; name a VERSION")
-    await refuse_if_bad(ctx, plan.service, version)
-    request = PromoteRequest(actor=ctx.actor, reason=reason, tag=version.tag, digest=version.digest)
-    answer = await send_control(
-        await ctx.client(),
-        plan.service,
-        environment,
-        LaneControl.PROMOTE,
-        request,
-        start_on=ctx.config.temporal.task_queue,
-    )
-    result = LaneResult(
-        service=plan.service,
-        environment=environment,
-        control=LaneControl.PROMOTE,
-        lane_workflow_id=lane_workflow_id(plan.service, environment),
-        message=answer.message,
-        workflow_id=answer.workflow_id,
-    )
+    service = ctx.service(args.service).name
+    order = PromoteOrder(service=service, reason=reason_of(args), environment=args.environment, version=args.version)
+    result = await operations(ctx).promote(order)
     return _report(ctx, LaneControl.PROMOTE, [result], many=False)

@@ -17,7 +17,7 @@ from activities.contracts import ErrorType
 from rollwright.cli.context import RPC_TIMEOUT, Context, one_line
 from rollwright.cli.errors import OperationFailed, UsageError
 from rollwright.domain.preview import PREVIEW_WORKFLOW, PreviewReport, PreviewRequest
-from rollwright.webhooks.payloads.common import valid_tag
+from rollwright.domain.tags import valid_tag
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:

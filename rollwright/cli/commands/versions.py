@@ -9,31 +9,18 @@ from pydantic import BaseModel
 
 from rollwright.cli.context import Context, one_line
 from rollwright.cli.errors import OperationFailed, UsageError
+from rollwright.cli.operations import operations
 from rollwright.cli.render import ago, short_digest, table
 from rollwright.config.secrets import version_store_url
+from rollwright.control.models import UnblockOrder
 from rollwright.domain.digest import is_digest
-from rollwright.versionstore import (
-    BadMark,
-    LiveRegion,
-    NotMarkedBadError,
-    VersionRecord,
-    VersionStore,
-    VersionStoreError,
-)
+from rollwright.versionstore import LiveRegion, VersionRecord, VersionStore, VersionStoreError
 
 
 class Versions(BaseModel):
     service: str
     versions: list[VersionRecord]
     live: list[LiveRegion]
-
-
-class Unblocked(BaseModel):
-    service: str
-    digest: str
-    cleared: BadMark
-    actor: str
-    reason: str
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
@@ -76,26 +63,14 @@ async def run_versions(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
-def _clear(url: str, service: str, digest: str, reason: str, actor: str) -> BadMark:
-    with VersionStore(url) as store:
-        return store.clear_bad(service=service, digest=digest, reason=reason, actor=actor)
-
-
 async def run_unblock(ctx: Context, args: argparse.Namespace) -> int:
     service = ctx.service(args.service).name
     if not is_digest(args.digest):
         raise UsageError(f"{args.digest!r} is not a sha256 digest (sha256: and 64 hex digits)")
     if not args.reason.strip():
         raise UsageError("--reason must say why")
-    try:
-        mark = await asyncio.to_thread(
-            _clear, version_store_url(ctx.config.version_store), service, args.digest, args.reason, ctx.actor
-        )
-    except NotMarkedBadError as exc:
-        raise OperationFailed(str(exc)) from None
-    except VersionStoreError as exc:
-        raise OperationFailed(f"cannot update the version store: {one_line(exc)}") from None
-    result = Unblocked(service=service, digest=args.digest, cleared=mark, actor=ctx.actor, reason=args.reason)
+    result = await operations(ctx).unblock(UnblockOrder(service=service, digest=args.digest, reason=args.reason))
+    mark = result.cleared
     ctx.emit(
         result,
         f"cleared the bad mark on {service} {short_digest(args.digest)} (marked by {mark.actor}: {mark.reason})",

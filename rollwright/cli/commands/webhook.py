@@ -7,6 +7,7 @@ import argparse
 from rollwright.cli.context import Context
 from rollwright.cli.errors import UsageError
 from rollwright.connections.temporal import TemporalSettingsError, connect_temporal
+from rollwright.secrets import SecretUnavailableError
 from rollwright.webhooks.auth import WebhookAuthConfigError
 from rollwright.webhooks.server import event_loop, serve, split_listen
 
@@ -32,4 +33,6 @@ async def run(ctx: Context, args: argparse.Namespace) -> int:
         await serve(ctx.config, client, listen=listen)
     except WebhookAuthConfigError as exc:
         raise UsageError(str(exc)) from None
+    except SecretUnavailableError as exc:
+        raise UsageError(f"api.control_key: {exc}") from None
     return 0

@@ -8,8 +8,6 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-# The OCI Distribution spec's tag grammar: anything else is not a tag a deployment could pin.
-_TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")
 _SHA256_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 
@@ -52,10 +50,6 @@ class Extracted(BaseModel):
 def body_fingerprint(source: str, body: bytes) -> str:
     """A stable delivery id for sources that send none: a redelivery carries the same bytes."""
     return f"{source}-{hashlib.sha256(body).hexdigest()[:32]}"
-
-
-def valid_tag(tag: str) -> bool:
-    return bool(_TAG_RE.match(tag))
 
 
 def sha256_or_none(value: str | None) -> str | None:

@@ -10,26 +10,26 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from rollwright.cli.context import Context, one_line
-from rollwright.cli.errors import OperationFailed, UsageError
+from rollwright.config.models import RollwrightConfig
 from rollwright.config.secrets import version_store_url
+from rollwright.control.errors import Conflict, Invalid, NotFound, Unavailable, one_line
 from rollwright.domain.deployment import VersionRef
 from rollwright.domain.digest import is_digest, short
 from rollwright.domain.lane import LiveVersion
+from rollwright.domain.tags import valid_tag
 from rollwright.versionstore import BadMark, VersionRecord, VersionStore, VersionStoreError
-from rollwright.webhooks.payloads.common import valid_tag
 
-# How far back the CLI looks in the version store for a tag or digest.
+# How far back an operation looks in the version store for a tag or digest.
 STORE_LOOKBACK = 1000
 
 
 def check_ref(ref: str) -> None:
-    """A usage error unless `ref` is a tag or a sha256 digest."""
+    """Invalid unless `ref` is a tag or a sha256 digest."""
     if ref.startswith("sha256:"):
         if not is_digest(ref):
-            raise UsageError(f"{ref!r} is not a sha256 digest (sha256: and 64 hex digits)")
+            raise Invalid(f"{ref[:80]!r} is not a sha256 digest (sha256: and 64 hex digits)")
     elif not valid_tag(ref):
-        raise UsageError(f"{ref!r} is neither a tag nor a sha256 digest")
+        raise Invalid(f"{ref[:80]!r} is neither a tag nor a sha256 digest")
 
 
 def _recorded(url: str, service: str) -> list[VersionRecord]:
@@ -42,12 +42,12 @@ def _bad_mark(url: str, service: str, digest: str) -> BadMark | None:
         return store.bad_mark(service, digest)
 
 
-async def recorded_versions(ctx: Context, service: str) -> list[VersionRecord]:
+async def recorded_versions(config: RollwrightConfig, service: str) -> list[VersionRecord]:
     """The service's recorded versions, newest first."""
     try:
-        return await asyncio.to_thread(_recorded, version_store_url(ctx.config.version_store), service)
+        return await asyncio.to_thread(_recorded, version_store_url(config.version_store), service)
     except VersionStoreError as exc:
-        raise OperationFailed(f"cannot read the version store: {one_line(exc)}") from None
+        raise Unavailable(f"cannot read the version store: {one_line(exc)}") from None
 
 
 def find_version(ref: str, known: Sequence[LiveVersion], recorded: Sequence[VersionRecord]) -> VersionRef | None:
@@ -62,26 +62,26 @@ def find_version(ref: str, known: Sequence[LiveVersion], recorded: Sequence[Vers
     return None
 
 
-async def resolve(ctx: Context, service: str, ref: str, known: Sequence[LiveVersion] = ()) -> VersionRef:
+async def resolve(config: RollwrightConfig, service: str, ref: str, known: Sequence[LiveVersion] = ()) -> VersionRef:
     """Tag and digest of `ref`, which must have gone live in the lane or be recorded in the version store."""
     check_ref(ref)
     found = find_version(ref, known, [])
     if found is None:
-        found = find_version(ref, [], await recorded_versions(ctx, service))
+        found = find_version(ref, [], await recorded_versions(config, service))
     if found is None:
         what = f"digest {short(ref)}…" if ref.startswith("sha256:") else f"tag {ref}"
-        raise UsageError(f"no version of {service} with {what} is recorded")
+        raise NotFound(f"no version of {service} with {what} is recorded")
     return found
 
 
-async def refuse_if_bad(ctx: Context, service: str, version: VersionRef) -> None:
+async def refuse_if_bad(config: RollwrightConfig, service: str, version: VersionRef) -> None:
     """A bad mark is global: no lane is sent a version any lane marked bad."""
     try:
-        mark = await asyncio.to_thread(_bad_mark, version_store_url(ctx.config.version_store), service, version.digest)
+        mark = await asyncio.to_thread(_bad_mark, version_store_url(config.version_store), service, version.digest)
     except VersionStoreError as exc:
-        raise OperationFailed(f"cannot read the version store: {one_line(exc)}") from None
+        raise Unavailable(f"cannot read the version store: {one_line(exc)}") from None
     if mark is not None:
-        raise OperationFailed(
+        raise Conflict(
             f"{service} {version.tag} ({short(version.digest)}) is marked bad ({mark.actor}: {one_line(mark.reason)}); "
             f"`rollwright unblock {service} {version.digest} --reason TEXT` first"
         )

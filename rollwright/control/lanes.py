@@ -22,8 +22,8 @@ from temporalio.client import (
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
 
-from rollwright.cli.context import RPC_TIMEOUT, one_line
-from rollwright.cli.errors import OperationFailed
+from rollwright.control.acting import Acting
+from rollwright.control.errors import Conflict, Unavailable, one_line
 from rollwright.domain.deployment import STATUS_QUERY
 from rollwright.domain.lane import (
     LANE_WORKFLOW,
@@ -35,6 +35,9 @@ from rollwright.domain.lane import (
     lane_workflow_id,
 )
 from rollwright.domain.search_attributes import ENVIRONMENT, LANE, SERVICE
+
+# How long one Temporal call may take before the operation gives up and says so.
+RPC_TIMEOUT = timedelta(seconds=15)
 
 
 @dataclass(frozen=True)
@@ -55,9 +58,9 @@ async def lane_status(client: Client, service: str, environment: str, *, timeout
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
             return Lane(environment, workflow_id, None)
-        raise OperationFailed(f"cannot read {workflow_id}: {one_line(exc.message)}") from None
+        raise Unavailable(f"cannot read {workflow_id}: {one_line(exc.message)}") from None
     except (WorkflowQueryFailedError, WorkflowQueryRejectedError) as exc:
-        raise OperationFailed(f"{workflow_id} did not answer its status query: {one_line(exc)}") from None
+        raise Unavailable(f"{workflow_id} did not answer its status query: {one_line(exc)}") from None
     return Lane(environment, workflow_id, status)
 
 
@@ -67,7 +70,7 @@ async def lanes(client: Client, service: str, environments: list[str]) -> list[L
 
 
 def start_operation(service: str, environment: str, task_queue: str) -> WithStartWorkflowOperation[None, None]:
-    """How a CLI control starts a lane that does not run yet; USE_EXISTING: a running lane takes the update."""
+    """How a control starts a lane that does not run yet; USE_EXISTING: a running lane takes the update."""
     return WithStartWorkflowOperation(
         LANE_WORKFLOW,
         LaneInput(service=service, environment=environment),
@@ -92,15 +95,18 @@ async def send_control(
     environment: str,
     control: LaneControl,
     request: BaseModel,
+    acting: Acting,
     *,
     start_on: str | None = None,
 ) -> LaneAnswer:
-    """Send `control` to the lane and return its answer; `start_on` (a task queue) starts the lane if needed.
+    """Send `control` to the lane (signed for it when `acting` was verified) and return its answer; `start_on`
+    (a task queue) starts the lane if needed.
 
     A rejection is the lane's validator speaking (an ApplicationError whose message says why): it is passed on
-    as one line.
+    as one line (Conflict).
     """
     workflow_id = lane_workflow_id(service, environment)
+    request = acting.attach(control.value, workflow_id, request)
     try:
         if start_on is None:
             answer: LaneAnswer = await client.get_workflow_handle(workflow_id).execute_update(
@@ -116,13 +122,13 @@ async def send_control(
             )
     except WorkflowUpdateFailedError as exc:
         reason = getattr(exc.cause, "message", None) or str(exc.cause)
-        raise OperationFailed(f"{control.value} rejected by {workflow_id}: {one_line(reason)}") from None
+        raise Conflict(f"{control.value} rejected by {workflow_id}: {one_line(reason)}") from None
     except WorkflowUpdateRPCTimeoutOrCancelledError:
-        raise OperationFailed(
+        raise Unavailable(
             f"{control.value}: {workflow_id} did not answer within {RPC_TIMEOUT.seconds} s (are the workers up?)"
         ) from None
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
-            raise OperationFailed(f"{service} has no {environment} lane yet: nothing was ever deployed there") from None
-        raise OperationFailed(f"{control.value} not delivered to {workflow_id}: {one_line(exc.message)}") from None
+            raise Conflict(f"{service} has no {environment} lane yet: nothing was ever deployed there") from None
+        raise Unavailable(f"{control.value} not delivered to {workflow_id}: {one_line(exc.message)}") from None
     return answer
