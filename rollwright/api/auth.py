@@ -35,6 +35,11 @@ _REQUIRED_CLAIMS = ["exp", "iss", "aud", "sub"]
 class Unauthenticated(Exception):
     """401: the request does not prove who sent it. `str(exc)` says why, without echoing the token."""
 
+    def __init__(self, reason: str, *, token_given: bool = True) -> None:
+        super().__init__(reason)
+        # RFC 6750: a request without credentials is told only the scheme, one with a bad token why it failed.
+        self.token_given = token_given
+
 
 class IssuerUnavailable(Exception):
     """503: the issuer's keys could not be fetched, so no token can be checked now."""
@@ -84,7 +89,7 @@ class Jwks:
 
 def bearer_token(authorization: str | None) -> str:
     if not authorization:
-        raise Unauthenticated("no bearer token (Authorization: Bearer <JWT>)")
+        raise Unauthenticated("no bearer token (Authorization: Bearer <JWT>)", token_given=False)
     if len(authorization) > MAX_TOKEN_BYTES:
         raise Unauthenticated("the Authorization header is too long to be a token")
     scheme, _, token = authorization.strip().partition(" ")

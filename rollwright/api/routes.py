@@ -95,7 +95,9 @@ class ControlApi:
             operator = await self._verifier.verify(request.headers.get("authorization"))
         except Unauthenticated as exc:
             bound.info("control refused", outcome="unauthenticated", status=401, reason=str(exc))
-            challenge = f'Bearer error="invalid_token", error_description="{_UNQUOTABLE_RE.sub("?", str(exc))}"'
+            challenge = 'Bearer realm="rollwright"'
+            if exc.token_given:
+                challenge += f', error="invalid_token", error_description="{_UNQUOTABLE_RE.sub("?", str(exc))}"'
             return _refuse(401, "unauthenticated", str(exc), {"www-authenticate": challenge})
         except IssuerUnavailable as exc:
             bound.warning("control refused", outcome="issuer_unavailable", status=503, reason=str(exc))

@@ -69,7 +69,7 @@ async def test_a_token_that_proves_nothing_is_refused_401_and_changes_nothing(
 
     assert response.status_code == 401
     assert response.json() == {"error": "unauthenticated", "reason": reason}
-    assert response.headers["www-authenticate"].startswith('Bearer error="invalid_token"')
+    assert response.headers["www-authenticate"].startswith('Bearer realm="rollwright", error="invalid_token"')
     after = (await api.cli.status())["prod"]
     assert after["lane"]["current_workflow_id"] == before["workflow_id"]
     assert (after["deployment"]["awaiting_approval"], after["deployment"]["audit"]) == ("prod", [])
@@ -148,6 +148,7 @@ async def test_unknown_services_bad_bodies_and_nothing_to_do_get_their_own_statu
     bad_env = await api.http.post(
         "/api/v1/release", json={"service": api.service, "reason": "x", "environment": "qa"}, headers=api.deployer()
     )
+    no_token = await api.http.post("/api/v1/abort", json={"service": api.service, "reason": "x"})
     no_reason = await api.http.post("/api/v1/abort", json={"service": api.service}, headers=api.deployer())
     blank = await api.http.post("/api/v1/abort", json={"service": api.service, "reason": " "}, headers=api.deployer())
     extra = await api.http.post(
@@ -158,6 +159,9 @@ async def test_unknown_services_bad_bodies_and_nothing_to_do_get_their_own_statu
     )
     status = await api.http.get("/api/v1/status", params={"service": api.service}, headers=api.approver())
 
+    assert no_token.status_code == 401
+    assert no_token.json()["reason"] == "no bearer token (Authorization: Bearer <JWT>)"
+    assert no_token.headers["www-authenticate"] == 'Bearer realm="rollwright"'
     assert unknown.status_code == 404
     assert unknown.json()["reason"].startswith("unknown service 'nope' (configured: ")
     assert bad_env.status_code == 404
