@@ -9,6 +9,7 @@ import dataclasses
 import hashlib
 import hmac
 import json
+import os
 import threading
 import time
 import uuid
@@ -161,25 +162,34 @@ class ApiStack:
 
 
 @pytest.fixture
-async def api(
-    temporal_env: WorkflowEnvironment, tmp_path: Path, issuer: Issuer, monkeypatch: pytest.MonkeyPatch
+async def api(temporal_env: WorkflowEnvironment, tmp_path: Path, issuer: Issuer) -> AsyncIterator[ApiStack]:
+    async with api_stack(temporal_env, tmp_path, issuer) as stack:
+        yield stack
+
+
+@contextlib.asynccontextmanager
+async def api_stack(
+    temporal_env: WorkflowEnvironment, tmp_path: Path, issuer: Issuer, prod: dict[str, Any] | None = None
 ) -> AsyncIterator[ApiStack]:
+    """tests/cli's stack with `api:` in its config and the receiver app (API included) in front of it, served
+    over real HTTP for the CLI and through httpx's ASGI transport for the tests; `prod`: keys of prod's config."""
     suffix = uuid.uuid4().hex[:8]
     key = f"control-key-{uuid.uuid4().hex}"
-    monkeypatch.setenv(f"RW_TEST_CONTROL_KEY_{suffix}", key)
+    key_env = f"RW_TEST_CONTROL_KEY_{suffix}"
+    os.environ[key_env] = key
     token_env = f"RW_TEST_TOKEN_{suffix}"
     # The workers of this process check attestations with the key the API signs under, as worker.py installs it.
     install_control_key(key.encode())
     port = free_port()
     try:
-        async with cli_stack(temporal_env, tmp_path) as cli:
+        async with cli_stack(temporal_env, tmp_path, prod=prod) as cli:
             document = yaml.safe_load(cli.config_path.read_text())
             document["api"] = {
                 "issuer": issuer.issuer,
                 "audience": AUDIENCE,
                 "jwks_url": issuer.jwks_url,
                 "roles": ROLES,
-                "control_key": {"env": f"RW_TEST_CONTROL_KEY_{suffix}"},
+                "control_key": {"env": key_env},
                 "token_env": token_env,
             }
             cli.config_path.write_text(yaml.safe_dump(document))
@@ -194,3 +204,4 @@ async def api(
                 yield ApiStack(cli, http, issuer, token_env, api_config_path, key.encode())
     finally:
         install_control_key(None)
+        os.environ.pop(key_env, None)

@@ -6,19 +6,22 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
 
 from devstack.ports import free_port
 from rollwright.config.loader import load_config
 from rollwright.connections.temporal import connect_temporal
+from rollwright.control.deployments import deployment_status
 from rollwright.domain.attestation import attestation_problem
 from rollwright.domain.deployment import ControlRequest
 from rollwright.webhooks.app import create_app
-from tests.api.conftest import APPROVER, DEPLOYER, ApiStack
+from tests.api.conftest import APPROVER, DEPLOYER, ApiStack, Issuer, api_stack
 from tests.cli.test_controls import awaiting, finished
 
 
@@ -116,6 +119,11 @@ async def test_a_valid_approvers_approval_is_signed_and_audited_under_the_tokens
     }
     lanes = await api.cli.wait_for(finished("prod", "v1.0.0", "succeeded"), "the approved deployment never finished")
     assert lanes["prod"]["lane"]["live"]["tag"] == "v1.0.0"
+    audited = await deployment_status(api.cli.env.client, workflow_id)
+    [approval] = audited.approvals
+    assert (approval.environment, approval.actor, approval.verified) == ("prod", APPROVER, True)
+    [entry] = [entry for entry in audited.audit if entry.action == "approve"]
+    assert (entry.actor, entry.reason, entry.verified) == (APPROVER, "release train", True)
     [request] = await accepted_requests(api.cli.env.client, workflow_id, "approve")
     assert request.actor == APPROVER
     assert request.attestation is not None
@@ -137,7 +145,12 @@ async def test_a_deployer_pauses_and_the_audit_names_the_subject(api: ApiStack) 
     assert again.status_code == 409
     assert again.json()["reason"].endswith("cannot pause: already paused")
     [entry] = (await api.cli.status())["prod"]["deployment"]["audit"]
-    assert (entry["action"], entry["actor"], entry["reason"]) == ("pause", DEPLOYER, "dashboards look odd")
+    assert (entry["action"], entry["actor"], entry["reason"], entry["verified"]) == (
+        "pause",
+        DEPLOYER,
+        "dashboards look odd",
+        True,
+    )
     [request] = await accepted_requests(api.cli.env.client, waiting["workflow_id"], "pause")
     assert request.attestation is not None
     assert request.attestation.operator.subject == DEPLOYER
@@ -200,3 +213,23 @@ async def test_an_unreachable_temporal_or_issuer_is_a_503_with_a_reason(api: Api
     assert no_temporal.json()["error"] == "unavailable"
     assert no_issuer.status_code == 503
     assert no_issuer.json()["reason"].startswith("cannot read the issuer's keys at http://127.0.0.1:")
+
+
+async def test_where_prod_requires_verified_controls_only_the_apis_approval_counts(
+    temporal_env: WorkflowEnvironment, tmp_path: Path, issuer: Issuer
+) -> None:
+    async with api_stack(temporal_env, tmp_path, issuer, prod={"require_verified": True}) as api:
+        waiting = await waiting_for_prod(api)
+        # Straight to Temporal, under a name anyone can type.
+        typed = await api.cli.run("approve", api.service, "--reason", "trust me", "--environment", "prod")
+        still = (await api.cli.status())["prod"]["deployment"]
+        through_api = await api.http.post("/api/v1/approve", json=approve_body(api), headers=api.approver())
+        await api.cli.wait_for(finished("prod", "v1.0.0", "succeeded"), "the approved deployment never finished")
+        audited = await deployment_status(api.cli.env.client, waiting["workflow_id"])
+
+    assert typed.code == 1
+    assert "requires verified controls" in typed.err
+    assert len(typed.err.strip().splitlines()) == 1
+    assert (still["awaiting_approval"], still["approvals"]) == ("prod", [])
+    assert through_api.status_code == 200, through_api.text
+    assert [(a.actor, a.verified) for a in audited.approvals] == [(APPROVER, True)]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from rollwright.control.deployments import deployment_status
 from tests.api.conftest import APPROVER, DEPLOYER, ApiStack
 from tests.api.test_auth import accepted_requests, waiting_for_prod
 
@@ -48,3 +49,5 @@ async def test_approve_goes_through_the_api_with_the_token_from_the_environment(
     assert request.actor == APPROVER
     assert request.attestation is not None
     assert request.attestation.operator.subject == APPROVER
+    audited = await deployment_status(api.cli.env.client, waiting["workflow_id"])
+    assert [(a.actor, a.verified) for a in audited.approvals] == [(APPROVER, True)]
