@@ -84,7 +84,7 @@ def start_operation(service: str, environment: str, task_queue: str) -> WithStar
                 SearchAttributePair(LANE, lane_name(service, environment)),
             ]
         ),
-        # As the push intake starts one (rollwright.webhooks.enqueue), so the UI shows every lane alike.
+        # As the push intake starts one (rollwright.control.enqueue), so the UI shows every lane alike.
         static_summary=f"{service}/{environment}: lane (one deployment at a time, newest wins)",
     )
 

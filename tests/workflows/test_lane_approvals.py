@@ -14,7 +14,8 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
-from rollwright.cli.commands.status import LaneView, ServiceStatus, render
+from rollwright.cli.commands.status import render
+from rollwright.control.status import LaneView, ServiceStatus
 from rollwright.domain.attestation import Operator, attest, install_control_key, installed_control_key
 from rollwright.domain.deployment import ControlName, ControlRequest, DeploymentOutcome, DeploymentResult
 from rollwright.domain.lane import (
