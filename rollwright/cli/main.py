@@ -14,6 +14,8 @@ import sys
 from collections.abc import Sequence
 from typing import IO, NoReturn
 
+from pydantic import ValidationError
+
 from rollwright.cli.commands import controls, deploy, freeze, history, lanes, preview, status, versions, webhook
 from rollwright.cli.context import Context, one_line
 from rollwright.cli.errors import CliError, UsageError, as_cli_error
@@ -82,6 +84,10 @@ async def _run(args: argparse.Namespace, out: IO[str]) -> int:
         code: int = await args.func(ctx, args)
     except ControlError as exc:
         raise as_cli_error(exc) from None
+    except ValidationError as exc:  # an order built from the arguments (a reason over its length limit, say)
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise UsageError(f"{where}: {first['msg']}") from None
     return code
 
 

@@ -95,6 +95,7 @@ async def test_deploy_by_digest_uses_the_recorded_tag(cli: CliStack) -> None:
         (["promote", "{service}", "qa", "--reason", "x"], "has no environment 'qa'"),
         (["promote", "{service}", "prod", "sha256:short", "--reason", "x"], "is not a sha256 digest"),
         (["pause", "{service}", "--reason", "x", "--environment", "qa"], "has no environment 'qa'"),
+        (["pause", "{service}", "--reason", "x" * 2001], "reason: String should have at most 2000 characters"),
     ],
 )
 async def test_bad_arguments_exit_2_with_one_line(cli: CliStack, argv: list[str], message: str) -> None:
