@@ -6,6 +6,7 @@
     POST /api/v1/deploy                         queue, or pin a lane            body: DeployOrder
     POST /api/v1/release                        lift holds                      body: ReleaseOrder
     POST /api/v1/unblock                        clear a bad mark                body: UnblockOrder
+    POST /api/v1/freeze, /api/v1/unfreeze       stop the line, start it again   body: FreezeOrder, UnfreezeOrder
     GET  /api/v1/status[?service=S]             every lane of the service(s)
 
 Every call: the bearer token first (401, nothing else read), then whether the operator holds any role (403), then
@@ -31,17 +32,29 @@ from rollwright.api.auth import IssuerUnavailable, TokenVerifier, Unauthenticate
 from rollwright.api.paths import path_of
 from rollwright.api.roles import authorizer, holds_a_role
 from rollwright.config.models import RollwrightConfig
-from rollwright.control import control_deployment, deploy, promote, release, rollback, status, unblock
+from rollwright.control import (
+    control_deployment,
+    deploy,
+    freeze,
+    promote,
+    release,
+    rollback,
+    status,
+    unblock,
+    unfreeze,
+)
 from rollwright.control.acting import Acting, key_signer
 from rollwright.control.errors import ControlError, one_line
 from rollwright.control.models import (
     Action,
     DeploymentOrder,
     DeployOrder,
+    FreezeOrder,
     PromoteOrder,
     ReleaseOrder,
     RollbackOrder,
     UnblockOrder,
+    UnfreezeOrder,
 )
 from rollwright.domain.deployment import ControlName
 from rollwright.observability.logging import get_logger
@@ -51,6 +64,8 @@ log = get_logger("rollwright.api")
 MAX_BODY_BYTES = 64 * 1024
 
 Run = Callable[[Acting, Any], Awaitable[Any]]
+# What a call's log line says it was about (the orders' fields naming services and environments).
+_SCOPE_FIELDS = {"service", "services", "all_services", "environment"}
 # A header value carries printable ASCII only, and a quoted-string no quote or backslash: a token's garbled
 # header fields end up in the reason.
 _UNQUOTABLE_RE = re.compile(r'[^\x20-\x7e]|["\\]')
@@ -122,7 +137,7 @@ class ControlApi:
                 reason = one_line(_field_of(exc))
                 bound.info("control refused", outcome="invalid", status=422, reason=reason)
                 return _refuse(422, "invalid_body", reason)
-            bound = bound.bind(service=order.service)
+            bound = bound.bind(**order.model_dump(mode="json", include=_SCOPE_FIELDS, exclude_defaults=True))
         acting = Acting(
             actor=operator.subject,
             signer=key_signer(self._key, operator),
@@ -166,6 +181,12 @@ class ControlApi:
         async def run_unblock(acting: Acting, order: UnblockOrder) -> Any:
             return await unblock(config, acting, order)
 
+        async def run_freeze(acting: Acting, order: FreezeOrder) -> Any:
+            return await freeze(client, config, acting, order)
+
+        async def run_unfreeze(acting: Acting, order: UnfreezeOrder) -> Any:
+            return await unfreeze(client, config, acting, order)
+
         async def run_status(acting: Acting, service: str | None) -> Any:
             return await status(client, config, acting, service)
 
@@ -176,6 +197,8 @@ class ControlApi:
             (Action.DEPLOY, DeployOrder, run_deploy),
             (Action.RELEASE, ReleaseOrder, run_release),
             (Action.UNBLOCK, UnblockOrder, run_unblock),
+            (Action.FREEZE, FreezeOrder, run_freeze),
+            (Action.UNFREEZE, UnfreezeOrder, run_unfreeze),
         ]
         for action, order_type, run in posts:
             self._post(router, action, order_type, run)

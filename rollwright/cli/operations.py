@@ -7,11 +7,23 @@ from typing import Protocol
 
 from rollwright.cli.context import Context
 from rollwright.cli.remote import ApiOperations
-from rollwright.control import control_deployment, deploy, promote, release, rollback, status, unblock
+from rollwright.control import (
+    control_deployment,
+    deploy,
+    freeze,
+    promote,
+    release,
+    rollback,
+    status,
+    unblock,
+    unfreeze,
+)
+from rollwright.control.freezes import FreezeResult, UnfreezeResult
 from rollwright.control.models import (
     ControlResult,
     DeploymentOrder,
     DeployOrder,
+    FreezeOrder,
     LaneResult,
     Pinned,
     PromoteOrder,
@@ -20,6 +32,7 @@ from rollwright.control.models import (
     RollbackOrder,
     Unblocked,
     UnblockOrder,
+    UnfreezeOrder,
 )
 from rollwright.control.status import ServiceStatus
 from rollwright.domain.deployment import ControlName
@@ -33,6 +46,8 @@ class Operations(Protocol):
     async def deploy(self, order: DeployOrder) -> Queued | Pinned: ...
     async def unblock(self, order: UnblockOrder) -> Unblocked: ...
     async def status(self, service: str | None) -> list[ServiceStatus]: ...
+    async def freeze(self, order: FreezeOrder) -> FreezeResult: ...
+    async def unfreeze(self, order: UnfreezeOrder) -> UnfreezeResult: ...
 
 
 class DirectOperations:
@@ -59,6 +74,12 @@ class DirectOperations:
 
     async def status(self, service: str | None) -> list[ServiceStatus]:
         return await status(await self._ctx.client(), self._ctx.config, self._ctx.acting, service)
+
+    async def freeze(self, order: FreezeOrder) -> FreezeResult:
+        return await freeze(await self._ctx.client(), self._ctx.config, self._ctx.acting, order)
+
+    async def unfreeze(self, order: UnfreezeOrder) -> UnfreezeResult:
+        return await unfreeze(await self._ctx.client(), self._ctx.config, self._ctx.acting, order)
 
 
 def operations(ctx: Context) -> Operations:

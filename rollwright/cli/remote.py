@@ -18,11 +18,13 @@ from rollwright.api.paths import path_of
 from rollwright.cli.errors import OperationFailed, UsageError
 from rollwright.config.models import ApiConfig
 from rollwright.control.errors import Conflict, ControlError, Forbidden, Invalid, NotFound, Unavailable, one_line
+from rollwright.control.freezes import FreezeResult, UnfreezeResult
 from rollwright.control.models import (
     Action,
     ControlResult,
     DeploymentOrder,
     DeployOrder,
+    FreezeOrder,
     LaneResult,
     Pinned,
     PromoteOrder,
@@ -31,6 +33,7 @@ from rollwright.control.models import (
     RollbackOrder,
     Unblocked,
     UnblockOrder,
+    UnfreezeOrder,
 )
 from rollwright.control.status import ServiceStatus
 from rollwright.domain.deployment import ControlName
@@ -126,3 +129,9 @@ class ApiOperations:
     async def status(self, service: str | None) -> list[ServiceStatus]:
         params = {"service": service} if service else {}
         return await self._call(Action.STATUS, TypeAdapter(list[ServiceStatus]), None, **params)
+
+    async def freeze(self, order: FreezeOrder) -> FreezeResult:
+        return await self._call(Action.FREEZE, TypeAdapter(FreezeResult), order)
+
+    async def unfreeze(self, order: UnfreezeOrder) -> UnfreezeResult:
+        return await self._call(Action.UNFREEZE, TypeAdapter(UnfreezeResult), order)

@@ -10,6 +10,7 @@ from rollwright.control.acting import Acting, key_signer
 from rollwright.control.deploy import deploy
 from rollwright.control.deployments import control_deployment
 from rollwright.control.errors import Conflict, ControlError, Forbidden, Invalid, NotFound, Unavailable
+from rollwright.control.freezing import freeze, unfreeze
 from rollwright.control.lane_controls import promote, release, rollback
 from rollwright.control.status import status
 from rollwright.control.versions import unblock
@@ -24,10 +25,12 @@ __all__ = [
     "Unavailable",
     "control_deployment",
     "deploy",
+    "freeze",
     "key_signer",
     "promote",
     "release",
     "rollback",
     "status",
     "unblock",
+    "unfreeze",
 ]

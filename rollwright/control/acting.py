@@ -40,6 +40,11 @@ class Acting:
     via: str = "cli"
     authorizer: Authorizer | None = None
 
+    @property
+    def verified(self) -> bool:
+        """Whether who acts was verified (by the control API, which alone holds a signer)."""
+        return self.signer is not None
+
     def authorize(self, action: str, environment: str) -> None:
         """Forbidden unless the operator may `action` in `environment`; called before anything is sent."""
         if self.authorizer is not None:

@@ -7,6 +7,7 @@ subject through the API, `--actor` on the CLI).
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -86,6 +87,31 @@ class DeployOrder(_Order):
 
 class UnblockOrder(_Reasoned):
     digest: str
+
+
+class FreezeOrder(BaseModel):
+    """Stop the line for `services` (or all), in `environment` (None: every one), until `until` (None: unfrozen)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    services: list[str] = Field(default_factory=list, max_length=200)
+    all_services: bool = False
+    environment: str | None = None
+    reason: str = Field(min_length=1, max_length=2000)
+    until: datetime | None = None
+    let_running_finish: bool = False
+
+
+class UnfreezeOrder(BaseModel):
+    """Lift every freeze within the scope, or the one `freeze_id`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    services: list[str] = Field(default_factory=list, max_length=200)
+    all_services: bool = False
+    environment: str | None = None
+    freeze_id: int | None = None
+    reason: str = Field(min_length=1, max_length=2000)
 
 
 class ControlResult(BaseModel):

@@ -2,7 +2,8 @@
 `rollwright unfreeze [SERVICE...|--all] [--env E] --reason TEXT`: stop the line, and start it again.
 
 The freeze is written to the version store (durable, audited: lifted, never deleted), then every running deployment
-of the services in scope is told, so a held one re-checks at once (rollwright/control/freezes.py).
+of the services in scope is told, so a held one re-checks at once (rollwright/control/freezes.py). With `api.url`
+configured it goes through the control API, which needs the admin role in every environment the scope reaches.
 """
 
 from __future__ import annotations
@@ -10,14 +11,14 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, datetime
 
-from rollwright.cli.context import Context, one_line
-from rollwright.cli.errors import OperationFailed, UsageError
-from rollwright.config.secrets import version_store_url
+from rollwright.cli.context import Context
+from rollwright.cli.errors import UsageError
+from rollwright.cli.operations import operations
 from rollwright.control import freezes
-from rollwright.control.errors import ControlError, Invalid, NotFound
+from rollwright.control.errors import ControlError
+from rollwright.control.models import FreezeOrder, UnfreezeOrder
 from rollwright.domain.durations import parse_duration
 from rollwright.domain.freeze import Freeze
-from rollwright.versionstore import VersionStore, VersionStoreError
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
@@ -93,27 +94,15 @@ def describe(freeze: Freeze) -> str:
 async def run_freeze(ctx: Context, args: argparse.Namespace) -> int:
     _check(ctx, args, "freeze")
     until = parse_until(args.until, datetime.now(UTC)) if args.until is not None else None
-    client = await ctx.client()
-    try:
-        with VersionStore(version_store_url(ctx.config.version_store)) as store:
-            result = await freezes.freeze(
-                client,
-                store,
-                freezes.configured_environments(ctx.config),
-                services=args.services,
-                all_services=args.all_services,
-                environment=args.env,
-                reason=args.reason,
-                actor=ctx.actor,
-                until=until,
-                let_running_finish=args.let_running_finish,
-            )
-    except (Invalid, NotFound) as exc:
-        raise UsageError(str(exc)) from None
-    except ControlError as exc:
-        raise OperationFailed(str(exc)) from None
-    except VersionStoreError as exc:
-        raise OperationFailed(f"cannot write the freeze to the version store: {one_line(exc)}") from None
+    order = FreezeOrder(
+        services=args.services,
+        all_services=args.all_services,
+        environment=args.env,
+        reason=args.reason,
+        until=until,
+        let_running_finish=args.let_running_finish,
+    )
+    result = await operations(ctx).freeze(order)
     told = f"; told {len(result.signalled)} running deployment(s)"
     if result.signal_error:
         told = f"; {result.signal_error} (they see it at their next safe point)"
@@ -123,25 +112,10 @@ async def run_freeze(ctx: Context, args: argparse.Namespace) -> int:
 
 async def run_unfreeze(ctx: Context, args: argparse.Namespace) -> int:
     _check(ctx, args, "unfreeze")
-    client = await ctx.client()
-    try:
-        with VersionStore(version_store_url(ctx.config.version_store)) as store:
-            result = await freezes.unfreeze(
-                client,
-                store,
-                freezes.configured_environments(ctx.config),
-                services=args.services,
-                all_services=args.all_services,
-                environment=args.env,
-                reason=args.reason,
-                actor=ctx.actor,
-            )
-    except (Invalid, NotFound) as exc:
-        raise UsageError(str(exc)) from None
-    except ControlError as exc:
-        raise OperationFailed(str(exc)) from None
-    except VersionStoreError as exc:
-        raise OperationFailed(f"cannot lift the freeze in the version store: {one_line(exc)}") from None
+    order = UnfreezeOrder(
+        services=args.services, all_services=args.all_services, environment=args.env, reason=args.reason
+    )
+    result = await operations(ctx).unfreeze(order)
     lifted = ", ".join(describe(freeze) for freeze in result.lifted)
     ctx.emit(result, f"lifted {lifted}; told {len(result.signalled)} running deployment(s)")
     return 0
