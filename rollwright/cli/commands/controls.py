@@ -12,7 +12,7 @@ import argparse
 from rollwright.cli.context import Context
 from rollwright.cli.errors import UsageError
 from rollwright.cli.operations import operations
-from rollwright.control.models import ControlResult, DeploymentOrder
+from rollwright.control.models import DeploymentOrder
 from rollwright.domain.deployment import ControlName
 
 _HELP = {
@@ -21,8 +21,6 @@ _HELP = {
     ControlName.ABORT: "stop the deployment and roll back every region it changed",
     ControlName.APPROVE: "approve the environment the deployment is waiting for",
 }
-
-__all__ = ["ControlResult", "register", "run"]
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:

@@ -11,9 +11,7 @@ import argparse
 
 from rollwright.cli.context import Context
 from rollwright.cli.operations import operations
-from rollwright.control.models import DeployOrder, Pinned, Queued
-
-__all__ = ["Pinned", "Queued", "register", "run"]
+from rollwright.control.models import DeployOrder, Pinned
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:

@@ -20,8 +20,6 @@ from rollwright.cli.operations import operations
 from rollwright.control.models import LaneResult, PromoteOrder, ReleaseOrder, RollbackOrder
 from rollwright.domain.lane import LaneControl
 
-__all__ = ["LaneResult", "register"]
-
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
     rollback = sub.add_parser(
