@@ -1,7 +1,8 @@
 """Issue 17, acceptance 5, property-based: whatever an unauthenticated or unauthorized client sends to the control
 API (any path under /api/v1, any body, no token, garbage, a token signed by an unknown key, `alg: none`, HS256
 keyed with the issuer's public key, a valid token with no role), it gets a 4xx with a reason, never a 5xx, and
-nothing changes: the deployment waiting for prod's approval still waits, unpaused, with an empty audit trail."""
+nothing changes: the deployment waiting for prod's approval still waits, unpaused, with an empty audit trail, and
+nothing was frozen."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rollwright.control.models import Action
+from rollwright.versionstore import VersionStore
 from tests.api.conftest import APPROVER, ApiStack
 from tests.api.test_auth import waiting_for_prod
 
@@ -117,6 +119,8 @@ async def test_malformed_and_unauthenticated_requests_never_get_a_5xx_nor_change
 
     assert {401, 403, 404} <= set(statuses)
     assert lane_state(await api.cli.status()) == before
+    with VersionStore(api.cli.version_store_url) as store:
+        assert store.freeze_history() == []
 
 
 def _flip(token: str, index: int) -> str:
