@@ -31,8 +31,9 @@ class SlowProvider(ResourceProvider):
 
 
 class Slow(Resource, module="tests", name="Slow"):
-    def __init__(self, name: str, marker: str, seconds: float, opts: pulumi.ResourceOptions) -> None:
-        super().__init__(SlowProvider(), name, {"marker": marker, "seconds": seconds}, opts)
+    def __init__(self, name: str, marker: str, seconds: float, environment: str, opts: pulumi.ResourceOptions) -> None:
+        props = {"marker": marker, "seconds": seconds, "environment": environment}
+        super().__init__(SlowProvider(), name, props, opts)
 
 
 def slow_web_service() -> None:
@@ -42,6 +43,7 @@ def slow_web_service() -> None:
         "slow",
         marker=str(inputs.settings["slow_marker"]),
         seconds=float(inputs.settings["slow_seconds"]),
+        environment=inputs.target.environment,
         opts=pulumi.ResourceOptions(),
     )
     database = web_service.declare_database(inputs)

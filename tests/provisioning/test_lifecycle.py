@@ -50,9 +50,8 @@ def inputs_for(provisioner: Provisioner, target: RegionTarget, digest: str, **se
 
 
 def guard(target: RegionTarget) -> GuardrailContext:
-    other = "prod" if target.environment == "staging" else "staging"
-    region = "us-east-1" if other == "prod" else "local-a"
-    return GuardrailContext(environment=target.environment, foreign_stacks={f"shop-{other}-{region}": other})
+    stacks = {STAGING.stack_name: "staging", PROD.stack_name: "prod"}
+    return GuardrailContext(environment=target.environment, stack_environments=stacks, environments=["prod", "staging"])
 
 
 def manifests(provisioner: Provisioner, target: RegionTarget) -> dict[str, str]:
