@@ -1,7 +1,8 @@
-"""Many services share one Pulumi project in one backend: a provision reads only the stacks its guardrails need.
+"""Many services share one Pulumi project in one backend: the policy context reads every stack's checkpoint, and a
+half-written one of another stack does not fail it.
 
 Another worker may be saving any other stack's checkpoint at any moment (its `.attrs` sidecar is rewritten in
-place); listing every stack would read that half-written file and fail with `error: EOF`.
+place); the CLI reading every stack would read that half-written file and fail with `error: EOF`.
 """
 
 from __future__ import annotations
