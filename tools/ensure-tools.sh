@@ -105,7 +105,7 @@ fi
 # only under $PULUMI_HOME/plugins/analyzer-policy-python-v0.0.1/. Packs run in their own small venv: pulumi-policy
 # pins protobuf 5.29 while Rollwright's venv has protobuf 6, and a pack needs nothing of Rollwright's.
 # Each worker copies this plugin directory into its own PULUMI_HOME (rollwright/provisioning/cli_binary.py).
-policy_pins="pulumi==$version pulumi-policy==1.21.0 pyyaml==6.0.4"
+policy_pins="pulumi==$version $(grep -v '^#' "$root/rollwright/policy/requirements.txt" | xargs)"
 policy_venv="$cache/policy-venv"
 policy_stamp="$policy_venv/.rollwright-pins"
 if [ ! -f "$policy_stamp" ] || [ "$(cat "$policy_stamp")" != "$policy_pins" ]; then

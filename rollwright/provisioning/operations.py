@@ -70,7 +70,7 @@ def _error(exc: Exception) -> ChildError:
     return ChildError(kind=ErrorKind.COMMAND, message=message)
 
 
-def _select(request: ChildRequest) -> auto.Stack:
+def select_stack(request: ChildRequest) -> auto.Stack:
     Path(request.work_dir).mkdir(parents=True, exist_ok=True)
     stack = auto.create_or_select_stack(
         stack_name=request.stack,
@@ -165,7 +165,7 @@ def _up(stack: auto.Stack, packs: _Packs, result: ChildResult, emit: Callable[[P
 def execute(request: ChildRequest, emit: Callable[[Progress], None]) -> ChildResult:
     result = ChildResult(operation=request.operation)
     try:
-        stack = _select(request)
+        stack = select_stack(request)
         if request.operation is Operation.REFRESH:
             refresh = stack.refresh(clear_pending_creates=request.clear_pending_creates)
             result.summary = _summary(refresh.summary.resource_changes)
