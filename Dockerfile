@@ -27,6 +27,17 @@ RUN pip install --no-cache-dir /tmp/dist/*.whl && rm -rf /tmp/dist
 COPY --from=pulumi /out/pulumi /usr/local/bin/pulumi
 RUN printf '#!/bin/sh\nexec "${PULUMI_PYTHON_CMD:-python3}" -u -m pulumi.dynamic "$@"\n' \
       > /usr/local/bin/pulumi-resource-pulumi-python && chmod +x /usr/local/bin/pulumi-resource-pulumi-python
+# Policy packs run in a venv of their own (pulumi-policy pins protobuf 5.29); each worker copies the launcher from the
+# cache into its PULUMI_HOME. The cache is nobody's: the dynamic-provider launcher is written there at start-up.
+ENV ROLLWRIGHT_CACHE=/opt/rollwright-cache
+ARG PULUMI_VERSION
+RUN pins=$(python -c 'import pathlib, rollwright.policy as p; print(pathlib.Path(p.__file__).with_name("requirements.txt"))') \
+ && python -m venv "$ROLLWRIGHT_CACHE/policy-venv" \
+ && "$ROLLWRIGHT_CACHE/policy-venv/bin/pip" install --no-cache-dir "pulumi==${PULUMI_VERSION}" -r "$pins" \
+ && plugin="$ROLLWRIGHT_CACHE/pulumi/v${PULUMI_VERSION}/plugins/analyzer-policy-python-v0.0.1" && mkdir -p "$plugin" \
+ && printf '#!/bin/sh\nexec "${PULUMI_POLICY_PYTHON_CMD:-%s}" -u -m pulumi.policy "$@"\n' \
+      "$ROLLWRIGHT_CACHE/policy-venv/bin/python" > "$plugin/pulumi-analyzer-policy-python" \
+ && chmod +x "$plugin/pulumi-analyzer-policy-python" && chown -R nobody:nogroup "$ROLLWRIGHT_CACHE/pulumi"
 ENV PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 # nobody has no writable home; Pulumi and git need one. Named volumes mounted on /var/lib/rollwright copy
 # this directory's ownership when first created, so the volume is nobody's too.

@@ -17,6 +17,7 @@ from rollwright.domain.freeze import Freeze
 from rollwright.domain.identity import RegionTarget
 from rollwright.domain.lane import BadElsewhere, PromotionOffer
 from rollwright.domain.plan import CanaryAnalysis, CanaryStep
+from rollwright.domain.policy import PolicyVerdict
 from rollwright.domain.region_state import RegionState
 from rollwright.domain.source import SourceEvent
 from rollwright.domain.verification import CheckResult, VerificationCheck
@@ -173,6 +174,8 @@ class ProvisionResult(BaseModel):
     content_hash: str
     database_url: str | None = None
     changed_resources: int = 0
+    # The policy packs' advisory verdicts: the change went through, and the deployment's status shows them.
+    advisories: list[PolicyVerdict] = Field(default_factory=list)
 
 
 class CommitInput(BaseModel):

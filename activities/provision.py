@@ -1,4 +1,4 @@
-"""Provision activities (Pulumi task queue): preview a region's stack, or provision it behind guardrails.
+"""Provision activities (Pulumi task queue): preview a region's stack, or provision it behind the policy packs.
 
 Thin over `provisioning`: this is the one place its errors become Temporal ApplicationErrors. Each run
 happens in a child process; cancelling the activity cancels the Pulumi operation (SIGINT, then kill).
@@ -21,6 +21,7 @@ from activities.heartbeat import Pulse, pulse
 from activities.settings import guardrail_context, runner_settings
 from rollwright.config.models import RollwrightConfig
 from rollwright.domain.identity import RegionTarget
+from rollwright.domain.policy import EnforcementLevel
 from rollwright.domain.preview import PreviewResult
 from rollwright.observability.logging import get_logger
 from rollwright.provisioning.cli_binary import pulumi_bin_dir
@@ -128,6 +129,7 @@ class ProvisionActivities:
             content_hash=content_hash(manifests),
             database_url=str(database_url) if database_url else None,
             changed_resources=result.changed,
+            advisories=[verdict for verdict in result.verdicts if verdict.level is EnforcementLevel.ADVISORY],
         )
 
 

@@ -6,7 +6,6 @@ the small settings object it defines.
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -48,20 +47,30 @@ def runner_settings(config: RollwrightConfig, bin_dirs: list[Path] | None = None
         work_root=Path(config.pulumi.work_root).expanduser().resolve(),
         passphrase=config.pulumi.passphrase,
         bin_dirs=bin_dirs or [],
+        policy_packs=[Path(pack).expanduser().resolve() for pack in config.pulumi.policy_packs],
     )
 
 
 def guardrail_context(config: RollwrightConfig, target: RegionTarget) -> GuardrailContext:
-    """The stacks of the service's other environments: whatever they export is off limits here."""
-    foreign: dict[str, str] = {}
-    with contextlib.suppress(KeyError):
-        for environment in config.service(target.service).environments:
-            if environment.name == target.environment:
-                continue
+    """Every configured stack's environment, all services: whatever another environment's stacks export is off
+    limits here, whichever service they belong to."""
+    stacks: dict[str, str] = {}
+    names: set[str] = set()
+    production = False
+    for service in config.services:
+        for environment in service.environments:
+            names.add(environment.name)
+            if service.name == target.service and environment.name == target.environment:
+                production = environment.is_production
             for region in (region for wave in environment.waves for region in wave):
-                other = RegionTarget(service=target.service, environment=environment.name, region=region)
-                foreign[other.stack_name] = environment.name
-    return GuardrailContext(environment=target.environment, foreign_stacks=foreign)
+                stack = RegionTarget(service=service.name, environment=environment.name, region=region)
+                stacks[stack.stack_name] = environment.name
+    return GuardrailContext(
+        environment=target.environment,
+        production=production,
+        stack_environments=stacks,
+        environments=sorted(names),
+    )
 
 
 def _secret(ref: SecretRef) -> SecretStr:

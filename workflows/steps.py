@@ -136,6 +136,8 @@ class Steps:
     def __init__(self, limits: DeploymentLimits, pulumi_task_queue: str) -> None:
         self._limits = limits
         self._pulumi_task_queue = pulumi_task_queue
+        # Region key → the policy packs' advisory verdicts of its last provision in this run.
+        self._advisories: dict[str, list[str]] = {}
 
     def _retry(self) -> RetryPolicy:
         return RetryPolicy(
@@ -204,7 +206,9 @@ class Steps:
         )
 
     async def provision(self, arg: ProvisionInput, summary: str) -> ProvisionResult:
-        return await self._call(signatures.provision_region, arg, summary)
+        result = await self._call(signatures.provision_region, arg, summary)
+        self._advisories[arg.target.key] = [f"{arg.target.key}: {verdict}" for verdict in result.advisories]
+        return result
 
     async def preview(self, arg: ProvisionInput, summary: str) -> PreviewResult:
         return await self._call(signatures.preview_region, arg, summary)
@@ -237,6 +241,10 @@ class Steps:
         await self._call(signatures.mark_digest_bad, arg, f"mark {arg.digest[:19]} bad")
 
     async def notify(self, arg: Notification) -> None:
+        # Whoever notifies, on-call also hears what the policy packs advised on the regions provisioned so far.
+        advisories = [line for lines in self._advisories.values() for line in lines]
+        if advisories and not arg.advisories:
+            arg = arg.model_copy(update={"advisories": advisories})
         await self._call(signatures.notify, arg, f"notify {arg.kind.value}")
 
     async def record_lane_action(self, arg: LaneAction) -> None:

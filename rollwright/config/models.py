@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -24,6 +25,9 @@ from rollwright.domain.plan import (
 from rollwright.domain.verification import OnFailure, VerificationCheck, VerificationPlan
 from rollwright.domain.windows import DenyWindow, DeployWindow
 from rollwright.secrets import SecretRef
+
+# Environments that count as production unless their config says otherwise.
+PRODUCTION_NAMES = frozenset({"prod", "production"})
 
 
 class _Strict(BaseModel):
@@ -96,6 +100,12 @@ class EnvironmentConfig(_Strict):
     # `rollwright promote`.
     promote: Literal["manual"] | PromoteConfig | None = None
     on_bad_elsewhere: OnBadElsewhere = OnBadElsewhere.ROLLBACK
+    # Production's policies apply (Rollouts with >= 2 replicas and an analysed canary); unset: named prod or production.
+    production: bool | None = None
+
+    @property
+    def is_production(self) -> bool:
+        return self.production if self.production is not None else self.name in PRODUCTION_NAMES
 
     @model_validator(mode="after")
     def _region_prometheus_names_regions(self) -> EnvironmentConfig:
@@ -347,6 +357,16 @@ class PulumiBackendConfig(_Strict):
     work_root: str = "~/.rollwright/pulumi-work"
     passphrase: SecretRef = SecretRef(env="PULUMI_CONFIG_PASSPHRASE")
     max_concurrent_operations: int = Field(default=2, ge=1)
+    # The platform team's own Python policy packs (directories with PulumiPolicy.yaml), enforced beside the built-in.
+    policy_packs: list[str] = Field(default_factory=list)
+
+    @field_validator("policy_packs")
+    @classmethod
+    def _packs_exist(cls, packs: list[str]) -> list[str]:
+        for pack in packs:
+            if not (Path(pack).expanduser() / "PulumiPolicy.yaml").is_file():
+                raise ValueError(f"{pack} is not a policy pack (no PulumiPolicy.yaml in it)")
+        return packs
 
 
 class NotifyConfig(_Strict):

@@ -223,6 +223,8 @@ class RegionStatus(BaseModel):
     message: str | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    # Advisory policy violations of the region's last provision: the deployment went on, people should look.
+    advisories: list[str] = Field(default_factory=list)
 
 
 class DeploymentStatus(BaseModel):

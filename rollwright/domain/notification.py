@@ -28,3 +28,4 @@ class Notification(BaseModel):
     regions: list[str] = Field(default_factory=list, description="region keys service/env/region")
     reason: str | None = None
     workflow_id: str
+    advisories: list[str] = Field(default_factory=list, description="advisory policy violations, `region: verdict`")

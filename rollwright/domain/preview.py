@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from rollwright.domain.identity import RegionTarget
+from rollwright.domain.policy import PolicyVerdict
 
 
 class ResourceChange(BaseModel):
@@ -20,6 +21,8 @@ class PreviewResult(BaseModel):
     changes: list[ResourceChange]
     markdown: str
     table: str
+    # What the policy packs said; a preview with a mandatory verdict fails instead (GuardrailViolation).
+    verdicts: list[PolicyVerdict] = Field(default_factory=list)
 
 
 PREVIEW_WORKFLOW = "PreviewWorkflow"

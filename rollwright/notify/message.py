@@ -45,6 +45,8 @@ def _fields(notification: Notification) -> list[tuple[str, str]]:
     ]
     if notification.reason:
         fields.append(("Reason", notification.reason))
+    if notification.advisories:
+        fields.append(("Advisories", "\n".join(notification.advisories)))
     return fields
 
 
@@ -72,7 +74,11 @@ def render(notification: Notification) -> SlackMessage:
                 "fallback": text,
                 "color": _COLORS[notification.kind],
                 "fields": [
-                    {"title": title, "value": value, "short": title not in {"Digest", "Reason", "Regions"}}
+                    {
+                        "title": title,
+                        "value": value,
+                        "short": title not in {"Digest", "Reason", "Regions", "Advisories"},
+                    }
                     for title, value in fields
                 ],
                 "footer": f"Rollwright · {notification.kind.value}",

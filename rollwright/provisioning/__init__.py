@@ -1,1 +1,1 @@
-"""The Pulumi runner: every stack operation in its own child process, previews, guardrails, recovery."""
+"""The Pulumi runner: every stack operation in its own child process, previews, policy packs, recovery."""

@@ -15,6 +15,9 @@ from importlib.metadata import version
 from pathlib import Path
 
 DYNAMIC_PROVIDER_LAUNCHER = "pulumi-resource-pulumi-python"
+# The engine runs Python policy packs through this plugin; found without a warning only under PULUMI_HOME/plugins.
+POLICY_PLUGIN = "analyzer-policy-python-v0.0.1"
+POLICY_LAUNCHER = "pulumi-analyzer-policy-python"
 
 
 class PulumiCliMissingError(RuntimeError):
@@ -53,6 +56,29 @@ def pulumi_bin_dir() -> Path:
         write_dynamic_provider_launcher(launcher_dir)
         return Path(on_path).parent
     raise PulumiCliMissingError(f"pulumi CLI v{wanted} not found: run `make tools` to build and cache it")
+
+
+def policy_plugin_dir(pulumi_version: str | None = None) -> Path:
+    """The policy-pack launcher's plugin directory, written by tools/ensure-tools.sh beside the cached CLI."""
+    plugin = cache_root() / "pulumi" / f"v{pulumi_version or required_version()}" / "plugins" / POLICY_PLUGIN
+    if not (plugin / POLICY_LAUNCHER).exists():
+        raise PulumiCliMissingError(f"the policy-pack launcher is missing from {plugin}: run `make tools`")
+    return plugin
+
+
+def install_policy_plugin(pulumi_home: Path, source: Path) -> None:
+    """Copy the policy-pack launcher into a PULUMI_HOME (each worker has its own), unless it is there already."""
+    launcher = source / POLICY_LAUNCHER
+    installed = pulumi_home / "plugins" / POLICY_PLUGIN / POLICY_LAUNCHER
+    text = launcher.read_text()
+    if installed.exists() and installed.read_text() == text:
+        return
+    installed.parent.mkdir(parents=True, exist_ok=True)
+    scratch = installed.with_name(f".{POLICY_LAUNCHER}.tmp")
+    scratch.write_text(text)
+    scratch.chmod(0o755)
+    # Renamed into place: a concurrent run on the same PULUMI_HOME sees the old launcher or the new, never half.
+    scratch.replace(installed)
 
 
 def write_dynamic_provider_launcher(directory: Path, python: str | None = None) -> Path:

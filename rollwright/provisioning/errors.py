@@ -5,7 +5,7 @@ ProvisioningError
 ├── StackBusyError          a live process holds the stack's lock (retry later)
 ├── PulumiOperationError    the CLI failed, or its process died without a result (retry)
 │   └── ProgramError        the Pulumi program itself raised (retrying will not help)
-└── GuardrailViolation      the preview breaks a rule; nothing was changed (retrying will not help)
+└── GuardrailViolation      a policy pack (or Pulumi's protect flag) refuses the change (retrying will not help)
 """
 
 from __future__ import annotations
@@ -43,7 +43,9 @@ class ProgramError(PulumiOperationError):
 
 
 class GuardrailViolation(ProvisioningError):
-    """One or more guardrail rules refuse the change; each violation names the resource and the rule."""
+    """One or more mandatory policies refuse the change; each violation names the pack, the rule, the resource and
+    the offending value's origin. Refused by the preview, nothing was changed; refused only by `up` (a value the
+    preview could not know yet), the resources the engine reached first may have been."""
 
     def __init__(self, stack: str, violations: list[str]) -> None:
         joined = "; ".join(violations)

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import importlib
+import json
+import os
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import stamina
 from pulumi import automation as auto
 
-from rollwright.provisioning import guardrails
+from rollwright.domain.policy import EnforcementLevel, PolicyVerdict
+from rollwright.policy import BUILTIN_PACK
+from rollwright.provisioning.backend_state import backend_states, pack_context
 from rollwright.provisioning.events import StepObserver
 from rollwright.provisioning.protocol import (
     ChildError,
@@ -21,6 +25,8 @@ from rollwright.provisioning.protocol import (
     Progress,
     StepRecord,
 )
+from rollwright.provisioning.verdicts import VerdictObserver
+from rollwright.stacks.inputs import RenderPurpose
 
 _DETAIL_CHARS = 4000
 
@@ -55,31 +61,6 @@ def _values(outputs: Mapping[str, auto.OutputValue]) -> dict[str, Any]:
     return {key: output.value for key, output in outputs.items()}
 
 
-class _CheckpointBeingSaved(RuntimeError):
-    """Another worker is rewriting the stack's checkpoint right now; a moment later it reads whole."""
-
-
-# Reading a checkpoint while its owner saves it: a save takes milliseconds, so a few short tries are enough.
-@stamina.retry(on=_CheckpointBeingSaved, attempts=5, wait_initial=0.1, wait_max=0.5, timeout=3.0)
-def _outputs_of(stack: auto.Stack, name: str) -> dict[str, Any] | None:
-    """The outputs of stack `name` in the same project; None when it does not exist (yet)."""
-    try:
-        return _values(stack.workspace.stack_outputs(name))
-    except auto.CommandError as exc:
-        text = str(exc)
-        if "no stack named" in text:
-            return None
-        if "EOF" in text:
-            raise _CheckpointBeingSaved(text) from exc
-        raise
-
-
-def _reference_outputs(stack: auto.Stack, names: list[str]) -> dict[str, dict[str, Any]]:
-    """Only the stacks the guardrails name: listing every stack would read every service's checkpoint."""
-    found = {name: _outputs_of(stack, name) for name in names}
-    return {name: outputs for name, outputs in found.items() if outputs is not None}
-
-
 def _error(exc: Exception) -> ChildError:
     message = str(exc)[-_DETAIL_CHARS:]
     if isinstance(exc, auto.ConcurrentUpdateError):
@@ -89,7 +70,7 @@ def _error(exc: Exception) -> ChildError:
     return ChildError(kind=ErrorKind.COMMAND, message=message)
 
 
-def _select(request: ChildRequest) -> auto.Stack:
+def select_stack(request: ChildRequest) -> auto.Stack:
     Path(request.work_dir).mkdir(parents=True, exist_ok=True)
     stack = auto.create_or_select_stack(
         stack_name=request.stack,
@@ -102,29 +83,89 @@ def _select(request: ChildRequest) -> auto.Stack:
     return stack
 
 
-def _preview(stack: auto.Stack, request: ChildRequest, result: ChildResult) -> bool:
-    """Preview and judge it; False (with `result.error` set) when `up` must not follow."""
+@dataclass(frozen=True)
+class _Packs:
+    """The packs an operation runs and their config files, prepared once and used by its preview and its `up`."""
+
+    paths: list[str]
+    configs: list[str]
+
+
+def _packs(stack: auto.Stack, request: ChildRequest) -> _Packs:
     context = request.guardrails
-    references = _reference_outputs(stack, sorted(context.foreign_stacks)) if context else {}
+    assert context is not None
+    states = backend_states(stack, os.environ.get("PULUMI_BACKEND_URL", ""), request.project)
+    scaled_to_zero = request.config.get("purpose") == RenderPurpose.SCALE_TO_ZERO.value
+    builtin = pack_context(states, context, request.stack, request.config.get("region", ""), scaled_to_zero)
+    config_dir = Path(request.work_dir) / "policy"
+    config_dir.mkdir(parents=True, exist_ok=True)
+    paths, configs = [str(BUILTIN_PACK)], []
+    builtin_config = config_dir / "builtin.json"
+    builtin_config.write_text(json.dumps(builtin.sections()))
+    configs.append(str(builtin_config))
+    # The CLI pairs configs with packs by position: a team's pack gets an empty one.
+    empty = config_dir / "empty.json"
+    empty.write_text("{}")
+    for team_pack in request.policy_packs:
+        paths.append(team_pack)
+        configs.append(str(empty))
+    return _Packs(paths=paths, configs=configs)
+
+
+def _both(steps: StepObserver, verdicts: VerdictObserver) -> Callable[[auto.EngineEvent], None]:
+    def observe(event: auto.EngineEvent) -> None:
+        steps(event)
+        verdicts(event)
+
+    return observe
+
+
+def _refusal(verdicts: list[PolicyVerdict]) -> ChildError | None:
+    mandatory = [str(verdict) for verdict in verdicts if verdict.level is EnforcementLevel.MANDATORY]
+    if not mandatory:
+        return None
+    return ChildError(kind=ErrorKind.GUARDRAIL, message="; ".join(mandatory), violations=mandatory)
+
+
+def _preview(stack: auto.Stack, packs: _Packs, result: ChildResult) -> bool:
+    """Preview with the packs, the gate: False (with `result.error` set) when `up` must not follow."""
     observer = StepObserver(lambda _: None, total=None)
+    judged = VerdictObserver()
     error_text = ""
     try:
-        stack.preview(on_event=observer, diff=True)
+        stack.preview(
+            on_event=_both(observer, judged), diff=True, policy_packs=packs.paths, policy_pack_configs=packs.configs
+        )
     except auto.CommandError as exc:
         result.error = _error(exc)
         error_text = str(exc)
     result.steps = observer.steps
     result.summary = _count(observer.steps)
-    violations = guardrails.check(context, observer.steps, references, error_text) if context else []
-    if violations:
-        result.error = ChildError(kind=ErrorKind.GUARDRAIL, message="; ".join(violations), violations=violations)
+    result.verdicts = judged.verdicts(error_text)
+    result.error = _refusal(result.verdicts) or result.error
     return result.error is None
+
+
+def _up(stack: auto.Stack, packs: _Packs, result: ChildResult, emit: Callable[[Progress], None]) -> None:
+    """`up` with the same packs, the second line of defence: a value the preview could not know yet is judged now."""
+    observer = StepObserver(emit, total=len(result.steps))
+    judged = VerdictObserver()
+    try:
+        up = stack.up(on_event=_both(observer, judged), policy_packs=packs.paths, policy_pack_configs=packs.configs)
+    except auto.CommandError as exc:
+        result.error = _refusal(judged.verdicts(str(exc))) or _error(exc)
+        return
+    finally:
+        seen = {(v.urn, v.policy, v.message) for v in result.verdicts}
+        result.verdicts += [v for v in judged.verdicts() if (v.urn, v.policy, v.message) not in seen]
+        result.summary = _count(observer.steps)
+    result.outputs = _values(up.outputs)
 
 
 def execute(request: ChildRequest, emit: Callable[[Progress], None]) -> ChildResult:
     result = ChildResult(operation=request.operation)
     try:
-        stack = _select(request)
+        stack = select_stack(request)
         if request.operation is Operation.REFRESH:
             refresh = stack.refresh(clear_pending_creates=request.clear_pending_creates)
             result.summary = _summary(refresh.summary.resource_changes)
@@ -134,12 +175,10 @@ def execute(request: ChildRequest, emit: Callable[[Progress], None]) -> ChildRes
             stack.destroy(on_event=observer, exclude_protected=True)
             result.summary = _count(observer.steps)
             return result
-        if not _preview(stack, request, result) or request.operation is Operation.PREVIEW:
+        packs = _packs(stack, request)
+        if not _preview(stack, packs, result) or request.operation is Operation.PREVIEW:
             return result
-        observer = StepObserver(emit, total=len(result.steps))
-        up = stack.up(on_event=observer)
-        result.summary = _count(observer.steps)
-        result.outputs = _values(up.outputs)
+        _up(stack, packs, result, emit)
     except ProgramImportError as exc:
         result.error = ChildError(kind=ErrorKind.SETUP, message=str(exc))
     except auto.CommandError as exc:

@@ -1,9 +1,10 @@
-"""A preview as people read it: the resources that would change (never `same`, providers or the Stack),
-as Markdown for a pull-request comment and as a plain table for a terminal."""
+"""A preview as people read it: the resources that would change (never `same`, providers or the Stack) and the
+policy packs' verdicts, as Markdown for a pull-request comment and as a plain table for a terminal."""
 
 from __future__ import annotations
 
 from rollwright.domain.identity import RegionTarget
+from rollwright.domain.policy import PolicyVerdict
 from rollwright.domain.preview import ResourceChange
 from rollwright.provisioning.protocol import StepRecord
 
@@ -47,19 +48,26 @@ def _counts(items: list[ResourceChange]) -> str:
     return ", ".join(parts) if parts else "no changes"
 
 
-def markdown(target: RegionTarget, items: list[ResourceChange]) -> str:
+def _verdict_lines(verdicts: list[PolicyVerdict]) -> list[str]:
+    return [f"{v.level.value}: {v.pack}/{v.policy} on {v.resource}: {v.message}" for v in verdicts]
+
+
+def markdown(target: RegionTarget, items: list[ResourceChange], verdicts: list[PolicyVerdict] | None = None) -> str:
     lines = [f"### Pulumi preview for `{target.stack_name}` ({target.key})", ""]
     if not items:
-        return "\n".join([*lines, "No changes."]) + "\n"
-    lines += ["| Change | Resource | Type | Changed keys |", "| --- | --- | --- | --- |"]
-    for item in items:
-        keys = ", ".join(f"`{key}`" for key in item.changed_keys) or "—"
-        lines.append(f"| {_SYMBOLS[item.op]} {item.op} | `{item.name}` | `{short_type(item.type)}` | {keys} |")
-    lines += ["", f"**{_counts(items)}**"]
+        lines.append("No changes.")
+    else:
+        lines += ["| Change | Resource | Type | Changed keys |", "| --- | --- | --- | --- |"]
+        for item in items:
+            keys = ", ".join(f"`{key}`" for key in item.changed_keys) or "—"
+            lines.append(f"| {_SYMBOLS[item.op]} {item.op} | `{item.name}` | `{short_type(item.type)}` | {keys} |")
+        lines += ["", f"**{_counts(items)}**"]
+    if verdicts:
+        lines += ["", "**Policies**", ""] + [f"- {line}" for line in _verdict_lines(verdicts)]
     return "\n".join(lines) + "\n"
 
 
-def table(items: list[ResourceChange]) -> str:
+def table(items: list[ResourceChange], verdicts: list[PolicyVerdict] | None = None) -> str:
     header = ("", "OP", "RESOURCE", "TYPE", "CHANGED KEYS")
     rows = [(_SYMBOLS[i.op], i.op, i.name, short_type(i.type), ", ".join(i.changed_keys) or "-") for i in items]
     widths = [max(len(row[col]) for row in [header, *rows]) for col in range(len(header))]
@@ -68,4 +76,6 @@ def table(items: list[ResourceChange]) -> str:
         for row in [header, *rows]
     ]
     lines.append(_counts(items))
+    if verdicts:
+        lines += ["policies:"] + [f"  {line}" for line in _verdict_lines(verdicts)]
     return "\n".join(lines) + "\n"

@@ -11,10 +11,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from rollwright.domain.policy import PolicyVerdict
+
 
 class Operation(StrEnum):
     PREVIEW = "preview"
-    # Preview, guardrails, then `up`, in one process: a refused preview never reaches `up`.
+    # Preview with the policy packs, then `up` with them, in one process: a refused preview never reaches `up`.
     PROVISION = "provision"
     REFRESH = "refresh"
     # Tears down what the stack manages, except protected resources (the environment's database).
@@ -22,9 +24,16 @@ class Operation(StrEnum):
 
 
 class GuardrailContext(BaseModel):
+    """What the built-in pack needs to know beyond the stack's own config; the child reads the backend for the rest."""
+
     environment: str
-    # Stacks of the same service in other environments, by stack name → that stack's environment.
-    foreign_stacks: dict[str, str] = Field(default_factory=dict)
+    production: bool = False
+    # Every configured stack (all services, all environments) → its environment; whatever a stack of another
+    # environment exports is off limits here.
+    stack_environments: dict[str, str] = Field(default_factory=dict)
+    # The configured environments' names: a stack the config does not list (a retired service) is attributed by
+    # the name segment that is one of them.
+    environments: list[str] = Field(default_factory=list)
 
 
 class ChildRequest(BaseModel):
@@ -36,6 +45,7 @@ class ChildRequest(BaseModel):
     config: dict[str, str]
     clear_pending_creates: bool = False
     guardrails: GuardrailContext | None = None
+    policy_packs: list[str] = Field(default_factory=list, description="the teams' packs, after the built-in one")
 
 
 class Progress(BaseModel):
@@ -79,7 +89,7 @@ class ChildResult(BaseModel):
     steps: list[StepRecord] = Field(default_factory=list, description="the preview's steps, if one ran")
     outputs: dict[str, Any] = Field(default_factory=dict)
     summary: dict[str, int] = Field(default_factory=dict)
-    reference_outputs: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    verdicts: list[PolicyVerdict] = Field(default_factory=list, description="every pack's verdicts, all levels")
     error: ChildError | None = None
 
     @property

@@ -50,7 +50,7 @@ class Provisioner:
         guardrails: GuardrailContext,
         on_progress: ProgressCallback | None = None,
     ) -> ChildResult:
-        """Preview, refuse on any guardrail violation, then `up`."""
+        """Preview with the policy packs, refuse on any mandatory violation, then `up` with the same packs."""
         return await self._run(self._request(Operation.PROVISION, inputs, program, guardrails), on_progress)
 
     async def refresh(self, inputs: StackInputs, program: str) -> ChildResult:
@@ -75,6 +75,7 @@ class Provisioner:
             program=program,
             config=inputs.to_config(),
             guardrails=guardrails,
+            policy_packs=[str(pack) for pack in self._settings.policy_packs],
         )
 
     async def _run(self, request: ChildRequest, on_progress: ProgressCallback | None = None) -> ChildResult:

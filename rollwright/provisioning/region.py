@@ -1,5 +1,6 @@
 """One region's Pulumi work as a deployment and the CLI's preview both see it: its stack inputs, the
-guardrail context (the service's other environments), and a preview turned into a change report."""
+policy context (every configured stack's environment), and a preview turned into a change report with the
+policy packs' verdicts."""
 
 from __future__ import annotations
 
@@ -50,6 +51,7 @@ async def preview_region(
     return PreviewResult(
         target=inputs.target,
         changes=changes,
-        markdown=preview_report.markdown(inputs.target, changes),
-        table=preview_report.table(changes),
+        markdown=preview_report.markdown(inputs.target, changes, result.verdicts),
+        table=preview_report.table(changes, result.verdicts),
+        verdicts=result.verdicts,
     )

@@ -10,6 +10,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from rollwright.observability.logging import register_secret
+from rollwright.provisioning.cli_binary import PulumiCliMissingError, install_policy_plugin, policy_plugin_dir
 from rollwright.provisioning.errors import PulumiSetupError
 from rollwright.secrets import SecretRef, SecretUnavailableError, read_secret
 from rollwright.stacks.inputs import PROJECT_NAME
@@ -34,6 +35,10 @@ class RunnerSettings(BaseModel):
     passphrase: SecretRef
     bin_dirs: list[Path] = Field(default_factory=list, description="put first on PATH: pulumi and its launcher")
     python: str = sys.executable
+    policy_plugin: Path | None = Field(
+        default=None, description="the policy-pack launcher's plugin directory; None: the one cached beside the CLI"
+    )
+    policy_packs: list[Path] = Field(default_factory=list, description="the teams' own packs, after the built-in one")
     python_path: list[Path] = Field(default_factory=lambda: [_PROJECT_ROOT])
     project: str = PROJECT_NAME
     cancel_grace: timedelta = timedelta(seconds=10)
@@ -63,6 +68,10 @@ class RunnerSettings(BaseModel):
         if backend_dir is not None:
             backend_dir.mkdir(parents=True, exist_ok=True)
         self.pulumi_home.mkdir(parents=True, exist_ok=True)
+        try:
+            install_policy_plugin(self.pulumi_home, self.policy_plugin or policy_plugin_dir())
+        except PulumiCliMissingError as exc:
+            raise PulumiSetupError(str(exc)) from exc
         path = os.pathsep.join([*(str(d) for d in self.bin_dirs), os.environ.get("PATH", "")])
         python_path = os.pathsep.join(
             [*(str(p) for p in self.python_path), *filter(None, [os.environ.get("PYTHONPATH")])]

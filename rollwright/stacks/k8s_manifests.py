@@ -1,7 +1,7 @@
 """The Kubernetes manifests a web service runs on: pure functions from inputs to YAML text.
 
 Every object carries its environment and region as labels, so a manifest that strays into the wrong
-environment's directory (or points at another environment's resources) is visible to the guardrails.
+environment's directory (or points at another environment's resources) is refused by the policy pack.
 """
 
 from __future__ import annotations

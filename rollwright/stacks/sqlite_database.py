@@ -69,6 +69,9 @@ class SqliteDatabase(Resource, module="rollwright", name="SqliteDatabase"):
     def __init__(
         self, name: str, *, path: str, environment: str, service: str, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        # Known before the resource exists: what points at the database is rendered (and judged by the policy
+        # packs) in the preview already, instead of being unknown until `up`.
+        self.known_url = sqlite_url(Path(path))
         super().__init__(
             SqliteDatabaseProvider(),
             name,

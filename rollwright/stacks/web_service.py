@@ -49,7 +49,8 @@ def render_manifests(
     if override:
         database_url = pulumi.Output.from_input(str(override))
     elif database is not None:
-        database_url = database.url
+        database_url = pulumi.Output.from_input(database.known_url)
+        depends_on = [*(depends_on or []), database]
     else:
         raise ValueError("no database to point the manifests at: declare one or set database_url")
     pulumi.export("databaseUrl", database_url)

@@ -22,6 +22,8 @@ from rollwright.config.loader import load_config
 from tests.conftest import RegistryFactory
 from worker import Role, build_workers
 
+CHECK = {"name": "ready", "provider": "web", "url": "http://127.0.0.1:9/ready", "success_condition": "result == true"}
+
 
 async def _rollwright(*argv: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
@@ -46,11 +48,19 @@ async def test_preview_shows_what_a_version_would_create(
                 {
                     "name": "api",
                     "image": f"{registry.host}/shop/api",
+                    "pulumi": {"config": {"replicas": 2}},
+                    "canary": {"steps": [{"weight": 50, "pause": "30s"}], "checks": [CHECK]},
                     "environments": [
                         {"name": "staging", "waves": [["local-a"]]},
                         {"name": "prod", "waves": [["us-east", "eu-west"]]},
                     ],
-                }
+                },
+                # Production without a measured canary: the built-in pack refuses it.
+                {
+                    "name": "thin",
+                    "image": f"{registry.host}/shop/api",
+                    "environments": [{"name": "prod", "waves": [["us-east"]]}],
+                },
             ],
             "gitops": {"repo": "file:///nonexistent/gitops.git"},
             "registry": {"insecure_hosts": [registry.host]},
@@ -79,6 +89,7 @@ async def test_preview_shows_what_a_version_would_create(
             code, out, err = await _rollwright("--config", laptop, "preview", "api", "prod", "v1.0.0", "--json")
             missing = await _rollwright("--config", laptop, "preview", "api", "prod", "v9.9.9")
             no_env = await _rollwright("--config", laptop, "preview", "api", "qa", "v1.0.0")
+            thin = await _rollwright("--config", laptop, "preview", "thin", "prod", "v1.0.0")
         finally:
             await asyncio.gather(*(worker.shutdown() for worker in workers))
             await asyncio.gather(*runs, return_exceptions=True)
@@ -99,3 +110,7 @@ async def test_preview_shows_what_a_version_would_create(
     assert missing[2].startswith(f"rollwright: cannot resolve {registry.host}/shop/api:v9.9.9")
     assert no_env[0] == 2
     assert "has no environment 'qa' (configured: staging, prod)" in no_env[2]
+    assert thin[0] == 1
+    assert thin[2].startswith("rollwright: thin/prod/us-east: refused by policy: ")
+    assert "[rollwright-guardrails/production-rollouts, mandatory] rollout:" in thin[2]
+    assert "runs 1 replica(s); production needs at least 2" in thin[2]

@@ -12,6 +12,7 @@ from pulumi.dynamic import CreateResult, Resource, ResourceProvider
 
 from rollwright.stacks import web_service
 from rollwright.stacks.inputs import StackInputs
+from rollwright.stacks.sqlite_database import SqliteDatabase
 
 
 def without_database() -> None:
@@ -31,8 +32,9 @@ class SlowProvider(ResourceProvider):
 
 
 class Slow(Resource, module="tests", name="Slow"):
-    def __init__(self, name: str, marker: str, seconds: float, opts: pulumi.ResourceOptions) -> None:
-        super().__init__(SlowProvider(), name, {"marker": marker, "seconds": seconds}, opts)
+    def __init__(self, name: str, marker: str, seconds: float, environment: str, opts: pulumi.ResourceOptions) -> None:
+        props = {"marker": marker, "seconds": seconds, "environment": environment}
+        super().__init__(SlowProvider(), name, props, opts)
 
 
 def slow_web_service() -> None:
@@ -42,7 +44,30 @@ def slow_web_service() -> None:
         "slow",
         marker=str(inputs.settings["slow_marker"]),
         seconds=float(inputs.settings["slow_seconds"]),
+        environment=inputs.target.environment,
         opts=pulumi.ResourceOptions(),
     )
     database = web_service.declare_database(inputs)
     web_service.render_manifests(inputs, database, depends_on=[slow])
+
+
+def with_exports() -> None:
+    """The web service, also exporting what its settings' `exports` name (a host, its aliases)."""
+    inputs = StackInputs.from_pulumi_config()
+    web_service.render(inputs)
+    for key, value in dict(inputs.settings.get("exports", {})).items():
+        pulumi.export(str(key), value)
+
+
+def unprotected_database() -> None:
+    """The web service with the database's `protect=True` edited away: harmless now, deletable on the next run."""
+    inputs = StackInputs.from_pulumi_config()
+    target = inputs.target
+    database = SqliteDatabase(
+        "database",
+        path=str(Path(inputs.data_dir) / target.environment / f"{target.service}.db"),
+        environment=target.environment,
+        service=target.service,
+        opts=pulumi.ResourceOptions(retain_on_delete=True),
+    )
+    web_service.render_manifests(inputs, database)

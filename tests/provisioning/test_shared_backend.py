@@ -1,7 +1,8 @@
-"""Many services share one Pulumi project in one backend: a provision reads only the stacks its guardrails need.
+"""Many services share one Pulumi project in one backend: the policy context reads every stack's checkpoint, and a
+half-written one of another stack does not fail it.
 
 Another worker may be saving any other stack's checkpoint at any moment (its `.attrs` sidecar is rewritten in
-place); listing every stack would read that half-written file and fail with `error: EOF`.
+place); the CLI reading every stack would read that half-written file and fail with `error: EOF`.
 """
 
 from __future__ import annotations
@@ -45,9 +46,10 @@ async def test_a_half_written_checkpoint_of_an_unrelated_stack_does_not_fail_a_p
 
     staging = RegionTarget(service="shop", environment="staging", region="local-a")
     prod = RegionTarget(service="shop", environment="prod", region="us-east-1")
-    guard = GuardrailContext(environment="prod", foreign_stacks={staging.stack_name: "staging"})
-    # prod has no stack yet: a guardrail look-up of a stack that does not exist finds nothing, and is no error.
-    not_yet = GuardrailContext(environment="staging", foreign_stacks={prod.stack_name: "prod"})
+    stacks = {staging.stack_name: "staging", prod.stack_name: "prod"}
+    guard = GuardrailContext(environment="prod", stack_environments=stacks)
+    # prod has no stack yet: a stack the config names but the backend does not have is no error.
+    not_yet = GuardrailContext(environment="staging", stack_environments=stacks)
     await provisioner.provision(inputs(provisioner, staging), PROGRAM, not_yet)
     result = await provisioner.provision(inputs(provisioner, prod), PROGRAM, guard)
 

@@ -47,6 +47,7 @@ from activities.freezes import FreezeActivities
 from rollwright.domain.deployment import PipelineSettings
 from rollwright.domain.identity import RegionTarget
 from rollwright.domain.notification import Notification
+from rollwright.domain.policy import PolicyVerdict
 from rollwright.domain.verification import judge
 from rollwright.versionstore import VersionStore
 
@@ -75,6 +76,7 @@ class Doubles:
     hold_digests: set[str] = field(default_factory=set)  # digests whose syncs wait until released
     bad_digests: set[str] = field(default_factory=set)
     broken_stacks: set[str] = field(default_factory=set)  # region keys whose Pulumi run hits a guardrail
+    advisories: dict[str, list[PolicyVerdict]] = field(default_factory=dict)  # region key -> its packs' advice
     slow_baselines: dict[str, float] = field(default_factory=dict)  # region key -> extra seconds to read it
     held_commits: set[str] = field(default_factory=set)  # region keys whose first commit waits for commits_released
     # What each region's Rollout runs (the digest last synced there), and the regions whose Rollout was aborted while
@@ -206,7 +208,12 @@ class Doubles:
                 "prod would use the staging database", type=ErrorType.GUARDRAIL_VIOLATION, non_retryable=True
             )
         manifests = {} if arg.digest is None else {f"{arg.target.gitops_path}/rollout.yaml": f"image: {arg.digest}\n"}
-        return ProvisionResult(target=arg.target, manifests=manifests, content_hash=str(arg.digest))
+        return ProvisionResult(
+            target=arg.target,
+            manifests=manifests,
+            content_hash=str(arg.digest),
+            advisories=self.advisories.get(arg.target.key, []),
+        )
 
     @activity.defn(name=ActivityName.COMMIT_MANIFESTS)
     async def commit_manifests(self, arg: CommitInput) -> CommitResult:

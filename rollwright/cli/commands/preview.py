@@ -1,7 +1,7 @@
 """`rollwright preview SERVICE ENV TAG`: what Pulumi would change in each of the environment's regions.
 
 Runs as a short workflow on the workers (PreviewWorkflow): the workers' plan, the digest the workers' registry
-resolves now, `pulumi preview` on the Pulumi task queue with the same stack config and guardrails a deployment
+resolves now, `pulumi preview` on the Pulumi task queue with the same stack config and policy packs a deployment
 would use. Nothing is changed and nothing is committed; no Pulumi backend or passphrase is needed here.
 """
 
@@ -57,7 +57,7 @@ async def run(ctx: Context, args: argparse.Namespace) -> int:
     for region in report.regions:
         if region.error is None:
             continue
-        what = "guardrail violation" if region.error_type == ErrorType.GUARDRAIL_VIOLATION else "preview failed"
+        what = "refused by policy" if region.error_type == ErrorType.GUARDRAIL_VIOLATION else "preview failed"
         raise OperationFailed(f"{region.target.key}: {what}: {one_line(region.error)}")
     digest = report.digest or ""
     human = "\n".join(f"{r.target.key}:\n{r.result.table}" for r in report.regions if r.result is not None)
