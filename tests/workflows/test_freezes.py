@@ -17,6 +17,8 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.contracts import ActivityName, ProvisionPurpose
+from devstack.ports import free_port
+from devstack.temporal import start_dev_server
 from rollwright.control.freezes import freeze, unfreeze
 from rollwright.domain.deployment import DeploymentOutcome, DeploymentPhase, DeploymentResult
 from rollwright.domain.freeze import FreezeScope
@@ -218,3 +220,48 @@ async def test_a_freeze_expires_at_its_until_and_the_deployment_goes_on(
     # Not lifted by anyone: it expired, and the store still says who froze and until when.
     [kept] = store.freeze_history()
     assert (kept.until, kept.lifted_at) == (until, None)
+
+
+async def test_a_held_deployment_stays_held_across_a_temporal_restart_and_an_unfreeze_then_releases_it(
+    tmp_path: Path, store: VersionStore
+) -> None:
+    # Its own dev server, on a database file and a fixed port, so it can be stopped and started again as it was.
+    db_file, port = tmp_path / "temporal.db", free_port()
+    suffix = uuid.uuid4().hex[:8]
+    queues = Queues(main=f"rw-{suffix}", pulumi=f"rw-pulumi-{suffix}")
+    service_plan = plan(environment("prod", [["us-east-1"]]), service=f"svc-{suffix}")
+    configured = {service_plan.service: ["prod"]}
+    first = await start_dev_server(port=port, db_file=db_file)
+    try:
+        frozen = await freeze(
+            first.client, store, configured, services=[service_plan.service], reason="incident 7", actor="alice"
+        )
+        async with workers_on(first.client, queues, Doubles(freeze_store=store)):
+            started = await first.client.start_workflow(
+                DeploymentWorkflow.run,
+                deployment_input(service_plan, queues),
+                id=f"deploy-{suffix}",
+                task_queue=queues.main,
+            )
+            await held_at(started, "before publish")
+    finally:
+        await first.shutdown()
+
+    second = await start_dev_server(port=port, db_file=db_file)
+    try:
+        after = Doubles(freeze_store=store)
+        async with workers_on(second.client, queues, after):
+            handle = second.client.get_workflow_handle_for(DeploymentWorkflow.run, started.id)
+            await held_at(handle, "before publish")
+            await asyncio.sleep(0.3)
+            assert after.named(ActivityName.PUBLISH_IMAGE) == []
+            assert [f.id for f in store.active_freezes()] == [frozen.freeze.id]
+            loop = asyncio.get_running_loop()
+            since = loop.time()
+            await unfreeze(second.client, store, configured, services=[service_plan.service], reason="ok", actor="bob")
+            assert await left_the_hold(handle, since) < 1.0
+            result = await asyncio.wait_for(handle.result(), 20)
+    finally:
+        await second.shutdown()
+    assert result.outcome is DeploymentOutcome.SUCCEEDED
+    assert [entry.action for entry in result.audit if entry.action in ("hold", "release")] == ["hold", "release"]
