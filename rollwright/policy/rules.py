@@ -57,6 +57,9 @@ class PackContext:
     min_replicas: int = 2
     # A deliberate scale-to-zero (a removed region) renders replicas 0 on purpose.
     scaled_to_zero: bool = False
+    # A rollback goes straight back to a version that ran before, with no canary steps on purpose: undoing a bad
+    # version must not wait on a canary of the good one.
+    rolling_back: bool = False
     protected: tuple[ProtectedResource, ...] = ()
     references: tuple[Reference, ...] = field(default=())
 
@@ -72,6 +75,7 @@ class PackContext:
                 "production": self.production,
                 "minReplicas": self.min_replicas,
                 "scaledToZero": self.scaled_to_zero,
+                "rollingBack": self.rolling_back,
             },
         }
 
@@ -87,6 +91,7 @@ class PackContext:
             production=bool(section.get("production", False)),
             min_replicas=int(section.get("minReplicas", 2)),
             scaled_to_zero=bool(section.get("scaledToZero", False)),
+            rolling_back=bool(section.get("rollingBack", False)),
             protected=tuple(ProtectedResource(**p) for p in section.get("protected", [])),
             references=tuple(Reference(**r) for r in section.get("references", [])),
         )
@@ -212,7 +217,7 @@ def rollout_violations(resource: Resource, ctx: PackContext) -> list[str]:
         canary = (spec.get("strategy") or {}).get("canary")
         steps = (canary or {}).get("steps") or []
         analysed = bool((canary or {}).get("analysis")) or any("analysis" in step for step in steps)
-        if not steps or not analysed:
+        if not ctx.rolling_back and (not steps or not analysed):
             found.append(
                 f"{where} has no canary with analysis; production rolls out by canary steps measured by checks: "
                 f"give the service `canary.steps` and `canary.checks`"

@@ -177,7 +177,13 @@ def references(states: dict[str, StackState], context: GuardrailContext, own_sta
 
 
 def pack_context(
-    states: dict[str, StackState], context: GuardrailContext, stack: str, region: str, scaled_to_zero: bool
+    states: dict[str, StackState],
+    context: GuardrailContext,
+    stack: str,
+    region: str,
+    *,
+    scaled_to_zero: bool,
+    rolling_back: bool,
 ) -> PackContext:
     own = states.get(stack, StackState())
     return PackContext(
@@ -188,6 +194,7 @@ def pack_context(
         region_label=REGION_LABEL,
         production=context.production,
         scaled_to_zero=scaled_to_zero,
+        rolling_back=rolling_back,
         protected=tuple(own.protected),
         references=tuple(references(states, context, stack)),
     )

@@ -95,8 +95,15 @@ def _packs(stack: auto.Stack, request: ChildRequest) -> _Packs:
     context = request.guardrails
     assert context is not None
     states = backend_states(stack, os.environ.get("PULUMI_BACKEND_URL", ""), request.project)
-    scaled_to_zero = request.config.get("purpose") == RenderPurpose.SCALE_TO_ZERO.value
-    builtin = pack_context(states, context, request.stack, request.config.get("region", ""), scaled_to_zero)
+    purpose = request.config.get("purpose", RenderPurpose.DEPLOY.value)
+    builtin = pack_context(
+        states,
+        context,
+        request.stack,
+        request.config.get("region", ""),
+        scaled_to_zero=purpose == RenderPurpose.SCALE_TO_ZERO.value,
+        rolling_back=purpose != RenderPurpose.DEPLOY.value,
+    )
     config_dir = Path(request.work_dir) / "policy"
     config_dir.mkdir(parents=True, exist_ok=True)
     paths, configs = [str(BUILTIN_PACK)], []

@@ -79,6 +79,17 @@ def test_production_rollouts_need_replicas_and_an_analysed_canary() -> None:
     assert rules.rollout_violations(manifest("rollout", labelled("Rollout", spec=thin)), staging) == []
 
 
+def test_a_production_rollback_goes_straight_back_without_a_canary_but_keeps_its_replicas() -> None:
+    rolling_back = PackContext(**{**vars(PROD), "rolling_back": True})
+    straight = "spec:\n  replicas: 3\n  strategy:\n    canary: {}\n"
+    assert rules.rollout_violations(manifest("rollout", labelled("Rollout", spec=straight)), rolling_back) == []
+    thin = "spec:\n  replicas: 1\n  strategy:\n    canary: {}\n"
+    [found] = rules.rollout_violations(manifest("rollout", labelled("Rollout", spec=thin)), rolling_back)
+    assert "runs 1 replica(s); production needs at least 2" in found
+    # The flag travels in the pack's config as the pack reads it back.
+    assert PackContext.from_section(rolling_back.sections()[rules.ROLLOUTS]).rolling_back
+
+
 def test_protected_resources_stay_and_keep_their_flag() -> None:
     db = ProtectedResource(urn="urn:db", name="database", type="SqliteDatabase")
     ctx = PackContext(**{**vars(PROD), "protected": (db,)})

@@ -22,7 +22,7 @@ from rollwright.provisioning.protocol import GuardrailContext
 from rollwright.provisioning.provisioner import Provisioner
 from rollwright.provisioning.settings import RunnerSettings
 from rollwright.provisioning.working_copy import read_region_manifests
-from rollwright.stacks.inputs import StackInputs
+from rollwright.stacks.inputs import RenderPurpose, StackInputs
 from tests.provisioning.conftest import make_settings
 
 PROGRAM = "rollwright.stacks.web_service:program"
@@ -41,9 +41,14 @@ BILLING_STAGING = RegionTarget(service="billing", environment="staging", region=
 SHOP_PROD = RegionTarget(service="shop", environment="prod", region="us-east-1")
 SHOP_PROD_EU = RegionTarget(service="shop", environment="prod", region="eu-west-1")
 SHOP_PROD_AP = RegionTarget(service="shop", environment="prod", region="ap-south-1")
+# Only the rollback test provisions it: the other tests expect the regions above as the fixture left them.
+SHOP_PROD_CA = RegionTarget(service="shop", environment="prod", region="ca-central-1")
 BILLING_DB = "postgres://db.billing-staging.internal:5432/billing"
 BILLING_ALIAS = "pg-stg.billing.internal"
-STACKS = {t.stack_name: t.environment for t in (SHOP_STAGING, BILLING_STAGING, SHOP_PROD, SHOP_PROD_EU, SHOP_PROD_AP)}
+STACKS = {
+    t.stack_name: t.environment
+    for t in (SHOP_STAGING, BILLING_STAGING, SHOP_PROD, SHOP_PROD_EU, SHOP_PROD_AP, SHOP_PROD_CA)
+}
 
 
 def guard(target: RegionTarget) -> GuardrailContext:
@@ -185,6 +190,19 @@ async def test_production_rollouts_need_two_replicas_and_an_analysed_canary(back
     assert "rollwright-guardrails/production-rollouts" in message
     assert "runs 1 replica(s); production needs at least 2" in message
     assert "has no canary with analysis" in message
+
+
+async def test_a_production_rollback_goes_straight_back_without_a_canary(backend: Backend) -> None:
+    # What a rollback renders: the earlier version, no canary steps, no analysis, so nothing waits on the good one.
+    back = inputs(backend.provisioner, SHOP_PROD_CA).model_copy(
+        update={"purpose": RenderPurpose.ROLLBACK, "canary_steps": [], "analysis": None}
+    )
+
+    await backend.provisioner.provision(back, PROGRAM, guard(SHOP_PROD_CA))
+
+    rollout = backend.files(SHOP_PROD_CA)["prod/ca-central-1/shop/rollout.yaml"]
+    assert DIGEST_1 in rollout
+    assert "steps" not in rollout
 
 
 async def test_a_team_pack_stops_on_its_mandatory_rule_and_advises_on_the_other(backend: Backend) -> None:
