@@ -12,12 +12,12 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError
 
 from rollwright.config.models import RollwrightConfig
 from rollwright.control.acting import Acting
 from rollwright.control.errors import Conflict, Invalid, Unavailable, one_line
-from rollwright.control.lanes import RPC_TIMEOUT, lane_status, lanes
+from rollwright.control.lanes import RPC_TIMEOUT, lane_status, lanes, update_refused
 from rollwright.control.models import ControlResult, DeploymentOrder
 from rollwright.control.scope import environment_of, plan_of
 from rollwright.domain.deployment import STATUS_QUERY, ControlAnswer, ControlName, ControlRequest, DeploymentStatus
@@ -82,17 +82,9 @@ async def control_deployment(
         answer: ControlAnswer = await client.get_workflow_handle(workflow_id).execute_update(
             control.value, request, result_type=ControlAnswer, rpc_timeout=RPC_TIMEOUT
         )
-    except WorkflowUpdateFailedError as exc:
-        reason = exc.cause.message if hasattr(exc.cause, "message") else str(exc.cause or exc)
-        raise Conflict(f"{control.value} rejected by {workflow_id}: {one_line(reason)}") from None
-    except WorkflowUpdateRPCTimeoutOrCancelledError:
-        raise Unavailable(
-            f"{control.value}: {workflow_id} did not answer within {RPC_TIMEOUT.seconds} s (are the workers up?)"
-        ) from None
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            raise Conflict(f"{workflow_id} has finished; nothing to {control.value}") from None
-        raise Unavailable(f"{control.value} not delivered to {workflow_id}: {one_line(exc.message)}") from None
+    except (WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, RPCError) as exc:
+        gone = f"{workflow_id} has finished; nothing to {control.value}"
+        raise update_refused(exc, control.value, workflow_id, not_found=gone) from None
     return ControlResult(
         service=plan.service, environment=environment, workflow_id=workflow_id, control=control, message=answer.message
     )

@@ -4,6 +4,9 @@ the control API vouched for them)."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 from temporalio.client import Client
 
 from rollwright.config.models import RollwrightConfig
@@ -29,51 +32,55 @@ async def freeze(client: Client, config: RollwrightConfig, acting: Acting, order
     configured = freezes.configured_environments(config)
     scope = freezes.scope_of(configured, order.services, all_services=order.all_services, environment=order.environment)
     _authorize(config, acting, Action.FREEZE, scope)
-    try:
-        with VersionStore(version_store_url(config.version_store)) as store:
-            return await freezes.freeze(
-                client,
-                store,
-                configured,
-                services=order.services,
-                all_services=order.all_services,
-                environment=order.environment,
-                reason=order.reason,
-                actor=acting.actor,
-                verified=acting.verified,
-                until=order.until,
-                let_running_finish=order.let_running_finish,
-            )
-    except VersionStoreError as exc:
-        raise Unavailable(f"cannot write the freeze to the version store: {one_line(exc)}") from None
+    with _opened_store(config, "cannot write the freeze to the version store") as store:
+        return await freezes.freeze(
+            client,
+            store,
+            configured,
+            services=order.services,
+            all_services=order.all_services,
+            environment=order.environment,
+            reason=order.reason,
+            actor=acting.actor,
+            verified=acting.verified,
+            until=order.until,
+            let_running_finish=order.let_running_finish,
+        )
 
 
 async def unfreeze(
     client: Client, config: RollwrightConfig, acting: Acting, order: UnfreezeOrder
 ) -> freezes.UnfreezeResult:
     configured = freezes.configured_environments(config)
+    with _opened_store(config, "cannot lift the freeze in the version store") as store:
+        if order.freeze_id is None:
+            scope = freezes.scope_of(
+                configured, order.services, all_services=order.all_services, environment=order.environment
+            )
+            _authorize(config, acting, Action.UNFREEZE, scope)
+        else:
+            # The one freeze's own scope decides; an id not in force is the operation's to refuse (Conflict).
+            found = [f for f in await freezes.active_freezes(store) if f.id == order.freeze_id]
+            for lifted in found:
+                _authorize(config, acting, Action.UNFREEZE, lifted.scope)
+        return await freezes.unfreeze(
+            client,
+            store,
+            configured,
+            services=order.services,
+            all_services=order.all_services,
+            environment=order.environment,
+            freeze_id=order.freeze_id,
+            reason=order.reason,
+            actor=acting.actor,
+        )
+
+
+@contextlib.contextmanager
+def _opened_store(config: RollwrightConfig, failing: str) -> Iterator[VersionStore]:
+    """The version store for one operation; a store that cannot be reached is Unavailable, saying `failing`."""
     try:
         with VersionStore(version_store_url(config.version_store)) as store:
-            if order.freeze_id is None:
-                scope = freezes.scope_of(
-                    configured, order.services, all_services=order.all_services, environment=order.environment
-                )
-                _authorize(config, acting, Action.UNFREEZE, scope)
-            else:
-                # The one freeze's own scope decides; an id not in force is the operation's to refuse (Conflict).
-                found = [f for f in await freezes.active_freezes(store) if f.id == order.freeze_id]
-                for lifted in found:
-                    _authorize(config, acting, Action.UNFREEZE, lifted.scope)
-            return await freezes.unfreeze(
-                client,
-                store,
-                configured,
-                services=order.services,
-                all_services=order.all_services,
-                environment=order.environment,
-                freeze_id=order.freeze_id,
-                reason=order.reason,
-                actor=acting.actor,
-            )
+            yield store
     except VersionStoreError as exc:
-        raise Unavailable(f"cannot lift the freeze in the version store: {one_line(exc)}") from None
+        raise Unavailable(f"{failing}: {one_line(exc)}") from None

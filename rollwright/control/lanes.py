@@ -120,15 +120,28 @@ async def send_control(
                 result_type=LaneAnswer,
                 rpc_timeout=RPC_TIMEOUT,
             )
-    except WorkflowUpdateFailedError as exc:
-        reason = getattr(exc.cause, "message", None) or str(exc.cause)
-        raise Conflict(f"{control.value} rejected by {workflow_id}: {one_line(reason)}") from None
-    except WorkflowUpdateRPCTimeoutOrCancelledError:
-        raise Unavailable(
-            f"{control.value}: {workflow_id} did not answer within {RPC_TIMEOUT.seconds} s (are the workers up?)"
-        ) from None
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            raise Conflict(f"{service} has no {environment} lane yet: nothing was ever deployed there") from None
-        raise Unavailable(f"{control.value} not delivered to {workflow_id}: {one_line(exc.message)}") from None
+    except (WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, RPCError) as exc:
+        gone = f"{service} has no {environment} lane yet: nothing was ever deployed there"
+        raise update_refused(exc, control.value, workflow_id, not_found=gone) from None
     return answer
+
+
+def update_refused(
+    exc: WorkflowUpdateFailedError | WorkflowUpdateRPCTimeoutOrCancelledError | RPCError,
+    update: str,
+    workflow_id: str,
+    *,
+    not_found: str,
+) -> Conflict | Unavailable:
+    """What an update that did not go through means to the caller: the workflow's validator refused it, or the
+    workflow is not there (`not_found`), both Conflict; or Temporal or the workers did not answer, Unavailable."""
+    if isinstance(exc, WorkflowUpdateFailedError):
+        reason = getattr(exc.cause, "message", None) or str(exc.cause or exc)
+        return Conflict(f"{update} rejected by {workflow_id}: {one_line(reason)}")
+    if isinstance(exc, WorkflowUpdateRPCTimeoutOrCancelledError):
+        return Unavailable(
+            f"{update}: {workflow_id} did not answer within {RPC_TIMEOUT.seconds} s (are the workers up?)"
+        )
+    if exc.status == RPCStatusCode.NOT_FOUND:
+        return Conflict(not_found)
+    return Unavailable(f"{update} not delivered to {workflow_id}: {one_line(exc.message)}")
