@@ -7,8 +7,9 @@ waves) against 1 (staging alone), on the demo's stack of real parts, runs interl
 Each run pushes a new version whose users get 20% 5xx: in staging (its canary fails there, 1 region to undo) or
 in prod's second wave (its canary fails there after staging and prod's first wave went live, 4 regions to undo).
 A rollback's time is from the deployment turning to rolling_back to the end of the last rollback it caused: the
-failing lane's (prod's two waves, newest first, a wave's regions at once), then staging's lane, told of the bad
-mark, rolling its region back. So 4 regions in 3 waves should take about 3 regions' time, not 4.
+failing lane's (prod's two waves, newest first, a wave's regions at once) and staging's lane's, which hears of the
+rollback as it starts and rolls its region back alongside. So 4 regions in 3 waves should take about 2 regions'
+time (prod's two waves), and the goal is at most 3 (the number of waves), not 4.
 """
 
 from __future__ import annotations

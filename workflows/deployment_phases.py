@@ -21,7 +21,7 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 from activities.contracts import MarkDigestBadInput, PublishInput
 from rollwright.domain.deployment import (
@@ -30,6 +30,7 @@ from rollwright.domain.deployment import (
     ControlName,
     ControlRequest,
     DeploymentInput,
+    DeploymentKind,
     DeploymentOutcome,
     DeploymentPhase,
     DeploymentResult,
@@ -38,6 +39,7 @@ from rollwright.domain.deployment import (
 )
 from rollwright.domain.durations import format_duration
 from rollwright.domain.identity import RegionTarget
+from rollwright.domain.lane import ROLLING_BACK_SIGNAL, BadElsewhere
 from rollwright.domain.notification import Notification, NotificationKind
 from rollwright.domain.plan import ApprovalDefault, EnvironmentPlan
 from rollwright.domain.verification import OnFailure
@@ -54,6 +56,8 @@ from workflows.verification import Verifier
 _HALTABLE = frozenset({StopKind.CANARY_FAILED, StopKind.CHECK_FAILED})
 # workflow.patched id: a newer version ends an approval wait of a deployment that has changed no region yet.
 SUPERSEDED_AT_APPROVAL = "superseded-at-approval"
+# workflow.patched id: the lane hears of the rollback as it begins (a signal), not only from the deployment's result.
+ANNOUNCE_ROLLBACK = "announce-rollback"
 
 
 @dataclass(frozen=True)
@@ -371,6 +375,7 @@ class DeploymentPhases:
         # Whatever stopped it, a rolled-back digest must never come back on its own: only an engineer's
         # `rollwright unblock` clears the mark (the brief's promise against Image Updater/Flux re-deploys).
         await self._mark_bad(self._inp.digest, stop.reason, stop.actor)
+        await self._tell_lane_rolling_back(stop.reason)
         await self._regions.halt(stop.reason)
         rolled_back = await self._regions.roll_back_all()
         keys = [region.target.key for region in changed]
@@ -381,6 +386,27 @@ class DeploymentPhases:
         await self._notify(NotificationKind.ROLLED_BACK, None, reason=stop.reason, regions=keys)
         outcome = DeploymentOutcome.ABORTED if stop.kind is StopKind.ABORTED else DeploymentOutcome.ROLLED_BACK
         return await self._finish(outcome, stop.reason)
+
+    async def _tell_lane_rolling_back(self, reason: str) -> None:
+        """The digest is bad from now on: the lane passes that on to the other lanes, whose own rollbacks then run
+        alongside this one's instead of after its last region."""
+        inp = self._inp
+        if inp.lane_workflow_id is None or inp.kind is not DeploymentKind.ROLL_FORWARD:
+            return
+        if not workflow.patched(ANNOUNCE_ROLLBACK):
+            return
+        news = BadElsewhere(
+            digest=inp.digest,
+            tag=inp.tag,
+            environment=", ".join(env.name for env in inp.plan.environments),
+            reason=reason,
+            workflow_id=workflow.info().workflow_id,
+        )
+        try:
+            await workflow.get_external_workflow_handle(inp.lane_workflow_id).signal(ROLLING_BACK_SIGNAL, news)
+        except FailureError as error:
+            # The lane still learns of it from this deployment's result.
+            self._log.note(f"could not tell lane {inp.lane_workflow_id} of the rollback: {error}")
 
     async def _mark_bad(self, digest: str, reason: str, actor: str) -> None:
         try:

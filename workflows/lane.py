@@ -68,6 +68,7 @@ with workflow.unsafe.imports_passed_through():
         BAD_ELSEWHERE_SIGNAL,
         LANE_WORKFLOW,
         OFFER_SIGNAL,
+        ROLLING_BACK_SIGNAL,
         BadElsewhere,
         Hold,
         HoldKind,
@@ -113,6 +114,8 @@ class LaneWorkflow:
         self._continue_after = inp.continue_as_new_after_events
         self._child: ChildWorkflowHandle[Any, DeploymentResult] | None = None
         self._rollback_order: RollbackOrder | None = None
+        # The running deployment's word that it began rolling back: its digest is to be marked bad everywhere now.
+        self._rolling_back: BadElsewhere | None = None
 
     @workflow.run
     async def run(self, inp: LaneInput) -> None:
@@ -135,6 +138,9 @@ class LaneWorkflow:
                 await self._act_on_bad_elsewhere()
             elif self._s.unaudited:
                 await self._audit()
+            elif self._rolling_back is not None:
+                news, self._rolling_back = self._rolling_back, None
+                await self._mark_bad_everywhere(news.tag or news.digest, news.digest, news.reason)
             elif self._child is not None and self._child.done():
                 await self._settle()
             elif self._due_promotions():
@@ -156,7 +162,7 @@ class LaneWorkflow:
 
     def _has_work(self) -> bool:
         s = self._s
-        if s.queue or s.bad_elsewhere or s.unaudited or self._due_promotions():
+        if s.queue or s.bad_elsewhere or s.unaudited or self._rolling_back or self._due_promotions():
             return True
         if self._child is not None:
             return self._child.done()
@@ -412,6 +418,7 @@ class LaneWorkflow:
             limits=settings.limits,
             kind=kind,
             rollback=order,
+            lane_workflow_id=workflow.info().workflow_id,
         )
         what = "roll back" if kind in _ROLLBACKS else "deploy"
         self._child = await workflow.start_child_workflow(
@@ -455,6 +462,7 @@ class LaneWorkflow:
         except ChildWorkflowError as error:
             record.outcome, record.reason = DeploymentOutcome.FAILED, str(error.cause or error)
         self._child, self._s.current, self._s.current_workflow_id, self._s.current_kind = None, None, None, None
+        self._rolling_back = None
         if record.outcome is DeploymentOutcome.SUCCEEDED:
             await self._went_live(current, kind)
             return
@@ -556,6 +564,14 @@ class LaneWorkflow:
                     self._ignore(f"could not offer {promotion.tag} to {lane}: {error.cause or error}")
 
     # -- bad marks -----------------------------------------------------------------------------------
+
+    @workflow.signal(name=ROLLING_BACK_SIGNAL, description="This lane's deployment began rolling back")
+    def deployment_rolling_back(self, news: BadElsewhere) -> None:
+        s = self._s
+        if news.workflow_id != s.current_workflow_id or s.current_kind in _ROLLBACKS:
+            return  # a deployment this lane no longer runs, or a rollback (whose digest is the good one)
+        if s.current is not None and s.current.digest == news.digest:
+            self._rolling_back = news
 
     @workflow.signal(name=BAD_ELSEWHERE_SIGNAL, description="A digest was marked bad in another lane")
     def digest_marked_bad(self, bad: BadElsewhere) -> None:

@@ -209,6 +209,9 @@ class DeploymentInput(BaseModel):
     rollback: RollbackOrder | None = None
     # A verified `deploy --break-glass`: this deployment goes through a closed deploy window.
     break_glass: BreakGlass | None = None
+    # The lane that started it, told the moment this deployment starts rolling back, so the other lanes undo the
+    # bad digest alongside instead of after every region here is back.
+    lane_workflow_id: str | None = None
 
 
 class RegionStatus(BaseModel):

@@ -29,9 +29,11 @@ from rollwright.domain.digest import Digest
 
 LANE_WORKFLOW = "LaneWorkflow"
 
-# Signals a lane takes: a push (first lane), a version due from the lane before it, a digest marked bad elsewhere.
+# Signals a lane takes: a push (first lane), a version due from the lane before it, a digest marked bad elsewhere,
+# and its own deployment's word that it began rolling back (its digest is bad from that moment on).
 OFFER_SIGNAL = "offer"
 BAD_ELSEWHERE_SIGNAL = "digest_marked_bad"
+ROLLING_BACK_SIGNAL = "deployment_rolling_back"
 
 
 def lane_workflow_id(service: str, environment: str) -> str:

@@ -79,6 +79,7 @@ class Doubles:
     advisories: dict[str, list[PolicyVerdict]] = field(default_factory=dict)  # region key -> its packs' advice
     slow_baselines: dict[str, float] = field(default_factory=dict)  # region key -> extra seconds to read it
     held_commits: set[str] = field(default_factory=set)  # region keys whose first commit waits for commits_released
+    held_rollbacks: set[str] = field(default_factory=set)  # region keys whose rollbacks wait for rollbacks_released
     # What each region's Rollout runs (the digest last synced there), and the regions whose Rollout was aborted while
     # fully promoted: Argo Rollouts then reads Degraded/RolloutAborted, and re-syncing the same template does not
     # heal it (argoproj/argo-rollouts#1624).
@@ -98,6 +99,7 @@ class Doubles:
     keep_calls: bool = True
     released: asyncio.Event = field(default_factory=asyncio.Event)
     commits_released: asyncio.Event = field(default_factory=asyncio.Event)
+    rollbacks_released: asyncio.Event = field(default_factory=asyncio.Event)
     # Freezes come from a real version store when a test gives one; without, nothing is ever frozen.
     freeze_store: VersionStore | None = None
     _shas: itertools.count[int] = field(default_factory=itertools.count)
@@ -202,6 +204,10 @@ class Doubles:
     async def provision_region(self, arg: ProvisionInput) -> ProvisionResult:
         call = self._begin(ActivityName.PROVISION_REGION, arg, arg.target.key)
         await self._die_if_due(ActivityName.PROVISION_REGION)
+        if arg.target.key in self.held_rollbacks and arg.purpose is ProvisionPurpose.ROLLBACK:
+            while not self.rollbacks_released.is_set():
+                activity.heartbeat()
+                await asyncio.sleep(0.05)
         await self._work(call, self.step_seconds)
         if arg.target.key in self.broken_stacks and arg.purpose is ProvisionPurpose.DEPLOY:
             raise ApplicationError(

@@ -241,6 +241,56 @@ async def test_a_digest_marked_bad_in_prod_is_rolled_back_or_kept_in_staging_as_
         await eventually(refused, what="a re-push of v1.1.0 refused")
 
 
+async def test_staging_rolls_a_bad_digest_back_while_prod_is_still_rolling_it_back(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    client = time_skipping_env.client
+    doubles = LaneDoubles()
+    async with lane_workers(client, doubles) as queues:
+        lanes = Lanes(
+            client,
+            queues,
+            doubles,
+            environment("staging", [["stg-a"]]),
+            later(environment("prod", [["us-east-1"]]), "staging"),
+        )
+        prod = lanes.key("prod", "us-east-1")
+        doubles.canary_fails[prod] = digest_of("v1.1.0")
+        # Prod's own rollback cannot finish until staging's has: staging must hear of the bad digest as prod's
+        # rollback begins, not from its result.
+        doubles.held_rollbacks.add(prod)
+        await lanes.push("v1.0.0")
+        await lanes.live("prod", "v1.0.0")
+        await lanes.push("v1.1.0")
+        await lanes.live("staging", "v1.1.0")
+
+        async def staging_back() -> bool:
+            recent = (await lanes.status("staging")).recent
+            last = recent[-1]
+            return last.kind is DeploymentKind.BAD_ELSEWHERE and last.outcome is DeploymentOutcome.SUCCEEDED
+
+        await eventually(staging_back, what="staging rolled back while prod's rollback waits")
+        assert doubles.live_in(lanes.key("staging", "stg-a")) == "v1.0.0"
+        rolling_back = (await lanes.status("prod")).current
+        assert rolling_back is not None
+        assert rolling_back.tag == "v1.1.0"
+        deployment = client.get_workflow_handle_for(
+            DeploymentWorkflow.run, (await lanes.status("prod")).recent[-1].workflow_id
+        )
+        doubles.rollbacks_released.set()
+
+        async def prod_rolled_back() -> bool:
+            recent = (await lanes.status("prod")).recent
+            return recent[-1].tag == "v1.1.0" and recent[-1].outcome is DeploymentOutcome.ROLLED_BACK
+
+        await eventually(prod_rolled_back, what="v1.1.0 rolled back in prod")
+        # Told once: the result of prod's deployment adds nothing staging acts on a second time.
+        staging = await lanes.status("staging")
+        assert [d.kind for d in staging.recent].count(DeploymentKind.BAD_ELSEWHERE) == 1
+        await check_replay(lanes.handle("prod"), "lane_rollback_announced")
+        await check_replay(deployment, "deployment_rollback_announced")
+
+
 async def test_controls_that_make_no_sense_now_are_rejected_with_the_reason(
     time_skipping_env: WorkflowEnvironment,
 ) -> None:

@@ -68,6 +68,9 @@ EXPECTED = {
     "lane_rollback_hold_release": "a deliberate rollback of prod, its hold, a version queued behind it, the release",
     "lane_pin": "staging pinned on an older version through the normal rollout; a newer push waits behind the hold",
     "lane_bad_elsewhere_rollback": "staging rolls back a version prod marked bad (on_bad_elsewhere: rollback)",
+    "lane_rollback_announced": "prod's deployment tells its lane it began rolling back; the lane tells staging "
+    "at once, before the rollback ends",
+    "deployment_rollback_announced": "a lane's deployment fails its canary and signals its lane before rolling back",
 }
 
 
