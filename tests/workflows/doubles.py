@@ -91,6 +91,10 @@ class Doubles:
     # What Prometheus would answer for a region key, given how many rounds measured it before (0 the first time).
     measure: Callable[[str, int], float | None] = lambda key, round_: 0.01
     check_rounds: dict[str, int] = field(default_factory=dict)
+    # Provisions this picks wait (at most 10 s) until two of them run at once, so a test sees "side by side" for
+    # certain instead of racing a 50 ms double; peak_paired says how many of them ever ran at once.
+    pair_up: Callable[[ProvisionInput], bool] = lambda arg: False
+    peak_paired: int = 0
     step_seconds: float = 0.05
     follow_seconds: float = 0.3
     calls: list[Call] = field(default_factory=list)
@@ -103,6 +107,7 @@ class Doubles:
     # Freezes come from a real version store when a test gives one; without, nothing is ever frozen.
     freeze_store: VersionStore | None = None
     _shas: itertools.count[int] = field(default_factory=itertools.count)
+    _paired_running: int = 0
 
     # -- reading what happened -----------------------------------------------------------------------
 
@@ -136,6 +141,12 @@ class Doubles:
         if not self.instant:
             await asyncio.sleep(seconds)
         call.ended = time.monotonic()
+
+    async def _wait_for_a_partner(self) -> None:
+        deadline = time.monotonic() + 10
+        while self.peak_paired < 2 and time.monotonic() < deadline:
+            activity.heartbeat()
+            await asyncio.sleep(0.01)
 
     def light(self) -> list[Callable[..., Any]]:
         return [
@@ -208,7 +219,17 @@ class Doubles:
             while not self.rollbacks_released.is_set():
                 activity.heartbeat()
                 await asyncio.sleep(0.05)
-        await self._work(call, self.step_seconds)
+        paired = self.pair_up(arg)
+        if paired:
+            self._paired_running += 1
+            self.peak_paired = max(self.peak_paired, self._paired_running)
+        try:
+            if paired:
+                await self._wait_for_a_partner()
+            await self._work(call, self.step_seconds)
+        finally:
+            if paired:
+                self._paired_running -= 1
         if arg.target.key in self.broken_stacks and arg.purpose is ProvisionPurpose.DEPLOY:
             raise ApplicationError(
                 "prod would use the staging database", type=ErrorType.GUARDRAIL_VIOLATION, non_retryable=True
