@@ -142,11 +142,12 @@ class Doubles:
             await asyncio.sleep(seconds)
         call.ended = time.monotonic()
 
-    async def _wait_for_a_partner(self) -> None:
-        deadline = time.monotonic() + 10
-        while self.peak_paired < 2 and time.monotonic() < deadline:
+    async def _heartbeat_until(self, done: Callable[[], bool], interval: float, at_most: float | None = None) -> None:
+        """Wait as a running activity does: heartbeating, which is how a cancel reaches it."""
+        deadline = None if at_most is None else time.monotonic() + at_most
+        while not done() and (deadline is None or time.monotonic() < deadline):
             activity.heartbeat()
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(interval)
 
     def light(self) -> list[Callable[..., Any]]:
         return [
@@ -216,20 +217,17 @@ class Doubles:
         call = self._begin(ActivityName.PROVISION_REGION, arg, arg.target.key)
         await self._die_if_due(ActivityName.PROVISION_REGION)
         if arg.target.key in self.held_rollbacks and arg.purpose is ProvisionPurpose.ROLLBACK:
-            while not self.rollbacks_released.is_set():
-                activity.heartbeat()
-                await asyncio.sleep(0.05)
-        paired = self.pair_up(arg)
-        if paired:
+            await self._heartbeat_until(self.rollbacks_released.is_set, 0.05)
+        if self.pair_up(arg):
             self._paired_running += 1
             self.peak_paired = max(self.peak_paired, self._paired_running)
-        try:
-            if paired:
-                await self._wait_for_a_partner()
-            await self._work(call, self.step_seconds)
-        finally:
-            if paired:
+            try:
+                await self._heartbeat_until(lambda: self.peak_paired >= 2, 0.01, at_most=10)
+                await self._work(call, self.step_seconds)
+            finally:
                 self._paired_running -= 1
+        else:
+            await self._work(call, self.step_seconds)
         if arg.target.key in self.broken_stacks and arg.purpose is ProvisionPurpose.DEPLOY:
             raise ApplicationError(
                 "prod would use the staging database", type=ErrorType.GUARDRAIL_VIOLATION, non_retryable=True
@@ -248,9 +246,7 @@ class Doubles:
         await self._die_if_due(ActivityName.COMMIT_MANIFESTS)
         if arg.target.key in self.held_commits:
             self.held_commits.discard(arg.target.key)
-            while not self.commits_released.is_set():
-                activity.heartbeat()
-                await asyncio.sleep(0.05)
+            await self._heartbeat_until(self.commits_released.is_set, 0.05)
         await self._work(call, 0.01)
         return CommitResult(sha=f"{next(self._shas):040x}", created=True)
 
@@ -267,10 +263,7 @@ class Doubles:
             )
         self.synced[key] = arg.digest
         if (arg.digest is not None and self.hold.get(key) == arg.digest) or arg.digest in self.hold_digests:
-            # Heartbeating is how a cancel reaches a running activity.
-            while not self.released.is_set():
-                activity.heartbeat()
-                await asyncio.sleep(0.1)
+            await self._heartbeat_until(self.released.is_set, 0.1)
         await self._work(call, self.follow_seconds)
         if arg.digest is not None and self.canary_fails.get(arg.target.key) == arg.digest:
             return HandoffResult(
