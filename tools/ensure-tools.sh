@@ -120,8 +120,10 @@ else
 fi
 policy_plugin="$cache/pulumi/v$version/plugins/analyzer-policy-python-v0.0.1"
 mkdir -p "$policy_plugin"
-printf '#!/bin/sh\nexec "${PULUMI_POLICY_PYTHON_CMD:-%s}" -u -m pulumi.policy "$@"\n' "$policy_venv/bin/python" \
-  > "$policy_plugin/pulumi-analyzer-policy-python"
+# The boot script is `-m pulumi.policy` with the SDK parts a policy server never uses loaded lazily (its docstring).
+cp "$root/rollwright/policy/analyzer_boot.py" "$policy_plugin/analyzer_boot.py"
+printf '#!/bin/sh\nexec "${PULUMI_POLICY_PYTHON_CMD:-%s}" -u %s "$@"\n' "$policy_venv/bin/python" \
+  "$policy_plugin/analyzer_boot.py" > "$policy_plugin/pulumi-analyzer-policy-python"
 chmod +x "$policy_plugin/pulumi-analyzer-policy-python"
 
 # -- 4. The local cluster (Kubernetes control plane, kwok, Argo Rollouts, Argo CD) ------------------------
