@@ -2,7 +2,7 @@
 packs (preview, the same service's other environments' outputs read through the CLI for the hand-written
 guardrails, then `up`): same program, same stack, same file backend, same run, rounds interleaved.
 
-    .venv/bin/python -m bench.provision [--rounds 5]
+    .venv/bin/python -m bench.provision [--rounds 9]
 
 All three run in this process on the Automation API (a worker runs each in a child process of its own, which costs
 the same for all three and is left out). Two cases: nothing changed (the common retry and re-run), and a new digest
@@ -119,7 +119,7 @@ def timed(run: Callable[[ChildRequest], None], req: ChildRequest) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=9)
     args = parser.parse_args()
     os.environ[PASSPHRASE_ENV] = "bench passphrase"
     with tempfile.TemporaryDirectory(prefix="bench-provision-") as root:
