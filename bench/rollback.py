@@ -20,7 +20,6 @@ import contextlib
 import statistics
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,7 +31,7 @@ from temporalio.service import RPCError
 from demo import sample
 from demo.narrator import Narrator
 from demo.stack import DemoStack, start_stack, until
-from demo.story import DeploymentHandle, Rollout, demo_image, deploy
+from demo.story import DeploymentHandle, back_times, demo_image, deploy
 from devstack.ports import free_port
 from devstack.traffic import RunningTraffic
 from rollwright.domain.deployment import (
@@ -40,7 +39,6 @@ from rollwright.domain.deployment import (
     DeploymentOutcome,
     DeploymentPhase,
     DeploymentStatus,
-    RegionPhase,
 )
 from rollwright.observability.logging import configure_logging
 
@@ -60,7 +58,6 @@ class _Quiet(Narrator):
 
 @dataclass
 class _Timed:
-    started: float | None = None
     started_at: datetime | None = None
 
 
@@ -70,9 +67,8 @@ def _time_the_rollback(timed: _Timed) -> Callable[[DeploymentHandle], Coroutine[
             with contextlib.suppress(RPCError):
                 status = await handle.query(STATUS_QUERY, result_type=DeploymentStatus)
                 if status.phase is DeploymentPhase.ROLLING_BACK:
-                    timed.started = time.monotonic()
                     timed.started_at = datetime.now(UTC)
-            return timed.started is not None
+            return timed.started_at is not None
 
         await until(rolling_back, timeout=600, interval=0.1)
 
@@ -84,26 +80,14 @@ async def _one_rollback(stack: DemoStack, narrator: Narrator, tag: str, users: R
     timed = _Timed()
     result = await deploy(stack, narrator, tag, meanwhile=_time_the_rollback(timed))
     # The end of the whole way back: a version failing in prod is also rolled back in staging, by staging's lane.
-    ended = time.monotonic()
+    ended = datetime.now(UTC)
     undone = result.rolled_back_regions()
-    if result.outcome is not DeploymentOutcome.ROLLED_BACK or timed.started is None or len(undone) != regions:
+    if result.outcome is not DeploymentOutcome.ROLLED_BACK or timed.started_at is None or len(undone) != regions:
         got = f"{len(undone)} in a deployment that ended {result.outcome.value}: {result.reason}"
         raise SystemExit(f"{tag}: expected {regions} region(s) rolled back, got {got}")
-    assert timed.started_at is not None
-    narrator.chapter(f"  {tag}: back {_back_times(result, timed.started_at)}")
-    return ended - timed.started
-
-
-def _back_times(result: Rollout, since: datetime) -> str:
-    """When each region was back, from the deployment turning to rolling_back: shows which waited for which."""
-    results = [result.last, *result.rollbacks.values()]
-    back = sorted(
-        (r.finished_at, f"{r.environment}/{r.region}")
-        for each in results
-        for r in each.regions
-        if r.phase is RegionPhase.ROLLED_BACK and r.finished_at is not None
-    )
-    return ", ".join(f"{name} +{(at - since).total_seconds():.1f}s" for at, name in back)
+    back = back_times([result.last, *result.rollbacks.values()], timed.started_at)
+    narrator.chapter(f"  {tag}: back " + ", ".join(f"{name} +{seconds:.1f}s" for seconds, name in back))
+    return (ended - timed.started_at).total_seconds()
 
 
 def _spread(values: list[float]) -> str:

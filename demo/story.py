@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -232,15 +232,21 @@ async def _follow_deployment(
 def _tell_rollback_times(narrator: Narrator, result: DeploymentResult, since: datetime) -> None:
     """How long the rollback took, and when each region was back: by wave, the newest first, a wave's regions at
     once, so regions of one wave are back at about the same time."""
-    back = sorted(
-        (r.finished_at, f"{r.environment}/{r.region}")
+    back = back_times([result], since)
+    if not back:
+        return
+    times = ", ".join(f"{name} +{seconds:.0f}s" for seconds, name in back)
+    narrator.say(f"rolling back {len(back)} region(s) took {back[-1][0]:.0f}s: {times}")
+
+
+def back_times(results: Iterable[DeploymentResult], since: datetime) -> list[tuple[float, str]]:
+    """Seconds after `since` each region rolled back by these deployments was back, soonest first."""
+    return sorted(
+        ((r.finished_at - since).total_seconds(), f"{r.environment}/{r.region}")
+        for result in results
         for r in result.regions
         if r.phase is RegionPhase.ROLLED_BACK and r.finished_at is not None
     )
-    if not back:
-        return
-    times = ", ".join(f"{name} +{(at - since).total_seconds():.0f}s" for at, name in back)
-    narrator.say(f"rolling back {len(back)} region(s) took {(back[-1][0] - since).total_seconds():.0f}s: {times}")
 
 
 def fail_next_version_in_prod_wave_two(stack: DemoStack, narrator: Narrator, tag: str) -> str:
