@@ -20,4 +20,4 @@ lint: tools
 
 test: lint
 	@echo "==> pytest"
-	@.venv/bin/pytest $(PYTEST_ARGS)
+	@.venv/bin/pytest -n 2 --dist worksteal $(PYTEST_ARGS)
