@@ -10,8 +10,9 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CreateResult, Resource, ResourceProvider
 
-from rollwright.stacks import web_service
+from rollwright.stacks import k8s_manifests, web_service
 from rollwright.stacks.inputs import StackInputs
+from rollwright.stacks.manifest_file import ManifestFile
 from rollwright.stacks.sqlite_database import SqliteDatabase
 
 
@@ -71,3 +72,33 @@ def unprotected_database() -> None:
         opts=pulumi.ResourceOptions(retain_on_delete=True),
     )
     web_service.render_manifests(inputs, database)
+
+
+class LookupProvider(ResourceProvider):
+    """A lookup that answers only when it is created (service discovery, a secret store): a preview sees its
+    answer as unknown."""
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        answer = Path(props["source"]).read_text().strip()
+        return CreateResult(id_="lookup", outs={**props, "answer": answer})
+
+
+class Lookup(Resource, module="tests", name="Lookup"):
+    answer: pulumi.Output[str]
+
+    def __init__(self, name: str, source: str, environment: str) -> None:
+        super().__init__(LookupProvider(), name, {"source": source, "environment": environment, "answer": None})
+
+
+def database_url_looked_up() -> None:
+    """The region's ConfigMap, pointed at whatever database URL a lookup answers once `up` runs."""
+    inputs = StackInputs.from_pulumi_config()
+    target = inputs.target
+    lookup = Lookup("database-lookup", source=str(inputs.settings["lookup_source"]), environment=target.environment)
+    ManifestFile(
+        "configmap",
+        root=inputs.manifests_dir,
+        path=f"{target.gitops_path}/{k8s_manifests.CONFIGMAP_FILE}",
+        content=lookup.answer.apply(lambda url: k8s_manifests.render_config_map(target, url, {}, inputs.namespace)),
+        environment=target.environment,
+    )

@@ -27,6 +27,7 @@ from tests.provisioning.conftest import make_settings
 
 PROGRAM = "rollwright.stacks.web_service:program"
 WITH_EXPORTS = "tests.provisioning.programs:with_exports"
+LOOKED_UP = "tests.provisioning.programs:database_url_looked_up"
 TEAM_PACK = Path(__file__).resolve().parent / "team_pack"
 DIGEST_1 = "sha256:" + "1" * 64
 DIGEST_2 = "sha256:" + "2" * 64
@@ -43,11 +44,12 @@ SHOP_PROD_EU = RegionTarget(service="shop", environment="prod", region="eu-west-
 SHOP_PROD_AP = RegionTarget(service="shop", environment="prod", region="ap-south-1")
 # Only the rollback test provisions it: the other tests expect the regions above as the fixture left them.
 SHOP_PROD_CA = RegionTarget(service="shop", environment="prod", region="ca-central-1")
+SHOP_PROD_SA = RegionTarget(service="shop", environment="prod", region="sa-east-1")
 BILLING_DB = "postgres://db.billing-staging.internal:5432/billing"
 BILLING_ALIAS = "pg-stg.billing.internal"
 STACKS = {
     t.stack_name: t.environment
-    for t in (SHOP_STAGING, BILLING_STAGING, SHOP_PROD, SHOP_PROD_EU, SHOP_PROD_AP, SHOP_PROD_CA)
+    for t in (SHOP_STAGING, BILLING_STAGING, SHOP_PROD, SHOP_PROD_EU, SHOP_PROD_AP, SHOP_PROD_CA, SHOP_PROD_SA)
 }
 
 
@@ -121,6 +123,29 @@ async def test_prod_pointing_at_staging_is_refused_and_no_resource_of_the_region
     assert backend.files(SHOP_PROD) == files
     assert DIGEST_1 in files["prod/us-east-1/shop/rollout.yaml"]
     assert backend.checkpoint(SHOP_PROD) == state
+
+
+async def test_a_staging_url_known_only_once_up_runs_is_refused_by_the_pack_during_up(
+    backend: Backend, tmp_path: Path
+) -> None:
+    # A lookup answers staging's database URL when `up` creates it: the gating preview sees the URL as unknown.
+    answer = tmp_path / "lookup-answer"
+    answer.write_text(backend.staging_url)
+    change = inputs(backend.provisioner, SHOP_PROD_SA, lookup_source=str(answer))
+    preview = await backend.provisioner.preview(change, LOOKED_UP, guard(SHOP_PROD_SA))
+    assert preview.error is None
+    assert preview.verdicts == []
+
+    violation = await refused(backend, change, LOOKED_UP)
+
+    message = str(violation)
+    assert "[rollwright-guardrails/no-cross-environment-references, mandatory] configmap:" in message
+    assert "prod resource configmap" in message
+    assert f"references staging's resource: content contains '{backend.staging_url}'" in message
+    assert f"output databaseUrl of stack {SHOP_STAGING.stack_name} (staging)" in message
+    # `up` ran (the lookup exists now), and stopped the ConfigMap before it was written.
+    assert backend.checkpoint(SHOP_PROD_SA) != ""
+    assert backend.files(SHOP_PROD_SA) == {}
 
 
 async def test_another_services_staging_database_and_a_staging_host_are_refused(backend: Backend) -> None:
