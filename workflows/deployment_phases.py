@@ -58,6 +58,9 @@ _HALTABLE = frozenset({StopKind.CANARY_FAILED, StopKind.CHECK_FAILED})
 SUPERSEDED_AT_APPROVAL = "superseded-at-approval"
 # workflow.patched id: the lane hears of the rollback as it begins (a signal), not only from the deployment's result.
 ANNOUNCE_ROLLBACK = "announce-rollback"
+# workflow.patched id: the deployment's own rollback takes its Pulumi slots before the lane hears of it, so the
+# environment whose canary failed goes back first; the other lanes' rollbacks, which that news starts, queue behind.
+OWN_ROLLBACK_FIRST = "own-rollback-first"
 
 
 @dataclass(frozen=True)
@@ -375,9 +378,18 @@ class DeploymentPhases:
         # Whatever stopped it, a rolled-back digest must never come back on its own: only an engineer's
         # `rollwright unblock` clears the mark (the brief's promise against Image Updater/Flux re-deploys).
         await self._mark_bad(self._inp.digest, stop.reason, stop.actor)
-        await self._tell_lane_rolling_back(stop.reason)
-        await self._regions.halt(stop.reason)
-        rolled_back = await self._regions.roll_back_all()
+        if workflow.patched(OWN_ROLLBACK_FIRST):
+            await self._regions.halt(stop.reason)
+            # Its newest wave's Pulumi runs are scheduled in the same workflow task as the signal, while the other
+            # lanes' rollbacks are still workflow tasks away from asking for a slot: with fewer Pulumi slots than
+            # regions to go back, staging's rollback no longer holds one while a region of this deployment waits.
+            rolling_back = asyncio.create_task(self._regions.roll_back_all())
+            await self._tell_lane_rolling_back(stop.reason)
+            rolled_back = await rolling_back
+        else:
+            await self._tell_lane_rolling_back(stop.reason)
+            await self._regions.halt(stop.reason)
+            rolled_back = await self._regions.roll_back_all()
         keys = [region.target.key for region in changed]
         if not rolled_back:
             reason = f"{stop.reason}; rollback failed in some regions — see the region status"

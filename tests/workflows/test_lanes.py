@@ -6,13 +6,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.contracts import ActivityName, ProvisionPurpose
 from rollwright.domain.deployment import (
     DeploymentKind,
     DeploymentOutcome,
+    DeploymentResult,
 )
 from rollwright.domain.lane import (
     HoldKind,
@@ -287,8 +289,26 @@ async def test_staging_rolls_a_bad_digest_back_while_prod_is_still_rolling_it_ba
         # Told once: the result of prod's deployment adds nothing staging acts on a second time.
         staging = await lanes.status("staging")
         assert [d.kind for d in staging.recent].count(DeploymentKind.BAD_ELSEWHERE) == 1
+        assert await _rollback_asked_for_with_the_news(deployment)
         await check_replay(lanes.handle("prod"), "lane_rollback_announced")
-        await check_replay(deployment, "deployment_rollback_announced")
+        await check_replay(deployment, "deployment_rollback_own_first")
+
+
+async def _rollback_asked_for_with_the_news(deployment: WorkflowHandle[DeploymentWorkflow, DeploymentResult]) -> bool:
+    """Whether the deployment scheduled its rollback's Pulumi run in the workflow task that signals its lane, so
+    the other lanes' rollbacks, which the signal starts, cannot take a Pulumi slot before it."""
+    task = signalled = provisioned = 0
+    for event in (await deployment.fetch_history()).events:
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+            task = event.event_id
+        elif event.event_type == EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED:
+            signalled = task
+        elif (
+            event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+            and event.activity_task_scheduled_event_attributes.activity_type.name == ActivityName.PROVISION_REGION
+        ):
+            provisioned = task  # the last one: the rollback's
+    return signalled != 0 and signalled == provisioned
 
 
 async def test_controls_that_make_no_sense_now_are_rejected_with_the_reason(

@@ -71,6 +71,8 @@ EXPECTED = {
     "lane_rollback_announced": "prod's deployment tells its lane it began rolling back; the lane tells staging "
     "at once, before the rollback ends",
     "deployment_rollback_announced": "a lane's deployment fails its canary and signals its lane before rolling back",
+    "deployment_rollback_own_first": "a lane's deployment fails its canary and schedules its own rollback in the "
+    "workflow task that signals its lane",
 }
 
 
