@@ -8,8 +8,9 @@ Each run pushes a new version whose users get 20% 5xx: in staging (its canary fa
 in prod's second wave (its canary fails there after staging and prod's first wave went live, 4 regions to undo).
 A rollback's time is from the deployment turning to rolling_back to the end of the last rollback it caused: the
 failing lane's (prod's two waves, newest first, a wave's regions at once) and staging's lane's, which hears of the
-rollback as it starts and rolls its region back alongside. So 4 regions in 3 waves should take about 2 regions'
-time (prod's two waves), and the goal is at most 3 (the number of waves), not 4.
+rollback as it starts and rolls its region back alongside, behind prod's newest wave for a Pulumi slot. So 4
+regions in 3 waves should take about 2 regions' time (prod's two waves), and the goal is at most 3 (the number of
+waves), not 4.
 """
 
 from __future__ import annotations
