@@ -32,7 +32,7 @@ from temporalio.service import RPCError
 from demo import sample
 from demo.narrator import Narrator
 from demo.stack import DemoStack, start_stack, until
-from demo.story import DeploymentHandle, back_times, demo_image, deploy
+from demo.story import DeploymentHandle, back_times, demo_image, deploy, listed
 from devstack.ports import free_port
 from devstack.traffic import RunningTraffic
 from rollwright.domain.deployment import (
@@ -87,7 +87,7 @@ async def _one_rollback(stack: DemoStack, narrator: Narrator, tag: str, users: R
         got = f"{len(undone)} in a deployment that ended {result.outcome.value}: {result.reason}"
         raise SystemExit(f"{tag}: expected {regions} region(s) rolled back, got {got}")
     back = back_times([result.last, *result.rollbacks.values()], timed.started_at)
-    narrator.chapter(f"  {tag}: back " + ", ".join(f"{name} +{seconds:.1f}s" for seconds, name in back))
+    narrator.chapter(f"  {tag}: back {listed(back, decimals=1)}")
     return (ended - timed.started_at).total_seconds()
 
 

@@ -235,8 +235,7 @@ def _tell_rollback_times(narrator: Narrator, result: DeploymentResult, since: da
     back = back_times([result], since)
     if not back:
         return
-    times = ", ".join(f"{name} +{seconds:.0f}s" for seconds, name in back)
-    narrator.say(f"rolling back {len(back)} region(s) took {back[-1][0]:.0f}s: {times}")
+    narrator.say(f"rolling back {len(back)} region(s) took {back[-1][0]:.0f}s: {listed(back)}")
 
 
 def back_times(results: Iterable[DeploymentResult], since: datetime) -> list[tuple[float, str]]:
@@ -247,6 +246,11 @@ def back_times(results: Iterable[DeploymentResult], since: datetime) -> list[tup
         for r in result.regions
         if r.phase is RegionPhase.ROLLED_BACK and r.finished_at is not None
     )
+
+
+def listed(back: Iterable[tuple[float, str]], decimals: int = 0) -> str:
+    """`back_times` as one line: `staging/a +2s, prod/b +5s`."""
+    return ", ".join(f"{name} +{seconds:.{decimals}f}s" for seconds, name in back)
 
 
 def fail_next_version_in_prod_wave_two(stack: DemoStack, narrator: Narrator, tag: str) -> str:
