@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -43,13 +43,16 @@ from activities.contracts import (
     RunChecksResult,
     ServicePlanInput,
 )
-from activities.freezes import FreezeActivities
 from rollwright.domain.deployment import PipelineSettings
 from rollwright.domain.identity import RegionTarget
 from rollwright.domain.notification import Notification
 from rollwright.domain.policy import PolicyVerdict
 from rollwright.domain.verification import judge
-from rollwright.versionstore import VersionStore
+
+if TYPE_CHECKING:
+    # Only a test that checks real freezes hands in a store: the memory bench's worker, which runs these doubles,
+    # would otherwise carry the version store's SQL stack that no workflow of it touches.
+    from rollwright.versionstore import VersionStore
 
 
 def digest_of(text: str) -> str:
@@ -164,8 +167,15 @@ class Doubles:
             self.resume_rollout,
             self.run_checks,
             self.notify,
-            FreezeActivities(self.freeze_store).check_freezes if self.freeze_store else self.check_freezes,
+            self._freeze_check(),
         ]
+
+    def _freeze_check(self) -> Callable[..., Any]:
+        if self.freeze_store is None:
+            return self.check_freezes
+        from activities.freezes import FreezeActivities
+
+        return FreezeActivities(self.freeze_store).check_freezes
 
     def heavy(self) -> list[Callable[..., Any]]:
         return [self.provision_region]
