@@ -38,6 +38,7 @@ from workflows.lane_rules import (
 )
 from workflows.pipeline_view import deployment_details
 from workflows.screening import Verdict, screen
+from workflows.seen import forget, remember
 from workflows.steps import Steps
 
 with workflow.unsafe.imports_passed_through():
@@ -94,7 +95,6 @@ with workflow.unsafe.imports_passed_through():
     from rollwright.domain.source import SourceEvent
     from workflows.holds import break_glass_of, break_glass_refusal
 
-_KEEP_SEEN = 500
 _KEEP_NOTES = 50
 _KEEP_RECENT = 20
 _KEEP_GOOD = 20
@@ -226,7 +226,7 @@ class LaneWorkflow:
         live = LiveVersion(tag=tag or digest[:19], digest=digest, since=workflow.now())
         self._s.live = live
         self._s.good.append(live)
-        _remember(self._s.seen_digests, digest)
+        remember(self._s.seen_digests, digest)
 
     # -- candidates ----------------------------------------------------------------------------------
 
@@ -235,7 +235,7 @@ class LaneWorkflow:
         delivery = f"{event.source.source}:{event.source.delivery_id}"
         if delivery in self._s.seen_delivery_ids:
             return
-        _remember(self._s.seen_delivery_ids, delivery)
+        remember(self._s.seen_delivery_ids, delivery)
         if event.digest_hint is not None and event.digest_hint in self._s.seen_digests:
             self._ignore(f"{event.tag} ({short(event.digest_hint)}): digest already seen")
             return
@@ -295,12 +295,12 @@ class LaneWorkflow:
             self._ignore(f"{name}: refused, digest marked bad ({info.bad_reason or 'no reason'})")
             return
         # The store is the judge: a digest `rollwright unblock` cleared is judged again like any other.
-        _forget(self._s.bad_digests, info.digest)
+        forget(self._s.bad_digests, info.digest)
         verdict = screen(resolved, info, self._s)
         if verdict.verdict is Verdict.IGNORE:
             self._ignore(verdict.reason)
             return
-        _remember(self._s.seen_digests, info.digest)
+        remember(self._s.seen_digests, info.digest)
         if verdict.verdict is Verdict.SUPERSEDED:
             assert self._s.next_up is not None  # screen only says SUPERSEDED when something waits
             self._supersede(resolved, self._s.next_up)
@@ -397,7 +397,7 @@ class LaneWorkflow:
         digest = version.digest
         assert digest is not None  # screened versions and rollback targets carry their digest
         if not await self._read_settings():
-            _forget(self._s.seen_digests, digest)
+            forget(self._s.seen_digests, digest)
             return
         settings = self._s.settings
         assert settings is not None
@@ -472,7 +472,7 @@ class LaneWorkflow:
         if record.outcome is not DeploymentOutcome.SUPERSEDED:
             # Not live: a new push of it is judged again (the store's bad mark refuses a rolled-back one until an
             # engineer clears it; an outage or a timed-out approval does not block it forever).
-            _forget(self._s.seen_digests, current.digest)
+            forget(self._s.seen_digests, current.digest)
         if regions_undone:
             # The deployment marked its digest bad as it rolled back: every other lane must hear of it.
             await self._mark_bad_everywhere(current.tag, current.digest, record.reason or "rolled back")
@@ -582,7 +582,7 @@ class LaneWorkflow:
         s = self._s
         if digest in s.bad_digests:
             return
-        _remember(s.bad_digests, digest)
+        remember(s.bad_digests, digest)
         s.good = [good for good in s.good if good.digest != digest]
         s.promotions = [promotion for promotion in s.promotions if promotion.digest != digest]
         settings = s.settings
@@ -604,7 +604,7 @@ class LaneWorkflow:
         for bad in batch:
             if bad.digest in s.bad_digests:
                 continue
-            _remember(s.bad_digests, bad.digest)
+            remember(s.bad_digests, bad.digest)
             s.good = [good for good in s.good if good.digest != bad.digest]
             s.promotions = [promotion for promotion in s.promotions if promotion.digest != bad.digest]
             why = f"marked bad in {bad.environment}: {bad.reason}"
@@ -858,13 +858,3 @@ class LaneWorkflow:
             recent=s.recent,
             good=s.good,
         )
-
-
-def _remember(items: list[str], item: str) -> None:
-    items.append(item)
-    del items[:-_KEEP_SEEN]
-
-
-def _forget(items: list[str], item: str) -> None:
-    if item in items:
-        items.remove(item)

@@ -20,6 +20,7 @@ from rollwright.domain import search_attributes as sa
 from workflows.deployment import DeploymentWorkflow
 from workflows.pipeline_view import deployment_details, pipeline_details
 from workflows.screening import Verdict, screen
+from workflows.seen import forget, remember
 from workflows.steps import Steps
 
 with workflow.unsafe.imports_passed_through():
@@ -55,7 +56,6 @@ NEWER_ENDS_WATCH = "newer-version-ends-watch"
 HAND_OVER_TO_LANES = "hand-over-to-lanes"
 
 # Keep the carried state (and so every continue-as-new input) small.
-_KEEP_SEEN = 500
 _KEEP_NOTES = 50
 _KEEP_RECENT = 20
 
@@ -137,7 +137,7 @@ class ServicePipelineWorkflow:
         delivery = f"{event.source.source}:{event.source.delivery_id}"
         if delivery in self._s.seen_delivery_ids:
             return
-        _remember(self._s.seen_delivery_ids, delivery)
+        remember(self._s.seen_delivery_ids, delivery)
         if event.digest_hint is not None and event.digest_hint in self._s.seen_digests:
             self._ignore(f"{event.tag} ({short(event.digest_hint)}): digest already seen")
             return
@@ -202,7 +202,7 @@ class ServicePipelineWorkflow:
         if verdict.verdict is Verdict.IGNORE:
             self._ignore(verdict.reason)
             return
-        _remember(self._s.seen_digests, info.digest)
+        remember(self._s.seen_digests, info.digest)
         if verdict.verdict is Verdict.SUPERSEDED:
             assert self._s.next_up is not None  # screen only says SUPERSEDED when something waits
             self._supersede(resolved, self._s.next_up)
@@ -235,7 +235,7 @@ class ServicePipelineWorkflow:
                 self._s.settings = await self._steps().read_service_plan(self._service)
             except ActivityError as error:
                 self._ignore(f"{version.tag}: no plan to deploy it with: {error.cause or error}")
-                _forget(self._s.seen_digests, digest)
+                forget(self._s.seen_digests, digest)
                 return
         settings = self._s.settings
         assert settings is not None  # a pre-patch pipeline screens only once its pushes brought settings
@@ -290,7 +290,7 @@ class ServicePipelineWorkflow:
             # A version that did not go live is judged again when pushed again: the version store's bad mark (set
             # by any rollback) refuses it until an engineer clears it; an outage or a timed-out approval does not
             # block it forever. Remembering it as "seen" would.
-            _forget(self._s.seen_digests, current.digest)
+            forget(self._s.seen_digests, current.digest)
         self._child, self._s.current, self._s.current_workflow_id = None, None, None
 
     async def _hand_over(self, version: QueuedVersion) -> None:
@@ -339,13 +339,3 @@ class ServicePipelineWorkflow:
             recent=s.recent,
             deployments_started=s.deployments_started,
         )
-
-
-def _remember(items: list[str], item: str) -> None:
-    items.append(item)
-    del items[:-_KEEP_SEEN]
-
-
-def _forget(items: list[str], item: str) -> None:
-    if item in items:
-        items.remove(item)

@@ -14,12 +14,11 @@ from typing import Protocol
 
 from temporalio import workflow
 
-from workflows.version_order import is_newer
-
 with workflow.unsafe.imports_passed_through():
     from activities.contracts import CandidateInfo
     from rollwright.domain.deployment import QueuedVersion
     from rollwright.domain.digest import short
+    from rollwright.domain.version_order import is_newer
 
 
 class Verdict(StrEnum):

@@ -23,7 +23,7 @@ from rollwright.control.scope import service_of
 from rollwright.domain.deployment import PushEvent
 from rollwright.domain.lane import LaneControl, PinRequest, lane_workflow_id
 from rollwright.domain.source import SourceEvent
-from workflows.version_order import is_newer
+from rollwright.domain.version_order import is_newer
 
 # The first lane is asked what is live before a version is queued; a lane whose workers are down must not make
 # `deploy` wait the whole RPC timeout, since the lane applies the same rule anyway.

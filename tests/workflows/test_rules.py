@@ -12,11 +12,11 @@ from activities.contracts import CandidateInfo
 from rollwright.domain.deployment import ControlName, ControlRequest, PipelineState, QueuedVersion
 from rollwright.domain.plan import ApprovalPlan
 from rollwright.domain.source import SourceEvent
+from rollwright.domain.version_order import is_newer, semver_key
 from tests.workflows.doubles import digest_of
 from workflows.callers import Caller
 from workflows.controls import ControlView, approval_rejection, rejection
 from workflows.screening import Verdict, screen
-from workflows.version_order import is_newer, semver_key
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
