@@ -25,6 +25,7 @@ async def test_history_shows_lane_actions_newest_first(cli: CliStack) -> None:
             workflow_id=prod,
             tag="v1.0.0",
             digest=D1,
+            verified=True,
         )
         store.record_lane_action(
             service=cli.service,
@@ -50,11 +51,11 @@ async def test_history_shows_lane_actions_newest_first(cli: CliStack) -> None:
     listed = as_json.json()
     assert listed["deployments"] == []
     assert [
-        (a["environment"], a["action"], a["actor"], a["reason"], a["tag"], a["workflow_id"])
+        (a["environment"], a["action"], a["actor"], a["verified"], a["reason"], a["tag"], a["workflow_id"])
         for a in listed["lane_actions"]
     ] == [
-        ("prod", "release", "bob", "fix verified in staging", None, prod),
-        ("prod", "rollback", "alice", "checkout errors after v1.1.0", "v1.0.0", prod),
+        ("prod", "release", "bob", False, "fix verified in staging", None, prod),
+        ("prod", "rollback", "alice", True, "checkout errors after v1.1.0", "v1.0.0", prod),
     ]
     assert datetime.fromisoformat(listed["lane_actions"][1]["at"]) == AT
 
@@ -65,10 +66,12 @@ async def test_history_shows_lane_actions_newest_first(cli: CliStack) -> None:
     header = lines.index("lane actions:") + 1
     assert lines[header].split() == ["AT", "ENV", "ACTION", "ACTOR", "REASON", "VERSION", "WORKFLOW"]
     release, rollback = lines[header + 1], lines[header + 2]
-    assert release.startswith("2026-03-01 11:30:05Z  prod  release   bob")
+    # An actor the control API attested stands alone; a name given straight to Temporal is marked.
+    assert release.startswith("2026-03-01 11:30:05Z  prod  release   bob (unverified)")
     assert release.split()[-2:] == ["-", prod]
     assert "fix verified in staging" in release
-    assert rollback.startswith("2026-03-01 09:30:05Z  prod  rollback  alice")
+    assert rollback.startswith("2026-03-01 09:30:05Z  prod  rollback  alice ")
+    assert "(unverified)" not in rollback
     assert f"v1.0.0 ({D1[:19]})" in rollback
     assert "checkout errors after v1.1.0" in rollback
     assert "carol" not in text.out

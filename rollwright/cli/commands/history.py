@@ -118,7 +118,7 @@ def _render(history: History) -> list[str]:
                 f"{act.at.astimezone(UTC):%Y-%m-%d %H:%M:%S}Z",
                 act.environment,
                 act.action.value,
-                act.actor,
+                act.actor if act.verified else f"{act.actor} (unverified)",
                 one_line(act.reason, _REASON_WIDTH),
                 _version(act),
                 act.workflow_id,
