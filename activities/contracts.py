@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from rollwright.domain.digest import Digest
 from rollwright.domain.freeze import Freeze
@@ -169,9 +169,13 @@ class ProvisionInput(BaseModel):
 
 class ProvisionResult(BaseModel):
     target: RegionTarget
-    # Rendered manifests by path relative to the GitOps repository root; empty when the region is removed.
-    manifests: dict[str, str]
+    # Rendered manifests by path relative to the GitOps repository root. Results recorded before the version store
+    # kept them carry them here; newer ones leave this empty and name them by `manifests_ref`.
+    manifests: dict[str, str] = Field(default_factory=dict)
     content_hash: str
+    manifests_ref: str | None = Field(
+        default=None, description="content hash the version store keeps this region's rendered files under"
+    )
     database_url: str | None = None
     changed_resources: int = 0
     # The policy packs' advisory verdicts: the change went through, and the deployment's status shows them.
@@ -180,11 +184,22 @@ class ProvisionResult(BaseModel):
 
 class CommitInput(BaseModel):
     target: RegionTarget
-    manifests: dict[str, str] = Field(description="full desired content of the region's directory")
+    manifests: dict[str, str] = Field(
+        default_factory=dict, description="full desired content of the region's directory, when not by reference"
+    )
+    manifests_ref: str | None = Field(
+        default=None, description="the version store's key for that content (then `manifests` stays empty)"
+    )
     tag: str | None = None
     digest: Digest | None = None
     purpose: ProvisionPurpose = ProvisionPurpose.DEPLOY
     workflow_id: str
+
+    @model_validator(mode="after")
+    def _one_source_of_files(self) -> CommitInput:
+        if self.manifests and self.manifests_ref is not None:
+            raise ValueError("give the region's files inline (manifests) or by reference (manifests_ref), not both")
+        return self
 
 
 class CommitResult(BaseModel):

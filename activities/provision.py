@@ -9,6 +9,7 @@ that hangs is bounded by the activity's start-to-close timeout.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -19,6 +20,7 @@ from temporalio.exceptions import ApplicationError
 from activities.contracts import ActivityName, ErrorType, ProvisionInput, ProvisionResult
 from activities.heartbeat import Pulse, pulse
 from activities.settings import guardrail_context, runner_settings
+from activities.versions import shared_store, store_failure
 from rollwright.config.models import RollwrightConfig
 from rollwright.domain.identity import RegionTarget
 from rollwright.domain.policy import EnforcementLevel
@@ -39,6 +41,7 @@ from rollwright.provisioning.settings import RunnerSettings
 from rollwright.provisioning.working_copy import read_region_manifests
 from rollwright.stacks.inputs import RenderPurpose, StackInputs
 from rollwright.stacks.k8s_manifests import content_hash
+from rollwright.versionstore import VersionStore, VersionStoreError
 
 log = get_logger(__name__)
 
@@ -79,8 +82,9 @@ async def _heartbeating(target: RegionTarget) -> AsyncIterator[_Progress]:
 
 
 class ProvisionActivities:
-    def __init__(self, config: RollwrightConfig, settings: RunnerSettings | None = None) -> None:
+    def __init__(self, config: RollwrightConfig, store: VersionStore, settings: RunnerSettings | None = None) -> None:
         self._config = config
+        self._store = store
         self._provisioner = Provisioner(settings or runner_settings(config))
 
     def _inputs(self, request: ProvisionInput) -> StackInputs:
@@ -121,12 +125,19 @@ class ProvisionActivities:
             except ProvisioningError as exc:
                 raise to_application_error(exc) from exc
         manifests = read_region_manifests(self._provisioner.manifests_dir(target.stack_name), target)
+        rendered = content_hash(manifests)
+        # By reference: the files would otherwise sit in the deployment's history, and in every worker replaying
+        # it, twice (this result and the commit's input).
+        try:
+            await asyncio.to_thread(self._store.keep_manifests, rendered, manifests)
+        except VersionStoreError as exc:
+            raise store_failure(exc) from exc
         log.info("region_provisioned", target=target.key, changed=result.changed, files=len(manifests))
         database_url = result.outputs.get("databaseUrl")
         return ProvisionResult(
             target=target,
-            manifests=manifests,
-            content_hash=content_hash(manifests),
+            content_hash=rendered,
+            manifests_ref=rendered,
             database_url=str(database_url) if database_url else None,
             changed_resources=result.changed,
             advisories=[verdict for verdict in result.verdicts if verdict.level is EnforcementLevel.ADVISORY],
@@ -136,5 +147,5 @@ class ProvisionActivities:
 def create_activities(config: RollwrightConfig, settings: RunnerSettings | None = None) -> list[Callable[..., Any]]:
     # Resolved once at start-up: a worker without the right pulumi CLI should fail now, not mid-deployment.
     settings = settings or runner_settings(config, bin_dirs=[pulumi_bin_dir()])
-    activities = ProvisionActivities(config, settings)
+    activities = ProvisionActivities(config, shared_store(config), settings)
     return [activities.provision_region, activities.preview_region]

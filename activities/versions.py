@@ -24,6 +24,7 @@ from rollwright.versionstore import (
     DeploymentRecord,
     InvalidLaneActionError,
     LiveRegion,
+    RenderedManifestsMissingError,
     VersionStore,
     VersionStoreError,
     VersionStoreUnavailableError,
@@ -36,7 +37,7 @@ def store_failure(exc: VersionStoreError) -> ApplicationError:
     """A store failure is worth retrying (the database may come back), except an input the store refuses."""
     if isinstance(exc, VersionStoreUnavailableError):
         return ApplicationError(str(exc), type="VersionStoreUnavailable")
-    if isinstance(exc, InvalidLaneActionError):
+    if isinstance(exc, InvalidLaneActionError | RenderedManifestsMissingError):
         return ApplicationError(str(exc), type=type(exc).__name__, non_retryable=True)
     return ApplicationError(str(exc), type=type(exc).__name__)
 

@@ -1,8 +1,9 @@
 """The memory bench's activity doubles for the DeploymentWorkflow: the workflow tests' doubles, instant and keeping
-no calls, except that every region runs a previous version and a Pulumi run answers with the manifests the real
-program renders for that region (Rollout, Service, ConfigMap, AnalysisTemplate), so every payload the workflow
-carries has its real size. Each distinct region and version is rendered once: a real Pulumi run happens on the
-Pulumi worker's child process, never on the worker the bench measures."""
+no calls, except that every region runs a previous version and a Pulumi run renders the manifests the real
+program renders for that region (Rollout, Service, ConfigMap, AnalysisTemplate) and, like the real activity,
+answers with their content hash; so every payload the workflow carries has its real size. Each distinct region
+and version is rendered once: a real Pulumi run happens on the Pulumi worker's child process, never on the
+worker the bench measures."""
 
 from __future__ import annotations
 
@@ -53,10 +54,8 @@ class RenderingDoubles(Doubles):
         key = arg.model_dump_json(exclude={"workflow_id"})
         if key not in self.rendered:
             self.rendered[key] = _render(arg)
-        manifests = self.rendered[key]
-        return ProvisionResult(
-            target=arg.target, manifests=manifests, content_hash=k8s.content_hash(manifests), changed_resources=4
-        )
+        rendered = self.keep_manifests(self.rendered[key])
+        return ProvisionResult(target=arg.target, content_hash=rendered, manifests_ref=rendered, changed_resources=4)
 
 
 def instant_doubles() -> RenderingDoubles:

@@ -146,6 +146,7 @@ class RegionRunner:
             CommitInput(
                 target=target,
                 manifests=provisioned.manifests,
+                manifests_ref=provisioned.manifests_ref,
                 tag=inp.tag,
                 digest=inp.digest,
                 workflow_id=self._workflow_id,
@@ -356,6 +357,7 @@ class RegionRunner:
                 CommitInput(
                     target=target,
                     manifests=provisioned.manifests,
+                    manifests_ref=provisioned.manifests_ref,
                     tag=todo.tag,
                     digest=todo.digest,
                     purpose=todo.purpose,

@@ -1,5 +1,5 @@
 """The version data store: published versions, per-region deployments, last known good, bad marks (audited), the
-audit of deliberate acts on lanes.
+audit of deliberate acts on lanes, freezes, and the manifests each Pulumi run rendered (by content hash).
 
 A SQLite file by default, PostgreSQL by URL; one SQLAlchemy Core implementation with its own migrations.
 """
@@ -9,6 +9,7 @@ from rollwright.versionstore.errors import (
     InvalidLaneActionError,
     NotFrozenError,
     NotMarkedBadError,
+    RenderedManifestsMissingError,
     VersionStoreError,
     VersionStoreUnavailableError,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "LiveRegion",
     "NotFrozenError",
     "NotMarkedBadError",
+    "RenderedManifestsMissingError",
     "VersionRecord",
     "VersionState",
     "VersionStore",

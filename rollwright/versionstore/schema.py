@@ -160,3 +160,16 @@ freezes = Table(
     Column("lift_reason", Text),
     Index("ix_freezes_lifted_at", "lifted_at"),
 )
+
+rendered_manifests = Table(
+    "rendered_manifests",
+    metadata,
+    # The region directory's content hash (rollwright.stacks.k8s_manifests.content_hash): equal keys, equal files.
+    Column("content_hash", String(64), nullable=False),
+    # A JSON object: path in the GitOps repository -> file content.
+    Column("files", Text, nullable=False),
+    # Refreshed whenever the same files are rendered again; rows untouched for the retention are pruned.
+    _when("stored_at"),
+    PrimaryKeyConstraint("content_hash", name="pk_rendered_manifests"),
+    Index("ix_rendered_manifests_stored_at", "stored_at"),
+)

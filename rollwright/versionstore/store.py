@@ -19,7 +19,7 @@ from rollwright.domain.freeze import Freeze, FreezeScope
 from rollwright.domain.identity import RegionTarget
 from rollwright.domain.lane import LaneActionKind
 from rollwright.domain.region_state import RegionState
-from rollwright.versionstore import freezes, queries, schema, standing
+from rollwright.versionstore import freezes, queries, rendered, schema, standing
 from rollwright.versionstore.engine import create_store_engine
 from rollwright.versionstore.errors import (
     InvalidLaneActionError,
@@ -296,6 +296,18 @@ class VersionStore:
         """A service's lane actions, newest first; only `environment`'s if given."""
         with self._read() as connection:
             return queries.lane_actions(connection, service, environment, limit)
+
+    # -- rendered manifests ------------------------------------------------------------------------
+
+    def keep_manifests(self, content_hash: str, files: dict[str, str]) -> None:
+        """Keep a region's rendered files under their content hash, for whichever worker commits them."""
+        with self._write() as connection:
+            rendered.keep(connection, content_hash, files, self._clock())
+
+    def manifests(self, content_hash: str) -> dict[str, str]:
+        """The files kept under `content_hash`; RenderedManifestsMissingError when there are none."""
+        with self._read() as connection:
+            return rendered.files(connection, content_hash)
 
     # -- freezes ----------------------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 """provision_region / preview_region / commit_manifests as a worker runs them, on the real pulumi CLI and
-real git: the happy path into the GitOps remote, a guardrail refusal that commits nothing, a run killed
-with SIGKILL that the retry repairs, and a cancelled run that stops in seconds and leaves the stack usable."""
+real git: the happy path into the GitOps remote (the rendered files passed by reference through the version
+store), a guardrail refusal that commits nothing, a run killed with SIGKILL that the retry repairs, and a
+cancelled run that stops in seconds and leaves the stack usable."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import asyncio
 import os
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +21,13 @@ from activities import gitops as gitops_activities
 from activities import provision as provision_activities
 from activities.contracts import CommitInput, ErrorType, ProvisionInput, ProvisionResult
 from rollwright.config.models import RollwrightConfig
+from rollwright.config.secrets import version_store_url
 from rollwright.domain.identity import RegionTarget
 from rollwright.domain.plan import CanaryStep
 from rollwright.provisioning.locks import stack_locks
 from rollwright.provisioning.process_tree import command_if_running, kill_tree
 from rollwright.provisioning.settings import RunnerSettings
+from rollwright.versionstore import VersionStore
 from tests.provisioning.conftest import make_settings
 
 DIGEST = "sha256:" + "3" * 64
@@ -51,14 +55,28 @@ def config(root: Path, remote: Path) -> RollwrightConfig:
                     "name": "shop",
                     "image": "registry.local:5000/shop/api",
                     "environments": [
-                        {"name": "staging", "waves": [["local-a", "kill-a", "cancel-a"]]},
+                        {"name": "staging", "waves": [["local-a", "kill-a", "cancel-a", "inline-a"]]},
                         {"name": "prod", "waves": [["us-east-1"]]},
                     ],
                 }
             ],
             "gitops": {"repo": f"file://{remote}", "branch": "main"},
+            "version_store": {"url": f"sqlite:///{root / 'versions.db'}"},
         }
     )
+
+
+@pytest.fixture(scope="module")
+def store(config: RollwrightConfig) -> Iterator[VersionStore]:
+    with VersionStore(version_store_url(config.version_store)) as opened:
+        yield opened
+
+
+def rendered(store: VersionStore, result: ProvisionResult) -> dict[str, str]:
+    """The files a provision left in the version store for the commit to read."""
+    assert result.manifests == {}, "the files travel by reference, not in the deployment's history"
+    assert result.manifests_ref == result.content_hash
+    return store.manifests(result.manifests_ref)
 
 
 @pytest.fixture(scope="module")
@@ -85,6 +103,13 @@ def request(region: str, environment: str = "staging", **settings: object) -> Pr
     )
 
 
+def remote_file(remote: Path, path: str) -> str:
+    shown = subprocess.run(
+        ["git", "--git-dir", str(remote), "show", f"main:{path}"], capture_output=True, text=True, check=True
+    )
+    return shown.stdout
+
+
 def remote_files(remote: Path) -> list[str]:
     listing = subprocess.run(
         ["git", "--git-dir", str(remote), "ls-tree", "-r", "--name-only", "main"], capture_output=True, text=True
@@ -93,7 +118,7 @@ def remote_files(remote: Path) -> list[str]:
 
 
 async def test_provision_commit_and_a_guardrail_refusal_that_commits_nothing(
-    acts: dict[str, Any], remote: Path
+    acts: dict[str, Any], remote: Path, store: VersionStore
 ) -> None:
     heartbeats: list[Any] = []
     env = ActivityEnvironment()
@@ -105,17 +130,19 @@ async def test_provision_commit_and_a_guardrail_refusal_that_commits_nothing(
         acts["commit_manifests"],
         CommitInput(
             target=staging.target,
-            manifests=result.manifests,
+            manifests_ref=result.manifests_ref,
             tag="v1.0.0",
             digest=DIGEST,
             workflow_id=staging.workflow_id,
         ),
     )
 
-    assert sorted(result.manifests) == [f"staging/local-a/shop/{n}.yaml" for n in ("configmap", "rollout", "service")]
+    files = rendered(store, result)
+    assert sorted(files) == [f"staging/local-a/shop/{n}.yaml" for n in ("configmap", "rollout", "service")]
     assert result.changed_resources == 4
     assert commit.created
-    assert sorted(remote_files(remote)) == sorted(result.manifests)
+    assert sorted(path for path in remote_files(remote) if path.startswith("staging/local-a/")) == sorted(files)
+    assert remote_file(remote, "staging/local-a/shop/rollout.yaml") == files["staging/local-a/shop/rollout.yaml"]
     assert any(isinstance(beat, dict) and beat.get("done") == 4 and beat.get("total") == 4 for beat in heartbeats)
 
     # prod pointed at staging's database: refused before `up`, so there is nothing to commit.
@@ -142,7 +169,7 @@ async def _wait_for(path: Path, limit_seconds: float = 60.0) -> int:
 
 
 async def test_runner_killed_mid_up_then_the_retry_converges(
-    acts: dict[str, Any], settings: RunnerSettings, root: Path
+    acts: dict[str, Any], settings: RunnerSettings, root: Path, store: VersionStore
 ) -> None:
     marker = root / "kill.marker"
     slow = request("kill-a", slow_marker=str(marker), slow_seconds=60)
@@ -161,15 +188,16 @@ async def test_runner_killed_mid_up_then_the_retry_converges(
 
     retried: ProvisionResult = await ActivityEnvironment().run(acts["provision_region"], request("kill-a"))
 
-    assert sorted(retried.manifests) == [f"staging/kill-a/shop/{n}.yaml" for n in ("configmap", "rollout", "service")]
-    assert f"@{DIGEST}" in retried.manifests["staging/kill-a/shop/rollout.yaml"]
+    files = rendered(store, retried)
+    assert sorted(files) == [f"staging/kill-a/shop/{n}.yaml" for n in ("configmap", "rollout", "service")]
+    assert f"@{DIGEST}" in files["staging/kill-a/shop/rollout.yaml"]
     assert not stack_locks(settings.backend_dir, settings.project, slow.target.stack_name)
     again = await ActivityEnvironment().run(acts["preview_region"], request("kill-a"))
     assert again.changes == []
 
 
 async def test_cancelled_provision_stops_within_seconds_and_the_stack_stays_usable(
-    acts: dict[str, Any], root: Path
+    acts: dict[str, Any], root: Path, store: VersionStore
 ) -> None:
     marker = root / "cancel.marker"
     slow = request("cancel-a", slow_marker=str(marker), slow_seconds=120).model_copy(update={"program": SLOW_PROGRAM})
@@ -191,4 +219,29 @@ async def test_cancelled_provision_stops_within_seconds_and_the_stack_stays_usab
     assert command_if_running(provider_pid) is None
 
     result: ProvisionResult = await ActivityEnvironment().run(acts["provision_region"], request("cancel-a"))
-    assert "staging/cancel-a/shop/rollout.yaml" in result.manifests
+    assert "staging/cancel-a/shop/rollout.yaml" in rendered(store, result)
+
+
+async def test_a_commit_takes_inline_files_from_an_older_history_and_refuses_a_reference_the_store_lacks(
+    acts: dict[str, Any], remote: Path
+) -> None:
+    target = RegionTarget(service="shop", environment="staging", region="inline-a")
+    inline = {f"{target.gitops_path}/rollout.yaml": f"image: {DIGEST}\n"}
+
+    commit = await ActivityEnvironment().run(
+        acts["commit_manifests"],
+        CommitInput(target=target, manifests=inline, tag="v1.0.0", digest=DIGEST, workflow_id="deploy-old"),
+    )
+    assert commit.created
+    assert remote_file(remote, f"{target.gitops_path}/rollout.yaml") == f"image: {DIGEST}\n"
+
+    missing = "0" * 64
+    with pytest.raises(ApplicationError) as refused:
+        await ActivityEnvironment().run(
+            acts["commit_manifests"],
+            CommitInput(target=target, manifests_ref=missing, tag="v1.0.1", digest=DIGEST, workflow_id="deploy-new"),
+        )
+    assert refused.value.non_retryable
+    assert missing in refused.value.message
+    assert "provision the region again" in refused.value.message
+    assert remote_file(remote, f"{target.gitops_path}/rollout.yaml") == f"image: {DIGEST}\n"

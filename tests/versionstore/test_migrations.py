@@ -25,8 +25,8 @@ from rollwright.versionstore.engine import create_store_engine
 from rollwright.versionstore.migrations import LEGACY_TABLE, migrate
 from tests.versionstore import legacy_schema
 
-HEAD = "0005"
-ALL_REVISIONS = ["0001", "0002", "0003", "0004", "0005"]
+HEAD = "0006"
+ALL_REVISIONS = ["0001", "0002", "0003", "0004", "0005", "0006"]
 # What a store the hand-written migrations made still needs: all but the baseline it is stamped at.
 AFTER_LEGACY = ALL_REVISIONS[1:]
 D1 = "sha256:" + "1" * 64

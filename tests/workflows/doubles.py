@@ -48,6 +48,7 @@ from rollwright.domain.identity import RegionTarget
 from rollwright.domain.notification import Notification
 from rollwright.domain.policy import PolicyVerdict
 from rollwright.domain.verification import judge
+from rollwright.stacks.k8s_manifests import content_hash
 
 if TYPE_CHECKING:
     # Only a test that checks real freezes hands in a store: the memory bench's worker, which runs these doubles,
@@ -109,6 +110,9 @@ class Doubles:
     rollbacks_released: asyncio.Event = field(default_factory=asyncio.Event)
     # Freezes come from a real version store when a test gives one; without, nothing is ever frozen.
     freeze_store: VersionStore | None = None
+    # What a provision left in the "version store" by content hash, as the real activity does; a commit must name
+    # one of these, or it would commit files no Pulumi run rendered (an empty inline set removes the region).
+    kept_manifests: dict[str, dict[str, str]] = field(default_factory=dict)
     _shas: itertools.count[int] = field(default_factory=itertools.count)
     _paired_running: int = 0
 
@@ -243,17 +247,27 @@ class Doubles:
                 "prod would use the staging database", type=ErrorType.GUARDRAIL_VIOLATION, non_retryable=True
             )
         manifests = {} if arg.digest is None else {f"{arg.target.gitops_path}/rollout.yaml": f"image: {arg.digest}\n"}
+        rendered = self.keep_manifests(manifests)
         return ProvisionResult(
             target=arg.target,
-            manifests=manifests,
-            content_hash=str(arg.digest),
+            content_hash=rendered,
+            manifests_ref=rendered,
             advisories=self.advisories.get(arg.target.key, []),
         )
+
+    def keep_manifests(self, manifests: dict[str, str]) -> str:
+        key = content_hash(manifests)
+        self.kept_manifests[key] = manifests
+        return key
 
     @activity.defn(name=ActivityName.COMMIT_MANIFESTS)
     async def commit_manifests(self, arg: CommitInput) -> CommitResult:
         call = self._begin(ActivityName.COMMIT_MANIFESTS, arg, arg.target.key)
         await self._die_if_due(ActivityName.COMMIT_MANIFESTS)
+        if arg.manifests_ref not in self.kept_manifests:
+            raise ApplicationError(
+                f"commit of {arg.target.key} names no rendered manifests: {arg.manifests_ref}", non_retryable=True
+            )
         if arg.target.key in self.held_commits:
             self.held_commits.discard(arg.target.key)
             await self._heartbeat_until(self.commits_released.is_set, 0.05)
