@@ -26,6 +26,8 @@ from tests.workflows.harness import HISTORIES, WORKFLOWS
 # Every path of both workflows, and the committed history that walks it.
 EXPECTED = {
     "deployment_happy": "environments in order, waves, bakes, an approval that times out and proceeds",
+    "deployment_happy_inline_manifests": "a deployment from before the manifests went by reference: they are inline in "
+    "each provision result and commit input",
     "deployment_approval": "an engineer approves the guarded environment",
     "deployment_approval_timeout": "nobody approves in time and the default is stop",
     "deployment_pause": "pause at a safe point, then resume",
