@@ -9,20 +9,13 @@ import pytest
 
 from rollwright.domain.freeze import FreezeScope
 from rollwright.versionstore import InvalidFreezeError, NotFrozenError, VersionStore
+from tests.support.clock import Clock
 
 T0 = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 def test_a_freeze_is_in_force_until_it_expires_and_stays_in_the_history(store_url: str) -> None:
-    clock = Clock()
+    clock = Clock(T0)
     with VersionStore(store_url, clock=clock) as store:
         added = store.add_freeze(
             FreezeScope(services=("api", "web"), environment="prod"),
@@ -51,7 +44,7 @@ def test_a_freeze_is_in_force_until_it_expires_and_stays_in_the_history(store_ur
 
 
 def test_unfreeze_lifts_what_lies_within_its_scope_and_audits_who_and_why(store_url: str) -> None:
-    clock = Clock()
+    clock = Clock(T0)
     with VersionStore(store_url, clock=clock) as store:
         everything = store.add_freeze(FreezeScope(), reason="stop the line", actor="alice")
         api_prod = store.add_freeze(FreezeScope(services=("api",), environment="prod"), reason="db", actor="carol")

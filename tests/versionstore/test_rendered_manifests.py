@@ -11,6 +11,7 @@ import pytest
 from rollwright.stacks.k8s_manifests import content_hash
 from rollwright.versionstore import RenderedManifestsMissingError, VersionStore
 from rollwright.versionstore.rendered import RETENTION
+from tests.support.clock import Clock
 
 T0 = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
 FILES = {
@@ -18,14 +19,6 @@ FILES = {
     "prod/eu-west-1/shop/configmap.yaml": 'data:\n  note: "ünïcode, quotes \\" and\\nnewlines"\n',
 }
 OTHER = {"prod/us-east-1/shop/rollout.yaml": "kind: Rollout\n"}
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def test_files_kept_by_one_store_are_read_back_exactly_by_another(store_url: str) -> None:
@@ -40,7 +33,7 @@ def test_files_kept_by_one_store_are_read_back_exactly_by_another(store_url: str
 
 
 def test_files_unused_for_the_retention_are_pruned_and_asking_for_them_names_the_hash(store_url: str) -> None:
-    clock = Clock()
+    clock = Clock(T0)
     kept, refreshed, other = content_hash(FILES), content_hash({**FILES, "x.yaml": "1"}), content_hash(OTHER)
     with VersionStore(store_url, clock=clock) as store:
         store.keep_manifests(kept, FILES)
