@@ -24,8 +24,8 @@ FORBIDDEN_CALLS = frozenset({"open", "input", "print"})
 CLOCK_METHODS = frozenset({"now", "utcnow", "today"})
 
 
-def problems(source: str, name: str) -> Iterator[str]:
-    for node in ast.walk(ast.parse(source)):
+def problems(tree: ast.Module, name: str) -> Iterator[str]:
+    for node in ast.walk(tree):
         if isinstance(node, ast.Import | ast.ImportFrom):
             modules = [alias.name for alias in node.names] if isinstance(node, ast.Import) else [node.module or ""]
             for module in modules:
@@ -43,14 +43,22 @@ def problems(source: str, name: str) -> Iterator[str]:
                 yield f"{name}:{node.lineno} reads the clock ({ast.unparse(called)}()); use workflow.now()"
 
 
-@pytest.mark.parametrize("path", sorted(WORKFLOWS.glob("*.py")), ids=lambda path: path.name)
-def test_workflow_module_is_deterministic(path: Path) -> None:
-    assert list(problems(path.read_text(), path.name)) == []
+# Parsed at collection, before any test starts a thread: CPython 3.11 keeps the AST builder's recursion depth in
+# interpreter-wide state (python/cpython#106905), so an ast.parse racing another thread's (a Temporal worker thread
+# formatting a traceback parses its source lines for the carets) fails with "recursion depth mismatch".
+TREES = {path.name: ast.parse(path.read_text()) for path in sorted(WORKFLOWS.glob("*.py"))}
+BAD_SOURCE = ast.parse(
+    "import random\nfrom datetime import datetime\nstarted = datetime.now()\nopen('x')\nworkflow.now()\n"
+)
+
+
+@pytest.mark.parametrize("name", sorted(TREES))
+def test_workflow_module_is_deterministic(name: str) -> None:
+    assert list(problems(TREES[name], name)) == []
 
 
 def test_the_check_finds_a_clock_randomness_and_a_file() -> None:
-    source = "import random\nfrom datetime import datetime\nstarted = datetime.now()\nopen('x')\nworkflow.now()\n"
-    assert sorted(problems(source, "bad.py")) == [
+    assert sorted(problems(BAD_SOURCE, "bad.py")) == [
         "bad.py:1 imports random",
         "bad.py:3 reads the clock (datetime.now()); use workflow.now()",
         "bad.py:4 calls open()",
